@@ -1,0 +1,28 @@
+//! `vigil-config`: every user-facing file format, parsed and validated once.
+//!
+//! - [`ServerConfig`]: `vigil serve`'s TOML file (`vigil.example.toml` documents every key);
+//! - [`SourceMap`]: senders → information system, tenant, security level and time zone;
+//! - [`RetentionMinimums`]: the legal minimum retention per level (`retention/levels.toml`).
+//!
+//! Structs carry `deny_unknown_fields` and doc comments that are the user documentation;
+//! `validate()` reports every error at once. This crate depends only on `vigil-event`.
+//!
+//! ```
+//! let config: vigil_config::ServerConfig = toml::from_str("data_dir = \"/tmp/v\"").unwrap();
+//! config.validate().unwrap();
+//! ```
+
+mod duration;
+mod error;
+mod retention;
+mod server;
+mod sources;
+
+pub use duration::HumanDuration;
+pub use error::{ConfigError, Result};
+pub use retention::{RetentionConfig, RetentionMinimums, RetentionPolicy};
+pub use server::{
+    ApiConfig, ArchiveConfig, IndexConfig, ListenerConfig, ServerConfig, TcpLimits,
+    DEFAULT_API_ADDR, DEFAULT_SYSLOG_ADDR,
+};
+pub use sources::{SourceMap, SourceMatch, SystemConfig, UnmappedConfig};

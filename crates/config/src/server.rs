@@ -1,0 +1,354 @@
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::retention::RetentionMinimums;
+use crate::sources::{SourceMap, SystemConfig, UnmappedConfig};
+use crate::{ConfigError, HumanDuration, RetentionConfig};
+
+pub const DEFAULT_SYSLOG_ADDR: &str = "0.0.0.0:5514";
+pub const DEFAULT_API_ADDR: &str = "127.0.0.1:8080";
+
+/// `vigil serve`'s config file. Every key is optional; with no file at all Vigil runs on these
+/// defaults. Command-line flags override what a file says for one run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Where archive, indexes and state live. Default `"vigil-data"` (relative to the working
+    /// directory).
+    #[serde(default = "default_data_dir")]
+    pub data_dir: PathBuf,
+    /// This node's name, stamped on events as `observer.hostname`. Default: the machine's.
+    pub node_name: Option<String>,
+    #[serde(default)]
+    pub api: ApiConfig,
+    /// Network listeners. Default: syslog over UDP and TCP on 0.0.0.0:5514.
+    #[serde(default = "default_listeners")]
+    pub listeners: Vec<ListenerConfig>,
+    /// Monitored information systems: which senders belong to which tenant and level.
+    #[serde(default)]
+    pub systems: Vec<SystemConfig>,
+    #[serde(default)]
+    pub unmapped: UnmappedConfig,
+    #[serde(default)]
+    pub archive: ArchiveConfig,
+    #[serde(default)]
+    pub index: IndexConfig,
+    #[serde(default)]
+    pub retention: RetentionConfig,
+}
+
+fn default_data_dir() -> PathBuf {
+    PathBuf::from("vigil-data")
+}
+
+fn default_listeners() -> Vec<ListenerConfig> {
+    let address: SocketAddr = DEFAULT_SYSLOG_ADDR.parse().expect("valid default address");
+    vec![
+        ListenerConfig::SyslogUdp {
+            name: "syslog-udp".into(),
+            address,
+            max_frame_bytes: default_max_frame_bytes(),
+        },
+        ListenerConfig::SyslogTcp {
+            name: "syslog-tcp".into(),
+            address,
+            limits: TcpLimits::default(),
+        },
+    ]
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            data_dir: default_data_dir(),
+            node_name: None,
+            api: ApiConfig::default(),
+            listeners: default_listeners(),
+            systems: Vec::new(),
+            unmapped: UnmappedConfig::default(),
+            archive: ArchiveConfig::default(),
+            index: IndexConfig::default(),
+            retention: RetentionConfig::default(),
+        }
+    }
+}
+
+/// `[api]`: the REST API and `/metrics`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiConfig {
+    /// Default `"127.0.0.1:8080"`: local only until TLS and accounts are configured.
+    #[serde(default = "default_api_addr")]
+    pub listen: SocketAddr,
+}
+
+fn default_api_addr() -> SocketAddr {
+    DEFAULT_API_ADDR.parse().expect("valid default address")
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        Self {
+            listen: default_api_addr(),
+        }
+    }
+}
+
+/// `[[listeners]]`: one network input. `type` picks the kind.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ListenerConfig {
+    /// Syslog over UDP (RFC 5426): one datagram, one message.
+    SyslogUdp {
+        /// Names the listener in `vigil.listener` and in metrics.
+        name: String,
+        address: SocketAddr,
+        /// Longer datagrams are cut to this and flagged `truncated`. Default 65536.
+        #[serde(default = "default_max_frame_bytes")]
+        max_frame_bytes: usize,
+    },
+    /// Syslog over TCP (RFC 6587): octet-counted and LF-delimited frames, detected per frame.
+    SyslogTcp {
+        name: String,
+        address: SocketAddr,
+        #[serde(flatten)]
+        limits: TcpLimits,
+    },
+}
+
+impl ListenerConfig {
+    pub fn name(&self) -> &str {
+        match self {
+            ListenerConfig::SyslogUdp { name, .. } | ListenerConfig::SyslogTcp { name, .. } => name,
+        }
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        match self {
+            ListenerConfig::SyslogUdp { address, .. } | ListenerConfig::SyslogTcp { address, .. } => {
+                *address
+            }
+        }
+    }
+}
+
+/// Limits of a TCP listener; over-limit input is counted and refused or cut, never a crash.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TcpLimits {
+    /// Longer frames are cut to this and flagged `truncated`; the rest is skipped. Default 65536.
+    #[serde(default = "default_max_frame_bytes")]
+    pub max_frame_bytes: usize,
+    /// Open connections one sender address may hold; more are refused. Default 1000.
+    #[serde(default = "default_max_connections_per_peer")]
+    pub max_connections_per_peer: usize,
+    /// Open connections in all; more are refused. Default 10000.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
+    /// A connection that sends nothing for this long is closed. Default `"5m"`.
+    #[serde(default = "default_idle_timeout")]
+    pub idle_timeout: HumanDuration,
+}
+
+fn default_max_frame_bytes() -> usize {
+    64 * 1024
+}
+fn default_max_connections_per_peer() -> usize {
+    1000
+}
+fn default_max_connections() -> usize {
+    10_000
+}
+fn default_idle_timeout() -> HumanDuration {
+    HumanDuration::from_secs(300)
+}
+
+impl Default for TcpLimits {
+    fn default() -> Self {
+        Self {
+            max_frame_bytes: default_max_frame_bytes(),
+            max_connections_per_peer: default_max_connections_per_peer(),
+            max_connections: default_max_connections(),
+            idle_timeout: default_idle_timeout(),
+        }
+    }
+}
+
+/// `[archive]`: the write-ahead log and forensic copy.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArchiveConfig {
+    /// Group commit: fsync at most this often; events wait at most this long. Default `"10ms"`.
+    #[serde(default = "default_fsync_interval")]
+    pub fsync_interval: HumanDuration,
+    /// zstd level of archive batches, 1-19. Default 3.
+    #[serde(default = "default_zstd_level")]
+    pub zstd_level: i32,
+    /// A segment file is closed and a new one started past this size. Default 1 GiB.
+    #[serde(default = "default_segment_max_bytes")]
+    pub segment_max_bytes: u64,
+}
+
+fn default_fsync_interval() -> HumanDuration {
+    HumanDuration::from_millis(10)
+}
+fn default_zstd_level() -> i32 {
+    3
+}
+fn default_segment_max_bytes() -> u64 {
+    1 << 30
+}
+
+impl Default for ArchiveConfig {
+    fn default() -> Self {
+        Self {
+            fsync_interval: default_fsync_interval(),
+            zstd_level: default_zstd_level(),
+            segment_max_bytes: default_segment_max_bytes(),
+        }
+    }
+}
+
+/// `[index]`: the tantivy indexes that serve search.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IndexConfig {
+    /// Commit (make searchable, record the archive position) at most this often. Default `"5s"`.
+    #[serde(default = "default_commit_interval")]
+    pub commit_interval: HumanDuration,
+    /// Memory for each open index writer, in MiB. Default 64.
+    #[serde(default = "default_writer_memory_mib")]
+    pub writer_memory_mib: usize,
+}
+
+fn default_commit_interval() -> HumanDuration {
+    HumanDuration::from_secs(5)
+}
+fn default_writer_memory_mib() -> usize {
+    64
+}
+
+impl Default for IndexConfig {
+    fn default() -> Self {
+        Self {
+            commit_interval: default_commit_interval(),
+            writer_memory_mib: default_writer_memory_mib(),
+        }
+    }
+}
+
+impl ServerConfig {
+    pub fn load(path: &Path) -> crate::Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Self::parse(&text, &path.display().to_string())
+    }
+
+    pub fn parse(text: &str, origin: &str) -> crate::Result<Self> {
+        toml::from_str(text).map_err(|error| ConfigError::Parse {
+            path: origin.to_owned(),
+            message: error.to_string(),
+        })
+    }
+
+    /// Every problem at once, or `Ok`.
+    pub fn validate(&self) -> crate::Result<()> {
+        let mut errors = Vec::new();
+        let mut names = std::collections::HashSet::new();
+        for listener in &self.listeners {
+            if !names.insert(listener.name()) {
+                errors.push(format!("listeners: the name {:?} is used twice", listener.name()));
+            }
+            let max_frame_bytes = match listener {
+                ListenerConfig::SyslogUdp { max_frame_bytes, .. } => *max_frame_bytes,
+                ListenerConfig::SyslogTcp { limits, .. } => {
+                    if limits.max_connections_per_peer == 0 || limits.max_connections == 0 {
+                        errors.push(format!("listeners {:?}: connection limits must be at least 1", listener.name()));
+                    }
+                    limits.max_frame_bytes
+                }
+            };
+            if !(64..=16 * 1024 * 1024).contains(&max_frame_bytes) {
+                errors.push(format!(
+                    "listeners {:?}: max_frame_bytes {max_frame_bytes} is outside 64..=16777216",
+                    listener.name()
+                ));
+            }
+        }
+        if !(1..=19).contains(&self.archive.zstd_level) {
+            errors.push(format!("archive.zstd_level {} is outside 1..=19", self.archive.zstd_level));
+        }
+        if self.archive.segment_max_bytes < 1 << 20 || self.archive.segment_max_bytes > 1 << 32 {
+            errors.push("archive.segment_max_bytes must be between 1 MiB and 4 GiB".into());
+        }
+        if self.index.writer_memory_mib < 16 {
+            errors.push("index.writer_memory_mib must be at least 16".into());
+        }
+        if let Err(source_errors) = SourceMap::build(&self.systems, &self.unmapped) {
+            errors.extend(source_errors);
+        }
+        errors.extend(self.retention.errors(&RetentionMinimums::shipped()));
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigError::Invalid(errors))
+        }
+    }
+
+    pub fn source_map(&self) -> crate::Result<SourceMap> {
+        SourceMap::build(&self.systems, &self.unmapped).map_err(ConfigError::Invalid)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_config_is_the_documented_default() {
+        let config = ServerConfig::parse("", "test").unwrap();
+        assert_eq!(config, ServerConfig::default());
+        config.validate().unwrap();
+        assert_eq!(config.listeners.len(), 2);
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected() {
+        assert!(ServerConfig::parse("data_dri = \"x\"", "test").is_err());
+    }
+
+    #[test]
+    fn validate_reports_every_error_at_once() {
+        let text = r#"
+            [archive]
+            zstd_level = 40
+            [retention]
+            level_5 = "10 days"
+            [[listeners]]
+            type = "syslog_tcp"
+            name = "a"
+            address = "127.0.0.1:1"
+            max_frame_bytes = 1
+            [[listeners]]
+            type = "syslog_udp"
+            name = "a"
+            address = "127.0.0.1:1"
+        "#;
+        let Err(ConfigError::Invalid(errors)) = ServerConfig::parse(text, "t").unwrap().validate()
+        else {
+            panic!("expected validation errors")
+        };
+        assert_eq!(errors.len(), 4, "{errors:?}");
+    }
+
+    #[test]
+    fn example_config_parses_and_validates() {
+        let text = include_str!("../../../vigil.example.toml");
+        let config = ServerConfig::parse(text, "vigil.example.toml").unwrap();
+        config.validate().unwrap();
+    }
+}

@@ -1,0 +1,261 @@
+use std::collections::BTreeMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value as Json};
+
+use crate::{field, EventId, SecurityLevel, Timestamp, Value};
+
+/// One log line after decoding: the core schema as typed fields, everything else in `fields`.
+///
+/// `original` keeps the exact bytes received (frame without its framing), so nothing is lost even
+/// when the bytes are not UTF-8 or the line does not parse.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// `event.id`
+    pub id: EventId,
+    /// `@timestamp`: when the event happened, from the message when it says, else receive time.
+    pub timestamp: Timestamp,
+    /// `event.created`: when Vigil received it.
+    pub created: Timestamp,
+    /// `event.original`: the bytes as received.
+    pub original: Vec<u8>,
+    /// `message`
+    pub message: String,
+    /// `host.name`
+    pub host_name: Option<String>,
+    /// `host.ip`
+    pub host_ip: Option<IpAddr>,
+    /// `log.syslog.facility.code`
+    pub facility: Option<u8>,
+    /// `log.syslog.severity.code`
+    pub severity: Option<u8>,
+    /// `log.syslog.version`: 1 for RFC 5424, absent for RFC 3164.
+    pub syslog_version: Option<u32>,
+    /// `process.name` (syslog APP-NAME or TAG)
+    pub process_name: Option<String>,
+    /// `process.pid` when PROCID is numeric
+    pub process_pid: Option<i64>,
+    /// `log.syslog.procid` when PROCID is not numeric
+    pub procid: Option<String>,
+    /// `log.syslog.msgid`
+    pub msgid: Option<String>,
+    /// `log.syslog.structured_data`
+    pub structured_data: Vec<StructuredElement>,
+    /// `source.ip` and `source.port`: the peer that sent it.
+    pub source: Option<SocketAddr>,
+    /// `observer.hostname`: the Vigil node that received it.
+    pub observer: Option<Arc<str>>,
+    /// `vigil.tenant`: the agency the source belongs to.
+    pub tenant: Arc<str>,
+    /// `vigil.level`
+    pub level: SecurityLevel,
+    /// `vigil.listener`: the listener's name from config.
+    pub listener: Arc<str>,
+    /// `vigil.flags`
+    pub flags: EventFlags,
+    /// Every other field, by its ECS-style dotted name.
+    pub fields: BTreeMap<String, Value>,
+}
+
+/// One SD-ELEMENT of RFC 5424: an id and its parameters, in order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StructuredElement {
+    pub id: String,
+    pub params: Vec<(String, String)>,
+}
+
+/// Facts about how an event was received, each a reason to look twice at it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct EventFlags(u8);
+
+impl EventFlags {
+    /// The line did not parse as syslog: it is kept whole in `message`.
+    pub const UNPARSED: EventFlags = EventFlags(1);
+    /// The frame was longer than the limit and was cut.
+    pub const TRUNCATED: EventFlags = EventFlags(2);
+    /// The bytes were not valid UTF-8; `message` has replacement characters, `original` is exact.
+    pub const INVALID_UTF8: EventFlags = EventFlags(4);
+    /// The source is not in the source map: tenant and level are the defaults.
+    pub const UNMAPPED_SOURCE: EventFlags = EventFlags(8);
+
+    const NAMES: [(EventFlags, &'static str); 4] = [
+        (Self::UNPARSED, "unparsed"),
+        (Self::TRUNCATED, "truncated"),
+        (Self::INVALID_UTF8, "invalid_utf8"),
+        (Self::UNMAPPED_SOURCE, "unmapped_source"),
+    ];
+
+    pub fn contains(self, other: EventFlags) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    pub fn insert(&mut self, other: EventFlags) {
+        self.0 |= other.0;
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The names of the flags that are set, for search and display.
+    pub fn names(self) -> impl Iterator<Item = &'static str> {
+        Self::NAMES
+            .into_iter()
+            .filter(move |(flag, _)| self.contains(*flag))
+            .map(|(_, name)| name)
+    }
+}
+
+/// The tenant of events whose source is not mapped and whose listener names none.
+pub const DEFAULT_TENANT: &str = "default";
+
+impl Event {
+    /// An event received now-ish with nothing decoded yet: `message` is empty, the time is the
+    /// receive time, tenant and level are the defaults.
+    pub fn new(received: Timestamp, original: Vec<u8>) -> Self {
+        Self {
+            id: EventId::new_v7(),
+            timestamp: received,
+            created: received,
+            original,
+            message: String::new(),
+            host_name: None,
+            host_ip: None,
+            facility: None,
+            severity: None,
+            syslog_version: None,
+            process_name: None,
+            process_pid: None,
+            procid: None,
+            msgid: None,
+            structured_data: Vec::new(),
+            source: None,
+            observer: None,
+            tenant: Arc::from(DEFAULT_TENANT),
+            level: SecurityLevel::default(),
+            listener: Arc::from(""),
+            flags: EventFlags::default(),
+            fields: BTreeMap::new(),
+        }
+    }
+
+    pub fn facility_name(&self) -> Option<&'static str> {
+        self.facility.and_then(field::facility_name)
+    }
+
+    pub fn severity_name(&self) -> Option<&'static str> {
+        self.severity.and_then(field::severity_name)
+    }
+
+    /// The event as one flat JSON object keyed by dotted field names.
+    pub fn to_json(&self) -> Json {
+        let mut out = Map::new();
+        let mut put = |key: &str, value: Json| {
+            out.insert(key.to_owned(), value);
+        };
+        put(field::TIMESTAMP, Json::String(self.timestamp.to_string()));
+        put(field::EVENT_ID, Json::String(self.id.to_string()));
+        put(field::EVENT_CREATED, Json::String(self.created.to_string()));
+        match std::str::from_utf8(&self.original) {
+            Ok(text) => put(field::EVENT_ORIGINAL, Json::String(text.to_owned())),
+            Err(_) => {
+                let lossy = String::from_utf8_lossy(&self.original).into_owned();
+                put(field::EVENT_ORIGINAL, Json::String(lossy));
+                let exact = base64::engine::general_purpose::STANDARD.encode(&self.original);
+                put(field::ORIGINAL_BASE64, Json::String(exact));
+            }
+        }
+        put(field::MESSAGE, Json::String(self.message.clone()));
+        let optional_text = [
+            (field::HOST_NAME, self.host_name.as_deref()),
+            (field::PROCESS_NAME, self.process_name.as_deref()),
+            (field::SYSLOG_PROCID, self.procid.as_deref()),
+            (field::SYSLOG_MSGID, self.msgid.as_deref()),
+            (field::SYSLOG_FACILITY_NAME, self.facility_name()),
+            (field::SYSLOG_SEVERITY_NAME, self.severity_name()),
+            (field::OBSERVER_HOSTNAME, self.observer.as_deref()),
+        ];
+        for (key, value) in optional_text {
+            if let Some(text) = value {
+                put(key, Json::String(text.to_owned()));
+            }
+        }
+        if let Some(ip) = self.host_ip {
+            put(field::HOST_IP, Json::String(ip.to_string()));
+        }
+        if let Some(code) = self.facility {
+            put(field::SYSLOG_FACILITY_CODE, Json::from(code));
+        }
+        if let Some(code) = self.severity {
+            put(field::SYSLOG_SEVERITY_CODE, Json::from(code));
+        }
+        if let (Some(facility), Some(severity)) = (self.facility, self.severity) {
+            put(field::SYSLOG_PRIORITY, Json::from(u16::from(facility) * 8 + u16::from(severity)));
+        }
+        if let Some(version) = self.syslog_version {
+            put(field::SYSLOG_VERSION, Json::from(version));
+        }
+        if let Some(pid) = self.process_pid {
+            put(field::PROCESS_PID, Json::from(pid));
+        }
+        if !self.structured_data.is_empty() {
+            let elements: Map<String, Json> = self
+                .structured_data
+                .iter()
+                .map(|element| {
+                    let params: Map<String, Json> = element
+                        .params
+                        .iter()
+                        .map(|(name, value)| (name.clone(), Json::String(value.clone())))
+                        .collect();
+                    (element.id.clone(), Json::Object(params))
+                })
+                .collect();
+            put(field::SYSLOG_STRUCTURED_DATA, Json::Object(elements));
+        }
+        if let Some(source) = self.source {
+            put(field::SOURCE_IP, Json::String(source.ip().to_string()));
+            put(field::SOURCE_PORT, Json::from(source.port()));
+        }
+        put(field::TENANT, Json::String(self.tenant.to_string()));
+        put(field::LEVEL, Json::from(self.level.get()));
+        put(field::LISTENER, Json::String(self.listener.to_string()));
+        if !self.flags.is_empty() {
+            put(field::FLAGS, self.flags.names().map(Json::from).collect());
+        }
+        for (key, value) in &self.fields {
+            out.insert(key.clone(), value.to_json());
+        }
+        Json::Object(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_json_keeps_invalid_utf8_exactly_as_base64() {
+        let mut event = Event::new(Timestamp::from_nanos(0), vec![b'a', 0xff, b'b']);
+        event.flags.insert(EventFlags::INVALID_UTF8);
+        let json = event.to_json();
+        assert_eq!(json[field::EVENT_ORIGINAL], "a\u{fffd}b");
+        assert_eq!(json[field::ORIGINAL_BASE64], "Yf9i");
+        assert_eq!(json[field::FLAGS], serde_json::json!(["invalid_utf8"]));
+        assert_eq!(json[field::TIMESTAMP], "1970-01-01T00:00:00Z");
+    }
+
+    #[test]
+    fn event_json_names_syslog_codes() {
+        let mut event = Event::new(Timestamp::from_nanos(0), Vec::new());
+        event.facility = Some(4);
+        event.severity = Some(2);
+        let json = event.to_json();
+        assert_eq!(json[field::SYSLOG_FACILITY_NAME], "auth");
+        assert_eq!(json[field::SYSLOG_SEVERITY_NAME], "crit");
+        assert_eq!(json[field::SYSLOG_PRIORITY], 34);
+    }
+}

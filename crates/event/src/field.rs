@@ -1,0 +1,71 @@
+//! The names of the core fields, ECS-style. Every crate names fields through these constants so
+//! that the schema lives in one place.
+
+pub const TIMESTAMP: &str = "@timestamp";
+pub const EVENT_ID: &str = "event.id";
+pub const EVENT_CREATED: &str = "event.created";
+pub const EVENT_ORIGINAL: &str = "event.original";
+pub const EVENT_CATEGORY: &str = "event.category";
+pub const EVENT_ACTION: &str = "event.action";
+pub const EVENT_OUTCOME: &str = "event.outcome";
+pub const MESSAGE: &str = "message";
+pub const HOST_NAME: &str = "host.name";
+pub const HOST_IP: &str = "host.ip";
+pub const SYSLOG_FACILITY_CODE: &str = "log.syslog.facility.code";
+pub const SYSLOG_FACILITY_NAME: &str = "log.syslog.facility.name";
+pub const SYSLOG_SEVERITY_CODE: &str = "log.syslog.severity.code";
+pub const SYSLOG_SEVERITY_NAME: &str = "log.syslog.severity.name";
+pub const SYSLOG_PRIORITY: &str = "log.syslog.priority";
+pub const SYSLOG_VERSION: &str = "log.syslog.version";
+pub const SYSLOG_MSGID: &str = "log.syslog.msgid";
+pub const SYSLOG_PROCID: &str = "log.syslog.procid";
+pub const SYSLOG_STRUCTURED_DATA: &str = "log.syslog.structured_data";
+pub const PROCESS_NAME: &str = "process.name";
+pub const PROCESS_PID: &str = "process.pid";
+pub const SOURCE_IP: &str = "source.ip";
+pub const SOURCE_PORT: &str = "source.port";
+pub const OBSERVER_HOSTNAME: &str = "observer.hostname";
+pub const OBSERVER_TYPE: &str = "observer.type";
+pub const OBSERVER_PRODUCT: &str = "observer.product";
+pub const TENANT: &str = "vigil.tenant";
+pub const LEVEL: &str = "vigil.level";
+pub const LISTENER: &str = "vigil.listener";
+pub const FLAGS: &str = "vigil.flags";
+/// Set, base64, when `event.original` is not valid UTF-8: the exact bytes received.
+pub const ORIGINAL_BASE64: &str = "vigil.original_base64";
+
+/// Syslog facility names by code (RFC 5424 §6.2.1), as ECS and syslog_loose spell them.
+pub const FACILITY_NAMES: [&str; 24] = [
+    "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron", "authpriv",
+    "ftp", "ntp", "audit", "alert", "clockd", "local0", "local1", "local2", "local3", "local4",
+    "local5", "local6", "local7",
+];
+
+/// Syslog severity names by code (RFC 5424 §6.2.1).
+pub const SEVERITY_NAMES: [&str; 8] = [
+    "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug",
+];
+
+pub fn facility_name(code: u8) -> Option<&'static str> {
+    FACILITY_NAMES.get(usize::from(code)).copied()
+}
+
+pub fn severity_name(code: u8) -> Option<&'static str> {
+    SEVERITY_NAMES.get(usize::from(code)).copied()
+}
+
+/// The severity code for a name, accepting the common aliases (`error`, `warn`, `emergency`, …).
+pub fn severity_code(name: &str) -> Option<u8> {
+    let code = match name.to_ascii_lowercase().as_str() {
+        "emerg" | "emergency" | "panic" => 0,
+        "alert" => 1,
+        "crit" | "critical" => 2,
+        "err" | "error" => 3,
+        "warning" | "warn" => 4,
+        "notice" => 5,
+        "info" | "informational" => 6,
+        "debug" => 7,
+        _ => return None,
+    };
+    Some(code)
+}
