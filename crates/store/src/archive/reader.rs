@@ -1,0 +1,135 @@
+use std::fs::File;
+use std::io::{BufReader, Read, Seek, SeekFrom};
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+
+use vigil_event::Event;
+
+use super::format::{decode_payload, BatchHeader, BATCH_HEADER_BYTES, SEGMENT_MAGIC};
+use super::ArchivePosition;
+use crate::StoreError;
+
+pub fn segment_path(archive_dir: &Path, segment: u32) -> PathBuf {
+    archive_dir.join(format!("{segment:06}.seg"))
+}
+
+/// The segment files of a partition's archive, in order.
+pub fn segments_of(archive_dir: &Path) -> crate::Result<Vec<(u32, PathBuf)>> {
+    let entries = match std::fs::read_dir(archive_dir) {
+        Ok(entries) => entries,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(error) => return Err(StoreError::io("list", archive_dir)(error)),
+    };
+    let mut segments = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(StoreError::io("list", archive_dir))?;
+        let name = entry.file_name();
+        let number = name
+            .to_str()
+            .and_then(|name| name.strip_suffix(".seg"))
+            .and_then(|stem| stem.parse::<u32>().ok());
+        if let Some(number) = number {
+            segments.push((number, entry.path()));
+        }
+    }
+    segments.sort();
+    Ok(segments)
+}
+
+/// One batch read back, checked against its hash.
+pub struct ReadBatch {
+    pub header: BatchHeader,
+    pub events: Vec<Event>,
+}
+
+fn corrupt(path: &Path, offset: u64, reason: impl Into<String>) -> StoreError {
+    StoreError::Corrupt {
+        path: path.to_owned(),
+        offset,
+        reason: reason.into(),
+    }
+}
+
+/// Reads and checks the batch that starts at `offset` in a segment (search results use this).
+pub fn read_batch_at(file: &File, path: &Path, offset: u64) -> crate::Result<ReadBatch> {
+    let mut header_bytes = [0u8; BATCH_HEADER_BYTES];
+    file.read_exact_at(&mut header_bytes, offset)
+        .map_err(StoreError::io("read", path))?;
+    let header = BatchHeader::decode(&header_bytes).map_err(|reason| corrupt(path, offset, reason))?;
+    let mut payload = vec![0u8; header.payload_len as usize];
+    file.read_exact_at(&mut payload, offset + BATCH_HEADER_BYTES as u64)
+        .map_err(StoreError::io("read", path))?;
+    if header.expected_hash(&payload) != header.hash {
+        return Err(corrupt(path, offset, "batch hash mismatch"));
+    }
+    let events = decode_payload(&header, &payload).map_err(|reason| corrupt(path, offset, reason))?;
+    Ok(ReadBatch { header, events })
+}
+
+/// Walks a partition's batches in order from a position, across segments; the index replays the
+/// archive tail with it. Stops at the end of the data; a damaged batch is an error.
+pub struct BatchCursor {
+    segments: Vec<(u32, PathBuf)>,
+    segment_index: usize,
+    reader: Option<(BufReader<File>, u64, u64)>,
+    start_offset: u64,
+}
+
+impl BatchCursor {
+    pub fn new(archive_dir: &Path, from: ArchivePosition) -> crate::Result<Self> {
+        let segments: Vec<(u32, PathBuf)> = segments_of(archive_dir)?
+            .into_iter()
+            .filter(|(number, _)| *number >= from.segment)
+            .collect();
+        let start_offset = match segments.first() {
+            Some((number, _)) if *number == from.segment => from.offset,
+            _ => SEGMENT_MAGIC.len() as u64,
+        };
+        Ok(Self {
+            segments,
+            segment_index: 0,
+            reader: None,
+            start_offset,
+        })
+    }
+
+    /// The next batch with its start and end positions, or `None` at the end.
+    #[allow(clippy::should_implement_trait)]
+    pub fn next(&mut self) -> crate::Result<Option<(ArchivePosition, ArchivePosition, ReadBatch)>> {
+        loop {
+            let Some((segment, path)) = self.segments.get(self.segment_index).cloned() else {
+                return Ok(None);
+            };
+            if self.reader.is_none() {
+                let mut file = File::open(&path).map_err(StoreError::io("open", &path))?;
+                let length = file.metadata().map_err(StoreError::io("stat", &path))?.len();
+                let offset = self.start_offset.max(SEGMENT_MAGIC.len() as u64);
+                file.seek(SeekFrom::Start(offset)).map_err(StoreError::io("seek", &path))?;
+                self.reader = Some((BufReader::with_capacity(1 << 20, file), offset, length));
+                self.start_offset = 0;
+            }
+            let Some((reader, offset, length)) = self.reader.as_mut() else {
+                continue;
+            };
+            if *offset >= *length {
+                self.reader = None;
+                self.segment_index += 1;
+                continue;
+            }
+            let start = *offset;
+            let mut header_bytes = [0u8; BATCH_HEADER_BYTES];
+            reader.read_exact(&mut header_bytes).map_err(StoreError::io("read", &path))?;
+            let header = BatchHeader::decode(&header_bytes).map_err(|reason| corrupt(&path, start, reason))?;
+            let mut payload = vec![0u8; header.payload_len as usize];
+            reader.read_exact(&mut payload).map_err(StoreError::io("read", &path))?;
+            if header.expected_hash(&payload) != header.hash {
+                return Err(corrupt(&path, start, "batch hash mismatch"));
+            }
+            let events = decode_payload(&header, &payload).map_err(|reason| corrupt(&path, start, reason))?;
+            *offset = start + header.total_len();
+            let begin = ArchivePosition { segment, offset: start };
+            let end = ArchivePosition { segment, offset: *offset };
+            return Ok(Some((begin, end, ReadBatch { header, events })));
+        }
+    }
+}

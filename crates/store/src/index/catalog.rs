@@ -1,0 +1,100 @@
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+
+use tantivy::directory::MmapDirectory;
+use tantivy::{Index, IndexReader, ReloadPolicy};
+
+use super::schema::{build_schema, register_tokenizers, IndexFields};
+use super::writer::CommitPayload;
+use crate::{list_partitions, PartitionKey, StoreError};
+
+/// One partition's index, open for search, with what its last commit said.
+pub struct OpenPartition {
+    pub key: PartitionKey,
+    pub index: Index,
+    pub reader: IndexReader,
+    pub fields: IndexFields,
+    payload: RwLock<CommitPayload>,
+}
+
+impl OpenPartition {
+    pub fn payload(&self) -> CommitPayload {
+        self.payload.read().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
+    }
+
+    /// Makes the latest commit visible to searches.
+    pub fn reload(&self) -> crate::Result<()> {
+        self.reader.reload()?;
+        let payload = CommitPayload::read(&self.index)?;
+        *self.payload.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = payload;
+        Ok(())
+    }
+}
+
+/// Every partition index of a data directory, shared by the writer thread and searches.
+pub struct IndexCatalog {
+    data_dir: PathBuf,
+    partitions: RwLock<BTreeMap<PartitionKey, Arc<OpenPartition>>>,
+}
+
+impl IndexCatalog {
+    /// Opens every partition index found on disk (creating empty ones where an archive has none).
+    pub fn open(data_dir: &Path) -> crate::Result<Self> {
+        let catalog = Self {
+            data_dir: data_dir.to_owned(),
+            partitions: RwLock::new(BTreeMap::new()),
+        };
+        for key in list_partitions(data_dir)? {
+            catalog.open_or_create(key)?;
+        }
+        Ok(catalog)
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    pub fn get(&self, key: &PartitionKey) -> Option<Arc<OpenPartition>> {
+        self.partitions.read().unwrap_or_else(|poisoned| poisoned.into_inner()).get(key).cloned()
+    }
+
+    /// All open partitions, oldest first.
+    pub fn all(&self) -> Vec<Arc<OpenPartition>> {
+        self.partitions
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .values()
+            .cloned()
+            .collect()
+    }
+
+    /// The partition's index, opened or created on first use.
+    pub fn open_or_create(&self, key: PartitionKey) -> crate::Result<Arc<OpenPartition>> {
+        if let Some(open) = self.get(&key) {
+            return Ok(open);
+        }
+        let dir = key.index_dir(&self.data_dir);
+        std::fs::create_dir_all(&dir).map_err(StoreError::io("create", &dir))?;
+        let (schema, fields) = build_schema();
+        let directory = MmapDirectory::open(&dir).map_err(|error| StoreError::Index(error.into()))?;
+        let index = Index::open_or_create(directory, schema)?;
+        register_tokenizers(&index);
+        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        let payload = CommitPayload::read(&index)?;
+        let open = Arc::new(OpenPartition {
+            key,
+            index,
+            reader,
+            fields,
+            payload: RwLock::new(payload),
+        });
+        let mut partitions = self.partitions.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        Ok(partitions.entry(key).or_insert(open).clone())
+    }
+
+    /// Forgets a partition (the janitor calls this before deleting its folder).
+    pub fn remove(&self, key: &PartitionKey) -> Option<Arc<OpenPartition>> {
+        self.partitions.write().unwrap_or_else(|poisoned| poisoned.into_inner()).remove(key)
+    }
+}

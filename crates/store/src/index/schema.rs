@@ -1,0 +1,209 @@
+use std::net::{IpAddr, Ipv6Addr};
+
+use tantivy::schema::{
+    DateOptions, DateTimePrecision, Field, IndexRecordOption, IpAddrOptions, JsonObjectOptions,
+    NumericOptions, Schema, TextFieldIndexing, TextOptions,
+};
+use tantivy::tokenizer::{LowerCaser, RawTokenizer, RemoveLongFilter, SimpleTokenizer, TextAnalyzer};
+use tantivy::{DateTime, Index, TantivyDocument};
+use vigil_event::{field, Event};
+
+/// Keyword fields are matched whole, case-insensitively.
+pub const KEYWORD_TOKENIZER: &str = "vigil_keyword";
+/// `message` is split on non-alphanumerics and lowercased; tokens over 255 bytes are dropped.
+pub const TEXT_TOKENIZER: &str = "vigil_text";
+/// The JSON field that holds every field beyond the core schema.
+pub const FIELDS_JSON: &str = "fields";
+/// The fast field that points into the archive.
+pub const POINTER: &str = "vigil.ptr";
+
+/// Handles of the schema's fields.
+#[derive(Clone, Debug)]
+pub struct IndexFields {
+    pub timestamp: Field,
+    pub pointer: Field,
+    pub id: Field,
+    pub message: Field,
+    pub host_name: Field,
+    pub host_ip: Field,
+    pub source_ip: Field,
+    pub source_port: Field,
+    pub process_name: Field,
+    pub process_pid: Field,
+    pub msgid: Field,
+    pub severity_name: Field,
+    pub severity_code: Field,
+    pub facility_name: Field,
+    pub tenant: Field,
+    pub level: Field,
+    pub listener: Field,
+    pub flags: Field,
+    pub category: Field,
+    pub action: Field,
+    pub outcome: Field,
+    pub fields: Field,
+}
+
+fn keyword() -> TextOptions {
+    TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(KEYWORD_TOKENIZER)
+            .set_index_option(IndexRecordOption::Basic)
+            .set_fieldnorms(false),
+    )
+}
+
+/// The schema of every partition index. Changing it means a new index version: old partitions
+/// would be rebuilt from the archive.
+pub fn build_schema() -> (Schema, IndexFields) {
+    let mut builder = Schema::builder();
+    let indexed_number = NumericOptions::default().set_indexed();
+    let ip = IpAddrOptions::default().set_indexed();
+    let fields = IndexFields {
+        timestamp: builder.add_date_field(
+            field::TIMESTAMP,
+            DateOptions::default()
+                .set_indexed()
+                .set_fast()
+                .set_precision(DateTimePrecision::Microseconds),
+        ),
+        pointer: builder.add_u64_field(POINTER, NumericOptions::default().set_fast()),
+        id: builder.add_text_field(field::EVENT_ID, keyword()),
+        message: builder.add_text_field(
+            field::MESSAGE,
+            TextOptions::default().set_indexing_options(
+                TextFieldIndexing::default()
+                    .set_tokenizer(TEXT_TOKENIZER)
+                    .set_index_option(IndexRecordOption::WithFreqsAndPositions)
+                    .set_fieldnorms(false),
+            ),
+        ),
+        host_name: builder.add_text_field(field::HOST_NAME, keyword()),
+        host_ip: builder.add_ip_addr_field(field::HOST_IP, ip.clone()),
+        source_ip: builder.add_ip_addr_field(field::SOURCE_IP, ip),
+        source_port: builder.add_u64_field(field::SOURCE_PORT, indexed_number.clone()),
+        process_name: builder.add_text_field(field::PROCESS_NAME, keyword()),
+        process_pid: builder.add_i64_field(field::PROCESS_PID, indexed_number.clone()),
+        msgid: builder.add_text_field(field::SYSLOG_MSGID, keyword()),
+        severity_name: builder.add_text_field(field::SYSLOG_SEVERITY_NAME, keyword()),
+        severity_code: builder.add_u64_field(field::SYSLOG_SEVERITY_CODE, indexed_number.clone()),
+        facility_name: builder.add_text_field(field::SYSLOG_FACILITY_NAME, keyword()),
+        tenant: builder.add_text_field(field::TENANT, keyword()),
+        level: builder.add_u64_field(field::LEVEL, indexed_number),
+        listener: builder.add_text_field(field::LISTENER, keyword()),
+        flags: builder.add_text_field(field::FLAGS, keyword()),
+        category: builder.add_text_field(field::EVENT_CATEGORY, keyword()),
+        action: builder.add_text_field(field::EVENT_ACTION, keyword()),
+        outcome: builder.add_text_field(field::EVENT_OUTCOME, keyword()),
+        fields: builder.add_json_field(
+            FIELDS_JSON,
+            JsonObjectOptions::default().set_indexing_options(
+                TextFieldIndexing::default()
+                    .set_tokenizer(KEYWORD_TOKENIZER)
+                    .set_index_option(IndexRecordOption::Basic)
+                    .set_fieldnorms(false),
+            ),
+        ),
+    };
+    (builder.build(), fields)
+}
+
+/// Tokenizers are not persisted with an index: register them whenever one is opened.
+pub fn register_tokenizers(index: &Index) {
+    let keyword = TextAnalyzer::builder(RawTokenizer::default())
+        .filter(RemoveLongFilter::limit(256))
+        .filter(LowerCaser)
+        .build();
+    let text = TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(256))
+        .filter(LowerCaser)
+        .build();
+    index.tokenizers().register(KEYWORD_TOKENIZER, keyword);
+    index.tokenizers().register(TEXT_TOKENIZER, text);
+}
+
+fn ipv6(address: IpAddr) -> Ipv6Addr {
+    match address {
+        IpAddr::V4(v4) => v4.to_ipv6_mapped(),
+        IpAddr::V6(v6) => v6,
+    }
+}
+
+impl IndexFields {
+    /// The indexed form of an event. `pointer` is its address in the archive.
+    pub fn document(&self, event: &Event, pointer: u64) -> TantivyDocument {
+        let mut doc = TantivyDocument::default();
+        doc.add_date(self.timestamp, DateTime::from_timestamp_nanos(event.timestamp.as_nanos()));
+        doc.add_u64(self.pointer, pointer);
+        doc.add_text(self.id, event.id.to_string());
+        doc.add_text(self.message, &event.message);
+        let keywords = [
+            (self.host_name, event.host_name.as_deref()),
+            (self.process_name, event.process_name.as_deref()),
+            (self.msgid, event.msgid.as_deref()),
+            (self.severity_name, event.severity_name()),
+            (self.facility_name, event.facility_name()),
+        ];
+        for (field, value) in keywords {
+            if let Some(text) = value {
+                doc.add_text(field, text);
+            }
+        }
+        doc.add_text(self.tenant, &*event.tenant);
+        doc.add_text(self.listener, &*event.listener);
+        doc.add_u64(self.level, u64::from(event.level.get()));
+        for flag in event.flags.names() {
+            doc.add_text(self.flags, flag);
+        }
+        if let Some(address) = event.host_ip {
+            doc.add_ip_addr(self.host_ip, ipv6(address));
+        }
+        if let Some(source) = event.source {
+            doc.add_ip_addr(self.source_ip, ipv6(source.ip()));
+            doc.add_u64(self.source_port, u64::from(source.port()));
+        }
+        if let Some(code) = event.severity {
+            doc.add_u64(self.severity_code, u64::from(code));
+        }
+        if let Some(pid) = event.process_pid {
+            doc.add_i64(self.process_pid, pid);
+        }
+        let ecs_keywords = [
+            (self.category, field::EVENT_CATEGORY),
+            (self.action, field::EVENT_ACTION),
+            (self.outcome, field::EVENT_OUTCOME),
+        ];
+        let mut rest = std::collections::BTreeMap::new();
+        for (key, value) in &event.fields {
+            match ecs_keywords.iter().find(|(_, name)| name == key) {
+                Some((field, _)) => {
+                    if let Some(text) = value.as_str() {
+                        doc.add_text(*field, text);
+                    }
+                }
+                None => {
+                    rest.insert(key.clone(), json_value(value));
+                }
+            }
+        }
+        if !rest.is_empty() {
+            doc.add_object(self.fields, rest);
+        }
+        doc
+    }
+}
+
+fn json_value(value: &vigil_event::Value) -> tantivy::schema::OwnedValue {
+    use tantivy::schema::OwnedValue;
+    use vigil_event::Value;
+    match value {
+        Value::Bool(flag) => OwnedValue::Bool(*flag),
+        Value::Int(number) => OwnedValue::I64(*number),
+        Value::Float(number) => OwnedValue::F64(*number),
+        Value::Str(text) => OwnedValue::Str(text.clone()),
+        Value::List(items) => OwnedValue::Array(items.iter().map(json_value).collect()),
+        Value::Map(entries) => OwnedValue::Object(
+            entries.iter().map(|(key, value)| (key.clone(), json_value(value))).collect(),
+        ),
+    }
+}

@@ -1,0 +1,116 @@
+use serde::{Deserialize, Serialize};
+use tantivy::{IndexWriter, TantivyDocument};
+use vigil_event::Event;
+
+use super::catalog::OpenPartition;
+use super::pointer;
+use crate::archive::{ArchivePosition, BatchCursor};
+use crate::StoreError;
+
+/// What an index commit covers, stored as the commit's payload (JSON).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommitPayload {
+    /// The archive up to here (exclusive) is in the index.
+    pub archive: ArchivePosition,
+    /// Events indexed in all.
+    pub events: u64,
+    /// Bounds of `@timestamp` over the indexed events, in nanoseconds: searches skip partitions
+    /// outside their time range.
+    pub min_timestamp_nanos: Option<i64>,
+    pub max_timestamp_nanos: Option<i64>,
+}
+
+impl CommitPayload {
+    pub fn read(index: &tantivy::Index) -> crate::Result<Self> {
+        let metas = index.load_metas()?;
+        match metas.payload {
+            None => Ok(Self::default()),
+            Some(text) => serde_json::from_str(&text)
+                .map_err(|error| StoreError::Encode(format!("index commit payload: {error}"))),
+        }
+    }
+
+    fn include(&mut self, timestamp_nanos: i64) {
+        self.min_timestamp_nanos = Some(self.min_timestamp_nanos.map_or(timestamp_nanos, |min| min.min(timestamp_nanos)));
+        self.max_timestamp_nanos = Some(self.max_timestamp_nanos.map_or(timestamp_nanos, |max| max.max(timestamp_nanos)));
+    }
+}
+
+/// The writer of one partition's index. Batches must come in archive order.
+pub struct PartitionIndexWriter {
+    partition: std::sync::Arc<OpenPartition>,
+    writer: IndexWriter<TantivyDocument>,
+    pending: CommitPayload,
+    uncommitted_events: u64,
+}
+
+impl PartitionIndexWriter {
+    pub fn open(partition: std::sync::Arc<OpenPartition>, memory_bytes: usize) -> crate::Result<Self> {
+        let writer = partition.index.writer_with_num_threads(1, memory_bytes)?;
+        let pending = partition.payload();
+        Ok(Self {
+            partition,
+            writer,
+            pending,
+            uncommitted_events: 0,
+        })
+    }
+
+    /// Where the index (committed or not) reaches in the archive.
+    pub fn position(&self) -> ArchivePosition {
+        self.pending.archive
+    }
+
+    pub fn uncommitted_events(&self) -> u64 {
+        self.uncommitted_events
+    }
+
+    /// Adds one archived batch. Batches at or before the covered position are skipped: that is
+    /// what keeps a replay from indexing twice.
+    pub fn add_batch(&mut self, start: ArchivePosition, end: ArchivePosition, events: &[Event]) -> crate::Result<bool> {
+        if end <= self.pending.archive {
+            return Ok(false);
+        }
+        debug_assert!(start >= self.pending.archive, "batches must arrive in archive order");
+        for (index_in_batch, event) in events.iter().enumerate() {
+            let doc = self.partition.fields.document(event, pointer::pack(start, index_in_batch));
+            self.writer.add_document(doc)?;
+            self.pending.include(event.timestamp.as_nanos());
+        }
+        self.pending.archive = end;
+        self.pending.events += events.len() as u64;
+        self.uncommitted_events += events.len() as u64;
+        Ok(true)
+    }
+
+    /// Indexes whatever the archive holds past the covered position (after a crash or restart).
+    pub fn replay_archive_tail(&mut self, data_dir: &std::path::Path) -> crate::Result<u64> {
+        let archive_dir = self.partition.key.archive_dir(data_dir);
+        let mut cursor = BatchCursor::new(&archive_dir, self.pending.archive)?;
+        let mut replayed = 0;
+        while let Some((start, end, batch)) = cursor.next()? {
+            if self.add_batch(start, end, &batch.events)? {
+                replayed += batch.events.len() as u64;
+            }
+        }
+        Ok(replayed)
+    }
+
+    /// Commits with the covered archive position as payload and makes it searchable.
+    pub fn commit(&mut self) -> crate::Result<bool> {
+        if self.uncommitted_events == 0 && self.pending == self.partition.payload() {
+            return Ok(false);
+        }
+        let payload = serde_json::to_string(&self.pending).map_err(|error| StoreError::Encode(error.to_string()))?;
+        let mut prepared = self.writer.prepare_commit()?;
+        prepared.set_payload(&payload);
+        prepared.commit()?;
+        self.partition.reload()?;
+        self.uncommitted_events = 0;
+        Ok(true)
+    }
+
+    pub fn partition(&self) -> &std::sync::Arc<OpenPartition> {
+        &self.partition
+    }
+}

@@ -1,0 +1,370 @@
+//! The archive and index writers, each on its own thread, joined by a bounded queue.
+//!
+//! ```text
+//! batches ─▶ archive thread: group commit (append per partition, fdatasync at most every
+//!            fsync_interval) ─▶ index thread: add docs, commit every commit_interval with the
+//!            archive position as payload ─▶ searchable
+//! ```
+//! A full index queue blocks the archive thread, whose full input blocks the listeners: memory
+//! stays bounded and TCP senders feel backpressure.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use vigil_event::{Event, Timestamp};
+use vigil_pipeline::{BatchReceiver, BoxFuture, Counter, Gauge, Metrics, PipelineError, Sink};
+
+use crate::archive::format::MAX_BATCH_EVENTS;
+use crate::archive::{segments_of, ArchivePosition, PartitionArchive};
+use crate::index::{IndexCatalog, PartitionIndexWriter};
+use crate::{list_partitions, PartitionKey, StoreError};
+
+/// How the ingest threads run; `vigil serve` fills it from `[archive]` and `[index]`.
+#[derive(Clone, Debug)]
+pub struct IngestOptions {
+    pub data_dir: PathBuf,
+    pub fsync_interval: Duration,
+    pub zstd_level: i32,
+    pub segment_max_bytes: u64,
+    pub commit_interval: Duration,
+    pub writer_memory_bytes: usize,
+}
+
+/// Archived batches waiting for the index thread, at most.
+const INDEX_QUEUE_BATCHES: usize = 64;
+/// How often a failed archive write is retried before its events are counted as dropped.
+const ARCHIVE_WRITE_ATTEMPTS: u32 = 30;
+
+struct IngestMetrics {
+    archive_events: Counter,
+    archive_batches: Counter,
+    archive_bytes: Counter,
+    archive_fsyncs: Counter,
+    archive_errors: Counter,
+    archive_dropped: Counter,
+    archive_torn_bytes: Counter,
+    index_events: Counter,
+    index_commits: Counter,
+    index_errors: Counter,
+    index_replayed: Counter,
+    index_lag: Gauge,
+}
+
+impl IngestMetrics {
+    fn new(metrics: &Metrics) -> Self {
+        Self {
+            archive_events: metrics.counter("vigil_archive_events_total", "Events appended to the archive.", &[]),
+            archive_batches: metrics.counter("vigil_archive_batches_total", "Batches appended to the archive.", &[]),
+            archive_bytes: metrics.counter("vigil_archive_bytes_total", "Bytes appended to archive segments (compressed, with headers).", &[]),
+            archive_fsyncs: metrics.counter("vigil_archive_fsyncs_total", "fdatasync calls on archive segments.", &[]),
+            archive_errors: metrics.counter("vigil_archive_errors_total", "Failed archive writes or syncs (each retried).", &[]),
+            archive_dropped: metrics.counter("vigil_archive_dropped_events_total", "Events given up after repeated archive write failures.", &[]),
+            archive_torn_bytes: metrics.counter("vigil_archive_torn_bytes_cut_total", "Bytes of unsynced (torn) batches cut from segment ends at recovery.", &[]),
+            index_events: metrics.counter("vigil_index_events_total", "Events added to the indexes.", &[]),
+            index_commits: metrics.counter("vigil_index_commits_total", "Index commits.", &[]),
+            index_errors: metrics.counter("vigil_index_errors_total", "Failed index operations (the archive keeps the events; a restart replays them).", &[]),
+            index_replayed: metrics.counter("vigil_index_replayed_events_total", "Events indexed from the archive tail at start-up.", &[]),
+            index_lag: metrics.gauge("vigil_index_lag_events", "Archived events not yet committed to an index (not yet searchable).", &[]),
+        }
+    }
+}
+
+/// The store's sink: archive, then index. See the module docs.
+pub struct Ingest {
+    options: IngestOptions,
+    catalog: Arc<IndexCatalog>,
+    metrics: Arc<IngestMetrics>,
+}
+
+struct ArchivedBatch {
+    key: PartitionKey,
+    start: ArchivePosition,
+    end: ArchivePosition,
+    events: Vec<Event>,
+}
+
+impl Ingest {
+    pub fn new(options: IngestOptions, catalog: Arc<IndexCatalog>, metrics: &Metrics) -> Self {
+        Self {
+            options,
+            catalog,
+            metrics: Arc::new(IngestMetrics::new(metrics)),
+        }
+    }
+
+    /// Brings every index up to its archive: cuts torn tails, replays what the last commit did
+    /// not cover, commits. Run before accepting input. Returns the events replayed.
+    pub fn recover(&self) -> crate::Result<u64> {
+        let mut replayed = 0;
+        for key in list_partitions(&self.options.data_dir)? {
+            let partition = self.catalog.open_or_create(key)?;
+            let covered = partition.payload().archive;
+            let archive_dir = key.archive_dir(&self.options.data_dir);
+            let last = segments_of(&archive_dir)?.last().cloned();
+            let archive_end = match &last {
+                Some((segment, path)) => ArchivePosition {
+                    segment: *segment,
+                    offset: std::fs::metadata(path).map_err(StoreError::io("stat", path))?.len(),
+                },
+                None => continue,
+            };
+            if covered == archive_end {
+                continue;
+            }
+            let (_archive, outcome) = PartitionArchive::open(&self.options.data_dir, &key, self.options.segment_max_bytes)?;
+            if outcome.torn_bytes_cut > 0 {
+                tracing::warn!(partition = %key, bytes = outcome.torn_bytes_cut, "cut a torn batch from the archive tail (it was never synced)");
+                self.metrics.archive_torn_bytes.add(outcome.torn_bytes_cut);
+            }
+            if let Some(path) = &outcome.damaged_segment_left {
+                tracing::error!(partition = %key, segment = %path.display(), "archive segment is damaged; left as is, writing continues in a new segment; run `vigil verify`");
+            }
+            let mut writer = PartitionIndexWriter::open(partition, self.options.writer_memory_bytes)?;
+            let count = writer.replay_archive_tail(&self.options.data_dir)?;
+            writer.commit()?;
+            if count > 0 {
+                tracing::info!(partition = %key, events = count, "replayed the archive tail into the index");
+            }
+            self.metrics.index_replayed.add(count);
+            replayed += count;
+        }
+        Ok(replayed)
+    }
+
+    fn archive_loop(
+        options: IngestOptions,
+        metrics: Arc<IngestMetrics>,
+        mut input: BatchReceiver,
+        to_index: SyncSender<ArchivedBatch>,
+    ) -> crate::Result<()> {
+        let runtime = tokio::runtime::Handle::current();
+        let mut archives: HashMap<PartitionKey, PartitionArchive> = HashMap::new();
+        let mut last_sync = Instant::now() - options.fsync_interval;
+        loop {
+            let Some(first) = runtime.block_on(input.recv()) else {
+                return Ok(());
+            };
+            let mut pending: Vec<Event> = first;
+            // Group commit: gather what arrives until the next sync is due.
+            let mut closed = false;
+            loop {
+                let remaining = options.fsync_interval.saturating_sub(last_sync.elapsed());
+                if remaining.is_zero() {
+                    while let Ok(more) = input.try_recv() {
+                        pending.extend(more);
+                    }
+                    break;
+                }
+                match runtime.block_on(tokio::time::timeout(remaining, input.recv())) {
+                    Ok(Some(more)) => pending.extend(more),
+                    Ok(None) => {
+                        closed = true;
+                        break;
+                    }
+                    Err(_elapsed) => break,
+                }
+            }
+            let mut by_partition: HashMap<PartitionKey, Vec<Event>> = HashMap::new();
+            for event in pending {
+                let key = PartitionKey { level: event.level, day: event.created.utc_day() };
+                by_partition.entry(key).or_default().push(event);
+            }
+            let mut archived = Vec::new();
+            for (key, events) in by_partition {
+                let mut events = events;
+                while !events.is_empty() {
+                    let rest = events.split_off(events.len().min(MAX_BATCH_EVENTS));
+                    let chunk = std::mem::replace(&mut events, rest);
+                    if let Some(batch) = append_with_retry(&options, &metrics, &mut archives, key, chunk) {
+                        archived.push(batch);
+                    }
+                }
+            }
+            for (key, archive) in archives.iter_mut() {
+                let mut attempt = 0;
+                loop {
+                    match archive.sync() {
+                        Ok(synced) => {
+                            if synced {
+                                metrics.archive_fsyncs.inc();
+                            }
+                            break;
+                        }
+                        Err(error) => {
+                            attempt += 1;
+                            metrics.archive_errors.inc();
+                            tracing::error!(partition = %key, %error, attempt, "archive fsync failed; retrying");
+                            std::thread::sleep(Duration::from_secs(1));
+                        }
+                    }
+                }
+            }
+            last_sync = Instant::now();
+            let today = Timestamp::now().utc_day();
+            archives.retain(|key, _| key.day >= today.pred_opt().unwrap_or(today));
+            for batch in archived {
+                metrics.index_lag.add(batch.events.len() as i64);
+                if to_index.send(batch).is_err() {
+                    return Err(StoreError::IngestStopped);
+                }
+            }
+            if closed {
+                return Ok(());
+            }
+        }
+    }
+
+    fn index_loop(
+        options: IngestOptions,
+        catalog: Arc<IndexCatalog>,
+        metrics: Arc<IngestMetrics>,
+        from_archive: Receiver<ArchivedBatch>,
+    ) -> crate::Result<()> {
+        let mut writers: HashMap<PartitionKey, PartitionIndexWriter> = HashMap::new();
+        let mut last_commit = Instant::now();
+        loop {
+            let remaining = options.commit_interval.saturating_sub(last_commit.elapsed());
+            let received = from_archive.recv_timeout(remaining.max(Duration::from_millis(1)));
+            let finished = match received {
+                Ok(batch) => {
+                    let count = batch.events.len();
+                    if let Err(error) = add_to_index(&options, &catalog, &mut writers, batch) {
+                        metrics.index_errors.inc();
+                        tracing::error!(%error, "indexing failed; the archive keeps the events and a restart replays them");
+                    } else {
+                        metrics.index_events.add(count as u64);
+                    }
+                    false
+                }
+                Err(RecvTimeoutError::Timeout) => false,
+                Err(RecvTimeoutError::Disconnected) => true,
+            };
+            if finished || last_commit.elapsed() >= options.commit_interval {
+                let mut committed_events = 0;
+                for (key, writer) in writers.iter_mut() {
+                    let uncommitted = writer.uncommitted_events();
+                    match writer.commit() {
+                        Ok(true) => {
+                            metrics.index_commits.inc();
+                            committed_events += uncommitted;
+                        }
+                        Ok(false) => {}
+                        Err(error) => {
+                            metrics.index_errors.inc();
+                            tracing::error!(partition = %key, %error, "index commit failed");
+                        }
+                    }
+                }
+                metrics.index_lag.add(-(committed_events as i64));
+                let today = Timestamp::now().utc_day();
+                writers.retain(|key, writer| writer.uncommitted_events() > 0 || key.day >= today.pred_opt().unwrap_or(today));
+                last_commit = Instant::now();
+            }
+            if finished {
+                return Ok(());
+            }
+        }
+    }
+}
+
+fn append_with_retry(
+    options: &IngestOptions,
+    metrics: &IngestMetrics,
+    archives: &mut HashMap<PartitionKey, PartitionArchive>,
+    key: PartitionKey,
+    events: Vec<Event>,
+) -> Option<ArchivedBatch> {
+    for attempt in 1..=ARCHIVE_WRITE_ATTEMPTS {
+        let result = open_archive(options, metrics, archives, key).and_then(|archive| {
+            archive.append(&events, options.zstd_level, Timestamp::now().as_nanos())
+        });
+        match result {
+            Ok(appended) => {
+                metrics.archive_events.add(events.len() as u64);
+                metrics.archive_batches.inc();
+                metrics.archive_bytes.add(appended.end.offset.saturating_sub(appended.start.offset));
+                return Some(ArchivedBatch { key, start: appended.start, end: appended.end, events });
+            }
+            Err(error) => {
+                metrics.archive_errors.inc();
+                archives.remove(&key);
+                tracing::error!(partition = %key, %error, attempt, "archive append failed; retrying in 1s");
+                std::thread::sleep(Duration::from_secs(1));
+            }
+        }
+    }
+    metrics.archive_dropped.add(events.len() as u64);
+    tracing::error!(partition = %key, events = events.len(), "gave up archiving a batch after repeated failures");
+    None
+}
+
+fn open_archive<'a>(
+    options: &IngestOptions,
+    metrics: &IngestMetrics,
+    archives: &'a mut HashMap<PartitionKey, PartitionArchive>,
+    key: PartitionKey,
+) -> crate::Result<&'a mut PartitionArchive> {
+    if !archives.contains_key(&key) {
+        let (archive, outcome) = PartitionArchive::open(&options.data_dir, &key, options.segment_max_bytes)?;
+        if outcome.torn_bytes_cut > 0 {
+            metrics.archive_torn_bytes.add(outcome.torn_bytes_cut);
+            tracing::warn!(partition = %key, bytes = outcome.torn_bytes_cut, "cut a torn batch from the archive tail (it was never synced)");
+        }
+        archives.insert(key, archive);
+    }
+    archives.get_mut(&key).ok_or(StoreError::IngestStopped)
+}
+
+fn add_to_index(
+    options: &IngestOptions,
+    catalog: &IndexCatalog,
+    writers: &mut HashMap<PartitionKey, PartitionIndexWriter>,
+    batch: ArchivedBatch,
+) -> crate::Result<()> {
+    if !writers.contains_key(&batch.key) {
+        let partition = catalog.open_or_create(batch.key)?;
+        let mut writer = PartitionIndexWriter::open(partition, options.writer_memory_bytes)?;
+        // A partition first written in this run may have an archive head start (a restart
+        // inside the same day): index it first so the order holds.
+        if writer.position() < batch.start {
+            writer.replay_archive_tail(&options.data_dir)?;
+        }
+        writers.insert(batch.key, writer);
+    }
+    let writer = writers.get_mut(&batch.key).ok_or(StoreError::IngestStopped)?;
+    writer.add_batch(batch.start, batch.end, &batch.events)?;
+    Ok(())
+}
+
+impl Sink for Ingest {
+    fn run(self: Box<Self>, input: BatchReceiver) -> BoxFuture<vigil_pipeline::Result<()>> {
+        Box::pin(async move {
+            let (to_index, from_archive) = sync_channel(INDEX_QUEUE_BATCHES);
+            let index_thread = {
+                let (options, catalog, metrics) = (self.options.clone(), self.catalog.clone(), self.metrics.clone());
+                std::thread::Builder::new()
+                    .name("vigil-index".into())
+                    .spawn(move || Ingest::index_loop(options, catalog, metrics, from_archive))
+                    .map_err(|error| stage_error("index", error.to_string()))?
+            };
+            let (options, metrics) = (self.options.clone(), self.metrics.clone());
+            let archived = tokio::task::spawn_blocking(move || Ingest::archive_loop(options, metrics, input, to_index))
+                .await
+                .map_err(|error| stage_error("archive", error.to_string()))?;
+            let indexed = tokio::task::spawn_blocking(move || index_thread.join())
+                .await
+                .map_err(|error| stage_error("index", error.to_string()))?
+                .map_err(|_| stage_error("index", "the index thread panicked".into()))?;
+            archived.map_err(|error| stage_error("archive", error.to_string()))?;
+            indexed.map_err(|error| stage_error("index", error.to_string()))?;
+            Ok(())
+        })
+    }
+}
+
+fn stage_error(stage: &'static str, message: String) -> PipelineError {
+    PipelineError::Stage { stage, message }
+}

@@ -1,0 +1,276 @@
+//! Search across partitions: tantivy query-parser syntax over the index schema, a time range,
+//! newest first; and histograms of matching events over time.
+//!
+//! Bare words search `message`; `field:value` searches a field (`host.name:web-1`,
+//! `log.syslog.severity.name:err`, `source.ip:10.0.0.1`), with phrases, `AND`/`OR`/`NOT`,
+//! `+`/`-` and ranges (`log.syslog.severity.code:[0 TO 3]`). Words are joined by AND.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::ops::Bound;
+use std::sync::Arc;
+
+use tantivy::collector::{Collector, Count, SegmentCollector, TopDocs};
+use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, QueryParser, RangeQuery};
+use tantivy::{DateTime, DocAddress, Order, SegmentReader, Term};
+use vigil_event::{Event, Timestamp};
+
+use crate::archive::{read_batch_at, segment_path, ArchivePosition};
+use crate::index::{pointer, IndexCatalog, OpenPartition};
+use crate::{PartitionKey, StoreError};
+
+/// The most events one search returns.
+pub const MAX_SEARCH_LIMIT: usize = 10_000;
+/// The most buckets one histogram returns.
+pub const MAX_HISTOGRAM_BUCKETS: usize = 10_000;
+
+/// A search: query text, `[from, to)` on `@timestamp`, and how many events to return.
+#[derive(Clone, Debug, Default)]
+pub struct SearchRequest {
+    pub query: String,
+    pub from: Option<Timestamp>,
+    pub to: Option<Timestamp>,
+    pub limit: usize,
+}
+
+#[derive(Debug)]
+pub struct SearchResult {
+    /// All matches, not just those returned.
+    pub total: u64,
+    /// Newest first, at most `limit`.
+    pub events: Vec<Event>,
+}
+
+/// Counts per time bucket; `bucket_start` of each is `from + k × interval`.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Histogram {
+    pub interval_nanos: i64,
+    pub buckets: Vec<(Timestamp, u64)>,
+}
+
+/// Runs searches over an [`IndexCatalog`].
+pub struct Searcher {
+    catalog: Arc<IndexCatalog>,
+}
+
+struct Hit {
+    timestamp: i64,
+    partition: PartitionKey,
+    pointer: u64,
+}
+
+impl Searcher {
+    pub fn new(catalog: Arc<IndexCatalog>) -> Self {
+        Self { catalog }
+    }
+
+    /// The partitions whose committed time bounds overlap the request.
+    fn partitions(&self, from: Option<Timestamp>, to: Option<Timestamp>) -> Vec<Arc<OpenPartition>> {
+        self.catalog
+            .all()
+            .into_iter()
+            .filter(|partition| {
+                let payload = partition.payload();
+                let (Some(min), Some(max)) = (payload.min_timestamp_nanos, payload.max_timestamp_nanos) else {
+                    return false;
+                };
+                from.is_none_or(|from| max >= from.as_nanos()) && to.is_none_or(|to| min < to.as_nanos())
+            })
+            .collect()
+    }
+
+    fn query(&self, partition: &OpenPartition, request_query: &str, from: Option<Timestamp>, to: Option<Timestamp>) -> crate::Result<Box<dyn Query>> {
+        let text = request_query.trim();
+        let user: Box<dyn Query> = if text.is_empty() || text == "*" {
+            Box::new(AllQuery)
+        } else {
+            let mut parser = QueryParser::for_index(&partition.index, vec![partition.fields.message]);
+            parser.set_conjunction_by_default();
+            parser.parse_query(text).map_err(|error| StoreError::Query(error.to_string()))?
+        };
+        if from.is_none() && to.is_none() {
+            return Ok(user);
+        }
+        let field = partition.fields.timestamp;
+        let bound = |time: Timestamp| Term::from_field_date(field, DateTime::from_timestamp_nanos(time.as_nanos()));
+        let lower = from.map_or(Bound::Unbounded, |time| Bound::Included(bound(time)));
+        let upper = to.map_or(Bound::Unbounded, |time| Bound::Excluded(bound(time)));
+        let range: Box<dyn Query> = Box::new(RangeQuery::new(lower, upper));
+        Ok(Box::new(BooleanQuery::new(vec![(Occur::Must, user), (Occur::Must, range)])))
+    }
+
+    /// Validates query syntax without running it.
+    pub fn check_query(&self, text: &str) -> crate::Result<()> {
+        let (schema, fields) = crate::index::build_schema();
+        let index = tantivy::Index::create_in_ram(schema);
+        crate::index::register_tokenizers(&index);
+        let mut parser = QueryParser::for_index(&index, vec![fields.message]);
+        parser.set_conjunction_by_default();
+        if !text.trim().is_empty() && text.trim() != "*" {
+            parser.parse_query(text).map_err(|error| StoreError::Query(error.to_string()))?;
+        }
+        Ok(())
+    }
+
+    pub fn search(&self, request: &SearchRequest) -> crate::Result<SearchResult> {
+        self.check_query(&request.query)?;
+        let limit = request.limit.clamp(1, MAX_SEARCH_LIMIT);
+        let mut total = 0;
+        let mut hits: Vec<Hit> = Vec::new();
+        for partition in self.partitions(request.from, request.to) {
+            let query = self.query(&partition, &request.query, request.from, request.to)?;
+            let searcher = partition.reader.searcher();
+            let top = TopDocs::with_limit(limit).order_by_fast_field::<DateTime>(vigil_event::field::TIMESTAMP, Order::Desc);
+            let (top_docs, count) = searcher.search(&query, &(top, Count))?;
+            total += count as u64;
+            for (timestamp, address) in top_docs {
+                let pointer = read_pointer(searcher.segment_reader(address.segment_ord), address)?;
+                hits.push(Hit {
+                    timestamp: timestamp.map_or(i64::MIN, DateTime::into_timestamp_nanos),
+                    partition: partition.key,
+                    pointer,
+                });
+            }
+        }
+        hits.sort_by(|a, b| b.timestamp.cmp(&a.timestamp).then(b.pointer.cmp(&a.pointer)));
+        hits.truncate(limit);
+        let events = self.fetch(&hits)?;
+        Ok(SearchResult { total, events })
+    }
+
+    /// Reads hits back from the archive, each batch once.
+    fn fetch(&self, hits: &[Hit]) -> crate::Result<Vec<Event>> {
+        let mut batches: HashMap<(PartitionKey, ArchivePosition), Vec<Event>> = HashMap::new();
+        let mut files: HashMap<(PartitionKey, u32), File> = HashMap::new();
+        let mut events = Vec::with_capacity(hits.len());
+        for hit in hits {
+            let (position, index_in_batch) = pointer::unpack(hit.pointer);
+            let batch_key = (hit.partition, position);
+            if !batches.contains_key(&batch_key) {
+                let path = segment_path(&hit.partition.archive_dir(self.catalog.data_dir()), position.segment);
+                let file = match files.entry((hit.partition, position.segment)) {
+                    std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
+                    std::collections::hash_map::Entry::Vacant(entry) => {
+                        entry.insert(File::open(&path).map_err(StoreError::io("open", &path))?)
+                    }
+                };
+                let batch = read_batch_at(file, &path, position.offset)?;
+                batches.insert(batch_key, batch.events);
+            }
+            let event = batches
+                .get(&batch_key)
+                .and_then(|events| events.get(index_in_batch))
+                .ok_or_else(|| StoreError::Corrupt {
+                    path: hit.partition.archive_dir(self.catalog.data_dir()),
+                    offset: position.offset,
+                    reason: format!("the index points at event {index_in_batch}, which the batch does not have"),
+                })?;
+            events.push(event.clone());
+        }
+        Ok(events)
+    }
+
+    /// Counts matching events per `interval` bucket over `[from, to)`. Without bounds, the range
+    /// of the data is used.
+    pub fn histogram(&self, query: &str, from: Option<Timestamp>, to: Option<Timestamp>, interval_nanos: i64) -> crate::Result<Histogram> {
+        self.check_query(query)?;
+        if interval_nanos <= 0 {
+            return Err(StoreError::Query("interval must be positive".into()));
+        }
+        let partitions = self.partitions(from, to);
+        let data_min = partitions.iter().filter_map(|p| p.payload().min_timestamp_nanos).min();
+        let data_max = partitions.iter().filter_map(|p| p.payload().max_timestamp_nanos).max();
+        let (Some(start), Some(end)) = (
+            from.map(Timestamp::as_nanos).or(data_min),
+            to.map(Timestamp::as_nanos).or(data_max.map(|max| max.saturating_add(1))),
+        ) else {
+            return Ok(Histogram { interval_nanos, buckets: Vec::new() });
+        };
+        // Buckets align to multiples of the interval, so two calls agree on their edges.
+        let first = start.div_euclid(interval_nanos) * interval_nanos;
+        let count = (end.saturating_sub(first) + interval_nanos - 1) / interval_nanos;
+        if count < 0 || count as usize > MAX_HISTOGRAM_BUCKETS {
+            return Err(StoreError::Query(format!("{count} buckets; at most {MAX_HISTOGRAM_BUCKETS}: widen the interval")));
+        }
+        let mut totals = vec![0u64; count as usize];
+        for partition in &partitions {
+            let query = self.query(partition, query, from, to)?;
+            let collector = BucketCollector { first, interval_nanos, buckets: count as usize };
+            let counts = partition.reader.searcher().search(&query, &collector)?;
+            for (total, add) in totals.iter_mut().zip(counts) {
+                *total += add;
+            }
+        }
+        let buckets = totals
+            .into_iter()
+            .enumerate()
+            .map(|(bucket, total)| (Timestamp::from_nanos(first + bucket as i64 * interval_nanos), total))
+            .collect();
+        Ok(Histogram { interval_nanos, buckets })
+    }
+}
+
+fn read_pointer(segment: &SegmentReader, address: DocAddress) -> crate::Result<u64> {
+    let column = segment.fast_fields().u64(crate::index::pointer::FIELD)?;
+    column.first(address.doc_id).ok_or_else(|| StoreError::Query("an indexed event has no archive pointer".into()))
+}
+
+struct BucketCollector {
+    first: i64,
+    interval_nanos: i64,
+    buckets: usize,
+}
+
+struct BucketSegmentCollector {
+    column: tantivy::columnar::Column<DateTime>,
+    first: i64,
+    interval_nanos: i64,
+    counts: Vec<u64>,
+}
+
+impl Collector for BucketCollector {
+    type Fruit = Vec<u64>;
+    type Child = BucketSegmentCollector;
+
+    fn for_segment(&self, _segment_ord: u32, segment: &SegmentReader) -> tantivy::Result<Self::Child> {
+        Ok(BucketSegmentCollector {
+            column: segment.fast_fields().date(vigil_event::field::TIMESTAMP)?,
+            first: self.first,
+            interval_nanos: self.interval_nanos,
+            counts: vec![0; self.buckets],
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        false
+    }
+
+    fn merge_fruits(&self, fruits: Vec<Vec<u64>>) -> tantivy::Result<Vec<u64>> {
+        let mut total = vec![0; self.buckets];
+        for fruit in fruits {
+            for (sum, add) in total.iter_mut().zip(fruit) {
+                *sum += add;
+            }
+        }
+        Ok(total)
+    }
+}
+
+impl SegmentCollector for BucketSegmentCollector {
+    type Fruit = Vec<u64>;
+
+    fn collect(&mut self, doc: tantivy::DocId, _score: tantivy::Score) {
+        if let Some(time) = self.column.first(doc) {
+            let offset = time.into_timestamp_nanos().saturating_sub(self.first);
+            if offset >= 0 {
+                if let Some(count) = self.counts.get_mut((offset / self.interval_nanos) as usize) {
+                    *count += 1;
+                }
+            }
+        }
+    }
+
+    fn harvest(self) -> Vec<u64> {
+        self.counts
+    }
+}
