@@ -20,10 +20,7 @@
 //!
 //! let mut framer = SyslogFramer::new(&Limits::default());
 //! framer.push(b"29 <34>1 - host app - - - hello\n<13>Jan  2 03:04:05 h t: x\n");
-//! let context = DecodeContext {
-//!     received: Timestamp::from_nanos(0),
-//!     default_tz: chrono::FixedOffset::east_opt(0).unwrap(),
-//! };
+//! let context = DecodeContext::utc(Timestamp::from_nanos(0));
 //! let mut messages = Vec::new();
 //! while let Some(outcome) = framer.next_frame() {
 //!     if let FrameOutcome::Frame(frame) = outcome {

@@ -1,1 +1,21 @@
-//! vigil-collect
+//! `vigil-collect`: network listeners that turn bytes from senders into events.
+//!
+//! - [`syslog::SyslogUdpSource`]: one datagram, one event.
+//! - [`syslog::SyslogTcpSource`]: RFC 6587 streams, octet-counted or LF-delimited per frame, with
+//!   per-peer and total connection limits and an idle timeout.
+//! - [`Stamper`]: what every listener does to a decoded line: sender → information system,
+//!   tenant, level and time zone ([`vigil_config::SourceMap`]), receive metadata, and the list of
+//!   [`UnmappedSources`].
+//!
+//! Listeners implement [`vigil_pipeline::Source`]: they count what they receive, drop and fail
+//! on, and wait (stop reading) when the pipeline is full. Depends on `vigil-event`,
+//! `vigil-codec`, `vigil-config` and `vigil-pipeline`; never on another stage crate.
+
+mod error;
+mod stamp;
+pub mod syslog;
+mod unmapped;
+
+pub use error::{CollectError, Result};
+pub use stamp::Stamper;
+pub use unmapped::{UnmappedSource, UnmappedSources, MAX_UNMAPPED_SOURCES};

@@ -274,3 +274,61 @@ impl SegmentCollector for BucketSegmentCollector {
         self.counts
     }
 }
+
+/// Reads a time bound as people write it: RFC 3339 (`2026-11-26T10:00:00Z`), `now`, or a span
+/// back from now (`15m`, `1h`, `7d`, `2w`, `30s`).
+pub fn parse_time_bound(text: &str, now: Timestamp) -> crate::Result<Timestamp> {
+    let text = text.trim();
+    if text.eq_ignore_ascii_case("now") {
+        return Ok(now);
+    }
+    if let Ok(time) = chrono::DateTime::parse_from_rfc3339(text) {
+        return Ok(Timestamp::from_datetime(time));
+    }
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let seconds_per_unit: i64 = match unit.trim() {
+        "s" | "sec" | "secs" => 1,
+        "m" | "min" | "mins" => 60,
+        "h" | "hour" | "hours" => 3_600,
+        "d" | "day" | "days" => 86_400,
+        "w" | "week" | "weeks" => 604_800,
+        _ => return Err(StoreError::Query(format!("{text:?} is not a time: write RFC 3339, \"now\" or a span like \"15m\", \"1h\", \"7d\""))),
+    };
+    let amount: i64 = number
+        .parse()
+        .map_err(|_| StoreError::Query(format!("{text:?} is not a time span")))?;
+    let nanos = amount
+        .checked_mul(seconds_per_unit)
+        .and_then(|seconds| seconds.checked_mul(1_000_000_000))
+        .ok_or_else(|| StoreError::Query(format!("{text:?} is too far back")))?;
+    Ok(now.saturating_add_nanos(-nanos))
+}
+
+/// Reads an interval such as `1m`, `30s`, `1h`, `1d` as nanoseconds.
+pub fn parse_interval(text: &str) -> crate::Result<i64> {
+    let zero = Timestamp::from_nanos(0);
+    let back = parse_time_bound(text, zero)?;
+    let nanos = -back.as_nanos();
+    if nanos <= 0 || text.trim().eq_ignore_ascii_case("now") {
+        return Err(StoreError::Query(format!("{text:?} is not an interval like \"1m\" or \"1h\"")));
+    }
+    Ok(nanos)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_bounds_read_rfc3339_now_and_spans() {
+        let now = Timestamp::from_nanos(10_000 * 1_000_000_000);
+        assert_eq!(parse_time_bound("now", now).unwrap(), now);
+        assert_eq!(parse_time_bound("1h", now).unwrap().as_nanos(), (10_000 - 3_600) * 1_000_000_000);
+        assert_eq!(parse_time_bound("1970-01-01T00:00:01Z", now).unwrap().as_nanos(), 1_000_000_000);
+        assert!(parse_time_bound("yesterday", now).is_err());
+        assert!(parse_time_bound("99999999999999999d", now).is_err());
+        assert_eq!(parse_interval("1m").unwrap(), 60_000_000_000);
+        assert!(parse_interval("0s").is_err());
+    }
+}

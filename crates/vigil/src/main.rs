@@ -1,1 +1,27 @@
-fn main() {}
+//! `vigil`: the one binary. Subcommands: `serve` (the SOC node), `search`, `verify` (archive
+//! integrity) and `retention plan`. This crate wires the layers below it together and is the only
+//! place that uses `anyhow`.
+
+mod cli;
+mod data_dir;
+mod offline;
+mod serve;
+
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    let cli = cli::Cli::parse();
+    let outcome = match cli.command {
+        cli::Command::Serve(args) => serve::run(args),
+        cli::Command::Search(args) => offline::search(args),
+        cli::Command::Verify(args) => offline::verify(args),
+        cli::Command::Retention(cli::RetentionCommand::Plan(args)) => offline::retention_plan(args),
+    };
+    match outcome {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("vigil: {error:#}");
+            std::process::ExitCode::from(2)
+        }
+    }
+}

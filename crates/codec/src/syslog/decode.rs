@@ -7,7 +7,7 @@
 use std::borrow::Cow;
 use std::net::IpAddr;
 
-use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, Offset, Utc};
 use syslog_loose::{Message, ProcId, Protocol, Variant};
 use vigil_event::{Event, EventFlags, StructuredElement, Timestamp};
 
@@ -19,6 +19,16 @@ pub struct DecodeContext {
     pub received: Timestamp,
     /// The zone of timestamps that carry none (RFC 3164), from the source's configuration.
     pub default_tz: FixedOffset,
+}
+
+impl DecodeContext {
+    /// A context whose zone-less timestamps are UTC.
+    pub fn utc(received: Timestamp) -> Self {
+        Self {
+            received,
+            default_tz: Utc.fix(),
+        }
+    }
 }
 
 /// Decodes one frame (without its framing). See the module docs.
@@ -36,7 +46,7 @@ pub fn decode_syslog(frame: &[u8], context: &DecodeContext) -> Event {
         &text,
         move |(month, day, _hour, _minute, _second)| infer_year(received_wall_clock, month, day),
         Some(context.default_tz),
-        Variant::Either,
+        variant_for(&text),
     );
     if is_fallback(&message) {
         event.flags.insert(EventFlags::UNPARSED);
@@ -68,6 +78,32 @@ pub fn infer_year(received: DateTime<Utc>, month: u32, day: u32) -> i32 {
         }
     }
     best_year
+}
+
+/// `Variant::Either` tries RFC 5424 first; skip that when it cannot match, which is most RFC 3164
+/// lines. RFC 5424 needs a version digit right after the (optional) `<PRI>`.
+fn variant_for(text: &str) -> Variant {
+    let trimmed = text.trim_start().as_bytes();
+    let may_be_rfc5424 = match trimmed.first() {
+        Some(b'<') => {
+            let pri_digits = trimmed[1..]
+                .iter()
+                .take_while(|byte| byte.is_ascii_digit())
+                .count();
+            pri_digits > 0
+                && trimmed.get(1 + pri_digits) == Some(&b'>')
+                && trimmed
+                    .get(2 + pri_digits)
+                    .is_some_and(|byte| byte.is_ascii_digit())
+        }
+        Some(first) => first.is_ascii_digit(),
+        None => false,
+    };
+    if may_be_rfc5424 {
+        Variant::Either
+    } else {
+        Variant::RFC3164
+    }
 }
 
 /// The receive time as the sender's wall clock reads it, labelled UTC, so that the year of a
@@ -265,6 +301,50 @@ mod tests {
         let context = context_at(utc(2025, 12, 31, 23), 0);
         let event = decode_syslog(b"<13>Jan  1 00:00:03 host app: x", &context);
         assert_eq!(event.timestamp.to_string(), "2026-01-01T00:00:03Z");
+    }
+
+    #[test]
+    fn variant_shortcut_decodes_like_either() {
+        let context = context_at(utc(2025, 6, 15, 12), 0);
+        let lines = [
+            "<13>Jan  2 03:04:05 h t: x",
+            "<13>1 - - - - - -",
+            "  <13>1 2025-01-01T00:00:00Z h a p m - x",
+            "1 - - - - - -",
+            "Jan  2 03:04:05 h t: x",
+            "<999>1 - - - - - -",
+            "<13>x",
+            "<>1",
+            "<",
+            "",
+        ];
+        for line in lines {
+            let either = syslog_loose::parse_message_with_year_tz(
+                line,
+                |_| 2025,
+                Some(context.default_tz),
+                Variant::Either,
+            );
+            let chosen = syslog_loose::parse_message_with_year_tz(
+                line,
+                |_| 2025,
+                Some(context.default_tz),
+                variant_for(line),
+            );
+            assert_eq!(format!("{either:?}"), format!("{chosen:?}"), "{line:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn variant_shortcut_decodes_like_either_on_any_text(
+            line in "[ <>0-9a-zA-Z:\\[\\]=\"-]{0,40}",
+        ) {
+            let tz = Some(Utc.fix());
+            let either = syslog_loose::parse_message_with_year_tz(&line, |_| 2025, tz, Variant::Either);
+            let chosen = syslog_loose::parse_message_with_year_tz(&line, |_| 2025, tz, variant_for(&line));
+            proptest::prop_assert_eq!(format!("{either:?}"), format!("{chosen:?}"));
+        }
     }
 
     #[test]

@@ -20,8 +20,9 @@
 //!
 //! So a caller counts truncated frames on the `Frame` and framing errors on the `Error`, and each
 //! cut frame is counted once in each. The rest of an oversized frame is skipped as it streams in
-//! (the octet count says how much; a long line is skipped up to its LF), without being buffered:
-//! memory stays within about `max_frame_bytes` plus one `push`, whatever arrives.
+//! (the octet count says how much; a long line is skipped up to its LF), without being buffered.
+//! Once drained, the framer holds at most `max_frame_bytes + MAX_OCTET_COUNT_DIGITS` bytes (a
+//! partial frame and its header); between a `push` and the drain, that plus the push.
 //!
 //! A zero octet count (`0 `) yields only [`FrameError::InvalidOctetCount`]; the header is dropped
 //! and framing goes on with the next byte.
@@ -77,7 +78,9 @@ pub enum Framing {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum FrameError {
     /// The octet count was larger than the limit: the frame was cut and the rest skipped.
-    #[error("octet-counted frame of {declared_bytes} bytes exceeds the limit of {max_frame_bytes}")]
+    #[error(
+        "octet-counted frame of {declared_bytes} bytes exceeds the limit of {max_frame_bytes}"
+    )]
     Oversized {
         declared_bytes: u64,
         max_frame_bytes: usize,
@@ -122,7 +125,10 @@ enum Skip {
 enum Header {
     /// Digits so far and no space yet: cannot tell.
     NeedMore,
-    OctetCount { header_bytes: usize, declared_bytes: u64 },
+    OctetCount {
+        header_bytes: usize,
+        declared_bytes: u64,
+    },
     NonTransparent,
 }
 
@@ -489,7 +495,10 @@ mod tests {
                 assert!(outcomes.is_empty(), "{outcomes:?}");
             }
         }
-        assert_eq!(drain_finish(&mut framer), [frame(b"partial line", Nt, false)]);
+        assert_eq!(
+            drain_finish(&mut framer),
+            [frame(b"partial line", Nt, false)]
+        );
         assert_eq!(framer.buffered_bytes(), 0);
     }
 

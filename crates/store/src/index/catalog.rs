@@ -39,14 +39,17 @@ pub struct IndexCatalog {
 }
 
 impl IndexCatalog {
-    /// Opens every partition index found on disk (creating empty ones where an archive has none).
+    /// Opens every partition index found on disk. Partitions without an index yet are left for
+    /// the writer ([`IndexCatalog::open_or_create`]); a reader never creates one.
     pub fn open(data_dir: &Path) -> crate::Result<Self> {
         let catalog = Self {
             data_dir: data_dir.to_owned(),
             partitions: RwLock::new(BTreeMap::new()),
         };
         for key in list_partitions(data_dir)? {
-            catalog.open_or_create(key)?;
+            if key.index_dir(data_dir).join("meta.json").exists() {
+                catalog.open_or_create(key)?;
+            }
         }
         Ok(catalog)
     }

@@ -1,0 +1,9 @@
+//! Syslog listeners: UDP (RFC 5426) and TCP (RFC 6587).
+
+mod metrics;
+mod tcp;
+mod udp;
+
+pub use metrics::ListenerMetrics;
+pub use tcp::SyslogTcpSource;
+pub use udp::SyslogUdpSource;

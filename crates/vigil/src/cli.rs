@@ -1,0 +1,99 @@
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Vigil: collect, keep, search and correlate the logs of an agency's systems.
+#[derive(Debug, Parser)]
+#[command(name = "vigil", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the SOC node: listeners, archive, indexes, API. With no config, runs on defaults.
+    Serve(ServeArgs),
+    /// Search the archived events (reads the data directory; works while `serve` runs).
+    Search(SearchArgs),
+    /// Walk the archive's hash chain; exit 1 naming the first broken batch.
+    Verify(VerifyArgs),
+    /// Retention: what the janitor would delete, and why.
+    #[command(subcommand)]
+    Retention(RetentionCommand),
+}
+
+/// Where the config and data are; shared by every subcommand.
+#[derive(Debug, Args)]
+pub struct Location {
+    /// A `vigil.toml` (see `vigil.example.toml`). Without it, the defaults.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// The data directory, overriding the config's `data_dir`.
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub location: Location,
+    /// Syslog over UDP on this address (replaces the configured UDP listener's).
+    #[arg(long, value_name = "ADDR")]
+    pub syslog_udp: Option<SocketAddr>,
+    /// Syslog over TCP on this address (replaces the configured TCP listener's).
+    #[arg(long, value_name = "ADDR")]
+    pub syslog_tcp: Option<SocketAddr>,
+    /// The API on this address.
+    #[arg(long, value_name = "ADDR")]
+    pub api: Option<SocketAddr>,
+}
+
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    #[command(flatten)]
+    pub location: Location,
+    /// Query: bare words search the message; `field:value`, phrases, AND/OR/NOT, ranges.
+    #[arg(default_value = "*")]
+    pub query: String,
+    /// Start: RFC 3339, `now`, or a span back from now (`15m`, `1h`, `7d`).
+    #[arg(long, default_value = "1h")]
+    pub from: String,
+    /// End (exclusive), same forms. Default: now.
+    #[arg(long)]
+    pub to: Option<String>,
+    /// At most this many events, newest first.
+    #[arg(long, default_value_t = 20)]
+    pub limit: usize,
+    /// One JSON object per line instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    pub location: Location,
+    /// First UTC day to check (YYYY-MM-DD). Default: the oldest.
+    #[arg(long)]
+    pub from: Option<chrono::NaiveDate>,
+    /// Last UTC day to check (YYYY-MM-DD). Default: the newest.
+    #[arg(long)]
+    pub to: Option<chrono::NaiveDate>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RetentionCommand {
+    /// List the day partitions past their level's retention period, and why.
+    Plan(RetentionPlanArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RetentionPlanArgs {
+    #[command(flatten)]
+    pub location: Location,
+    /// Plan as of this UTC day (YYYY-MM-DD). Default: today.
+    #[arg(long)]
+    pub today: Option<chrono::NaiveDate>,
+}

@@ -1,0 +1,256 @@
+//! `vigil serve`: builds every stage from config (the one registry of stages is
+//! [`build_sources`]), runs them, and stops them in order on SIGTERM/SIGINT.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use vigil_api::{ApiState, AuditLog};
+use vigil_collect::syslog::{SyslogTcpSource, SyslogUdpSource};
+use vigil_collect::{Stamper, UnmappedSources};
+use vigil_config::{ListenerConfig, RetentionMinimums, ServerConfig};
+use vigil_event::Timestamp;
+use vigil_pipeline::{batch_channel, Metrics, Shutdown, ShutdownSignal, Sink, Source};
+use vigil_store::index::IndexCatalog;
+use vigil_store::retention::{delete_partition, plan_deletions, remove_leftovers};
+use vigil_store::search::Searcher;
+use vigil_store::{list_partitions, Ingest, IngestOptions};
+
+use crate::cli::ServeArgs;
+use crate::data_dir;
+
+/// Batches in flight between the listeners and the archive; full means backpressure.
+const PIPELINE_BATCHES: usize = 256;
+
+pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    init_tracing();
+    let mut config = data_dir::load_config(&args.location)?;
+    apply_flags(&mut config, &args);
+    config.validate()?;
+    data_dir::raise_open_files_limit();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("vigil-worker")
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(serve(config))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("VIGIL_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+}
+
+/// Flags describe one run: they replace the address of the first listener of their kind, or add
+/// one when the config has none.
+fn apply_flags(config: &mut ServerConfig, args: &ServeArgs) {
+    if let Some(address) = args.api {
+        config.api.listen = address;
+    }
+    if let Some(address) = args.syslog_udp {
+        let existing = config.listeners.iter_mut().find_map(|listener| match listener {
+            ListenerConfig::SyslogUdp { address, .. } => Some(address),
+            _ => None,
+        });
+        match existing {
+            Some(slot) => *slot = address,
+            None => config.listeners.push(ListenerConfig::SyslogUdp {
+                name: "syslog-udp".into(),
+                address,
+                max_frame_bytes: vigil_codec::limits::DEFAULT_MAX_FRAME_BYTES,
+            }),
+        }
+    }
+    if let Some(address) = args.syslog_tcp {
+        let existing = config.listeners.iter_mut().find_map(|listener| match listener {
+            ListenerConfig::SyslogTcp { address, .. } => Some(address),
+            _ => None,
+        });
+        match existing {
+            Some(slot) => *slot = address,
+            None => config.listeners.push(ListenerConfig::SyslogTcp {
+                name: "syslog-tcp".into(),
+                address,
+                limits: vigil_config::TcpLimits::default(),
+            }),
+        }
+    }
+}
+
+fn node_name(config: &ServerConfig) -> String {
+    config.node_name.clone().unwrap_or_else(|| {
+        std::fs::read_to_string("/etc/hostname")
+            .map(|name| name.trim().to_owned())
+            .ok()
+            .filter(|name| !name.is_empty())
+            .unwrap_or_else(|| "vigil".into())
+    })
+}
+
+/// The one registry of stages: each listener config becomes its source here, bound now so that
+/// a taken port fails the start.
+async fn build_sources(
+    config: &ServerConfig,
+    stamper: &Arc<Stamper>,
+    metrics: &Metrics,
+) -> anyhow::Result<Vec<(String, SocketAddr, Box<dyn Source>)>> {
+    let mut sources: Vec<(String, SocketAddr, Box<dyn Source>)> = Vec::new();
+    for listener in &config.listeners {
+        let name = listener.name().to_owned();
+        match listener {
+            ListenerConfig::SyslogUdp { address, max_frame_bytes, .. } => {
+                let source = SyslogUdpSource::bind(&name, *address, *max_frame_bytes, stamper.clone(), metrics).await?;
+                sources.push((name, source.local_addr()?, Box::new(source)));
+            }
+            ListenerConfig::SyslogTcp { address, limits, .. } => {
+                let source = SyslogTcpSource::bind(&name, *address, limits.clone(), stamper.clone(), metrics)?;
+                sources.push((name, source.local_addr()?, Box::new(source)));
+            }
+        }
+    }
+    Ok(sources)
+}
+
+async fn serve(config: ServerConfig) -> anyhow::Result<()> {
+    let data = config.data_dir.clone();
+    std::fs::create_dir_all(&data).with_context(|| format!("cannot create {}", data.display()))?;
+    let _lock = data_dir::lock(&data)?;
+    let leftovers = remove_leftovers(&data)?;
+    if leftovers > 0 {
+        tracing::info!(partitions = leftovers, "finished deleting partitions an earlier run had started to delete");
+    }
+    let (token, token_path) = data_dir::api_token(&data)?;
+    tracing::info!(path = %token_path.display(), "API token (send it as `Authorization: Bearer <token>`)");
+
+    let metrics = Metrics::default();
+    let catalog = Arc::new(IndexCatalog::open(&data)?);
+    let ingest = Ingest::new(
+        IngestOptions {
+            data_dir: data.clone(),
+            fsync_interval: config.archive.fsync_interval.0,
+            zstd_level: config.archive.zstd_level,
+            segment_max_bytes: config.archive.segment_max_bytes,
+            commit_interval: config.index.commit_interval.0,
+            writer_memory_bytes: config.index.writer_memory_mib * 1024 * 1024,
+        },
+        catalog.clone(),
+        &metrics,
+    );
+    let recover_started = std::time::Instant::now();
+    let replayed = ingest.recover()?;
+    tracing::info!(events = replayed, elapsed_ms = recover_started.elapsed().as_millis() as u64, "indexes are up to date with the archive");
+
+    let unmapped = Arc::new(UnmappedSources::new(&metrics));
+    let stamper = Arc::new(Stamper::new(config.source_map()?, &node_name(&config), unmapped.clone()));
+    let sources = build_sources(&config, &stamper, &metrics).await?;
+
+    let api_listener = tokio::net::TcpListener::bind(config.api.listen)
+        .await
+        .with_context(|| format!("cannot listen on {} for the API", config.api.listen))?;
+    let api_address = api_listener.local_addr()?;
+
+    let (shutdown, signal) = Shutdown::new();
+    let (batches, batch_input) = batch_channel(PIPELINE_BATCHES);
+    let sink = tokio::spawn(Box::new(ingest).run(batch_input));
+    let mut listening = BTreeMap::new();
+    let mut running = Vec::new();
+    for (name, address, source) in sources {
+        tracing::info!(listener = %name, %address, "listening");
+        listening.insert(name, address.to_string());
+        running.push(tokio::spawn(source.run(batches.clone(), signal.clone())));
+    }
+    drop(batches);
+
+    let state = Arc::new(ApiState {
+        searcher: Searcher::new(catalog.clone()),
+        metrics: metrics.clone(),
+        unmapped,
+        audit: AuditLog::open(&data.join(data_dir::AUDIT_FILE)).context("cannot open the audit log")?,
+        token,
+    });
+    let api = {
+        let mut signal = signal.clone();
+        let app = vigil_api::router(state);
+        tokio::spawn(async move {
+            axum::serve(api_listener, app)
+                .with_graceful_shutdown(async move { signal.wait().await })
+                .await
+        })
+    };
+    tracing::info!(address = %api_address, "listening: API");
+    listening.insert("api".into(), api_address.to_string());
+    write_listening(&data, &listening)?;
+
+    let janitor = tokio::spawn(janitor(catalog, config.clone(), signal.clone()));
+    tracing::info!(data_dir = %data.display(), "vigil is ready");
+
+    wait_for_signal().await;
+    tracing::info!("stopping: listeners first, then the archive and index flush");
+    shutdown.trigger();
+    for source in running {
+        match source.await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => tracing::error!(%error, "a listener failed"),
+            Err(error) => tracing::error!(%error, "a listener panicked"),
+        }
+    }
+    sink.await.context("the ingest task panicked")??;
+    api.await.context("the API task panicked")??;
+    janitor.abort();
+    tracing::info!("stopped; everything received is archived and indexed");
+    Ok(())
+}
+
+fn write_listening(data: &std::path::Path, listening: &BTreeMap<String, String>) -> anyhow::Result<()> {
+    let path = data.join(data_dir::LISTENING_FILE);
+    let temporary = data.join(format!("{}.tmp", data_dir::LISTENING_FILE));
+    std::fs::write(&temporary, serde_json::to_vec_pretty(listening)?)?;
+    std::fs::rename(&temporary, &path)?;
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut terminate), Ok(mut interrupt)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+        tracing::error!("cannot listen for signals; stop with SIGKILL");
+        std::future::pending::<()>().await;
+        return;
+    };
+    tokio::select! {
+        _ = terminate.recv() => {}
+        _ = interrupt.recv() => {}
+    }
+}
+
+/// Deletes day partitions past their level's period, every `janitor_interval`.
+async fn janitor(catalog: Arc<IndexCatalog>, config: ServerConfig, mut signal: ShutdownSignal) {
+    let policy = config.retention.policy(&RetentionMinimums::shipped());
+    let mut ticker = tokio::time::interval(config.retention.janitor_interval.0);
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {}
+            () = signal.wait() => return,
+        }
+        let catalog = catalog.clone();
+        let data = config.data_dir.clone();
+        let swept = tokio::task::spawn_blocking(move || -> vigil_store::Result<usize> {
+            let partitions = list_partitions(&data)?;
+            let deletions = plan_deletions(&partitions, &policy, Timestamp::now().utc_day());
+            for deletion in &deletions {
+                tracing::info!(partition = %deletion.partition, reason = %deletion.reason, "retention: deleting partition");
+                delete_partition(&catalog, &deletion.partition)?;
+            }
+            Ok(deletions.len())
+        })
+        .await;
+        match swept {
+            Ok(Ok(_)) => {}
+            Ok(Err(error)) => tracing::error!(%error, "retention janitor failed"),
+            Err(error) => tracing::error!(%error, "retention janitor panicked"),
+        }
+    }
+}
