@@ -10,9 +10,9 @@ fuzz_target!(|data: &[u8]| {
     let (head, frame) = data.split_at(data.len().min(12));
     let mut nanos = [0u8; 8];
     nanos[..head.len().min(8)].copy_from_slice(&head[..head.len().min(8)]);
-    let offset_secs = head
-        .get(8..12)
-        .map_or(0, |bytes| i32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]) % 86_400);
+    let offset_secs = head.get(8..12).map_or(0, |bytes| {
+        i32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]) % 86_400
+    });
     let Some(default_tz) = chrono::FixedOffset::east_opt(offset_secs) else {
         return;
     };

@@ -1,0 +1,279 @@
+//! What the end-to-end tests share: start the real `vigil` binary on free loopback ports in a
+//! temp folder, talk to its API, stop or kill it. Every wait has a deadline.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+pub const VIGIL: &str = env!("CARGO_BIN_EXE_vigil");
+
+/// A running `vigil serve`.
+pub struct Server {
+    pub child: Child,
+    pub root: PathBuf,
+    pub data: PathBuf,
+    pub config: PathBuf,
+    pub addresses: HashMap<String, SocketAddr>,
+    pub token: String,
+}
+
+/// A config on loopback port 0 with quick commits, plus whatever the test adds.
+pub fn write_config(root: &Path, extra: &str) -> PathBuf {
+    let data = root.join("data");
+    let text = format!(
+        r#"data_dir = "{data}"
+node_name = "test-node"
+[api]
+listen = "127.0.0.1:0"
+[index]
+commit_interval = "200ms"
+[[listeners]]
+type = "syslog_udp"
+name = "syslog-udp"
+address = "127.0.0.1:0"
+[[listeners]]
+type = "syslog_tcp"
+name = "syslog-tcp"
+address = "127.0.0.1:0"
+idle_timeout = "60s"
+{extra}
+"#,
+        data = data.display()
+    );
+    let path = root.join("vigil.toml");
+    std::fs::write(&path, text).expect("write config");
+    path
+}
+
+impl Server {
+    /// Starts `vigil serve --config` and waits (≤ 30 s) for `listening.json`.
+    pub fn start(root: &Path, config: &Path) -> Server {
+        let data = root.join("data");
+        let _ = std::fs::remove_file(data.join("listening.json"));
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(root.join("server.log"))
+            .expect("server log");
+        let child = Command::new(VIGIL)
+            .arg("serve")
+            .arg("--config")
+            .arg(config)
+            .env("VIGIL_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("start vigil serve");
+        let mut server = Server {
+            child,
+            root: root.to_owned(),
+            data: data.clone(),
+            config: config.to_owned(),
+            addresses: HashMap::new(),
+            token: String::new(),
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(text) = std::fs::read_to_string(data.join("listening.json")) {
+                let parsed: HashMap<String, String> = serde_json::from_str(&text).expect("listening.json");
+                server.addresses = parsed
+                    .into_iter()
+                    .map(|(name, address)| (name, address.parse().expect("address")))
+                    .collect();
+                break;
+            }
+            if let Ok(Some(status)) = server.child.try_wait() {
+                panic!("vigil serve exited with {status} before it was ready:\n{}", server.log());
+            }
+            assert!(Instant::now() < deadline, "vigil serve not ready in 30 s:\n{}", server.log());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        server.token = std::fs::read_to_string(data.join("secrets/api-token"))
+            .expect("api token")
+            .trim()
+            .to_owned();
+        server
+    }
+
+    pub fn address(&self, name: &str) -> SocketAddr {
+        self.addresses[name]
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.root.join("server.log")).unwrap_or_default()
+    }
+
+    /// GET with the token; returns status and body.
+    pub fn get(&self, path_and_query: &str) -> (u16, String) {
+        http_get(self.address("api"), path_and_query, Some(&self.token))
+    }
+
+    pub fn get_json(&self, path_and_query: &str) -> serde_json::Value {
+        let (status, body) = self.get(path_and_query);
+        assert_eq!(status, 200, "GET {path_and_query}: {body}");
+        serde_json::from_str(&body).expect("JSON body")
+    }
+
+    pub fn search(&self, query: &str, limit: usize) -> serde_json::Value {
+        self.get_json(&format!("/api/v1/search?q={}&from=7d&limit={limit}", encode(query)))
+    }
+
+    /// Polls until the search total reaches `expected` (≤ `seconds`); returns the last answer.
+    pub fn wait_for_total(&self, query: &str, expected: u64, limit: usize, seconds: u64) -> serde_json::Value {
+        let deadline = Instant::now() + Duration::from_secs(seconds);
+        loop {
+            let answer = self.search(query, limit);
+            let total = answer["total"].as_u64().unwrap_or(0);
+            if total >= expected || Instant::now() > deadline {
+                return answer;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// A counter's value from `/metrics` (the series must match all `labels`).
+    pub fn metric(&self, name: &str, labels: &[(&str, &str)]) -> u64 {
+        let (status, text) = self.get("/metrics");
+        assert_eq!(status, 200);
+        text.lines()
+            .filter(|line| line.starts_with(name) && !line.starts_with('#'))
+            .filter(|line| {
+                let series = line.split_whitespace().next().unwrap_or("");
+                let series_name = series.split('{').next().unwrap_or("");
+                series_name == name && labels.iter().all(|(key, value)| series.contains(&format!("{key}=\"{value}\"")))
+            })
+            .filter_map(|line| line.split_whitespace().last()?.parse::<u64>().ok())
+            .sum()
+    }
+
+    pub fn wait_for_metric(&self, name: &str, labels: &[(&str, &str)], at_least: u64, seconds: u64) -> u64 {
+        let deadline = Instant::now() + Duration::from_secs(seconds);
+        loop {
+            let value = self.metric(name, labels);
+            if value >= at_least || Instant::now() > deadline {
+                return value;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// SIGTERM, then wait (≤ 60 s) for the exit.
+    pub fn stop(&mut self) -> ExitStatus {
+        // SAFETY: signalling our own child by its pid.
+        unsafe {
+            libc_kill(self.child.id() as i32, 15);
+        }
+        self.wait_exit(60)
+    }
+
+    /// SIGKILL: no chance to flush anything.
+    pub fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    fn wait_exit(&mut self, seconds: u64) -> ExitStatus {
+        let deadline = Instant::now() + Duration::from_secs(seconds);
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status;
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("vigil serve did not stop in {seconds} s:\n{}", self.log());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+extern "C" {
+    #[link_name = "kill"]
+    fn libc_kill(pid: i32, signal: i32) -> i32;
+}
+
+/// A minimal HTTP/1.1 GET (the API is local and plain).
+pub fn http_get(address: SocketAddr, path_and_query: &str, token: Option<&str>) -> (u16, String) {
+    let mut stream = TcpStream::connect_timeout(&address, Duration::from_secs(5)).expect("connect to API");
+    stream.set_read_timeout(Some(Duration::from_secs(60))).expect("timeout");
+    let auth = token.map(|token| format!("Authorization: Bearer {token}\r\n")).unwrap_or_default();
+    let request = format!("GET {path_and_query} HTTP/1.1\r\nHost: {address}\r\n{auth}Connection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).expect("send request");
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).expect("read response");
+    let text = String::from_utf8_lossy(&response).into_owned();
+    let status = text.split_whitespace().nth(1).and_then(|code| code.parse().ok()).unwrap_or(0);
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+        dechunk(body)
+    } else {
+        body.to_owned()
+    };
+    (status, body)
+}
+
+fn dechunk(mut body: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = body.split_once("\r\n") {
+        let Ok(size) = usize::from_str_radix(size.trim(), 16) else { break };
+        if size == 0 || rest.len() < size {
+            break;
+        }
+        out.push_str(&rest[..size]);
+        body = rest[size..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+/// Percent-encodes a query-string value.
+pub fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|byte| match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (byte as char).to_string(),
+            _ => format!("%{byte:02X}"),
+        })
+        .collect()
+}
+
+/// Runs `vigil` with arguments; returns exit code and stdout.
+pub fn vigil(args: &[&str]) -> (i32, String, String) {
+    let output = Command::new(VIGIL).args(args).output().expect("run vigil");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// This machine's host name, as `logger` puts it in messages.
+pub fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .expect("kernel host name")
+        .trim()
+        .to_owned()
+}
+
+/// Runs `logger` with `lines` on its standard input; panics if it fails.
+pub fn logger(args: &[&str], lines: &str) {
+    let mut child = Command::new("logger")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("logger (util-linux) must be installed");
+    child.stdin.take().expect("stdin").write_all(lines.as_bytes()).expect("feed logger");
+    let output = child.wait_with_output().expect("logger");
+    assert!(output.status.success(), "logger {args:?} failed: {}", String::from_utf8_lossy(&output.stderr));
+}
