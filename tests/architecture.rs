@@ -25,12 +25,23 @@ fn layers() -> HashMap<&'static str, (u8, bool)> {
 #[test]
 fn crate_dependencies_point_down_and_stages_stay_apart() {
     let output = Command::new(env!("CARGO"))
-        .args(["metadata", "--format-version", "1", "--no-deps", "--offline"])
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--no-deps",
+            "--offline",
+        ])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("cargo metadata");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    let metadata: serde_json::Value = serde_json::from_slice(&output.stdout).expect("metadata JSON");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let metadata: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("metadata JSON");
     let layers = layers();
     let mut violations = Vec::new();
     let mut checked = 0;
@@ -40,7 +51,9 @@ fn crate_dependencies_point_down_and_stages_stay_apart() {
             continue; // benchmarks measure every layer
         }
         let Some(&(rank, stage)) = layers.get(name) else {
-            violations.push(format!("{name} is not in the layer table: add it to DESIGN.md and this test"));
+            violations.push(format!(
+                "{name} is not in the layer table: add it to DESIGN.md and this test"
+            ));
             continue;
         };
         for dependency in package["dependencies"].as_array().expect("dependencies") {
@@ -60,6 +73,9 @@ fn crate_dependencies_point_down_and_stages_stay_apart() {
             }
         }
     }
-    assert!(checked >= 10, "only {checked} edges checked: is the workspace read?");
+    assert!(
+        checked >= 10,
+        "only {checked} edges checked: is the workspace read?"
+    );
     assert!(violations.is_empty(), "{violations:#?}");
 }

@@ -19,11 +19,15 @@ struct GoodSender {
 
 impl GoodSender {
     fn connect(target: SocketAddr) -> Self {
-        let socket = std::net::TcpListener::bind((Ipv4Addr::new(127, 0, 0, 2), 0)).expect("127.0.0.2 is loopback on Linux");
+        let socket = std::net::TcpListener::bind((Ipv4Addr::new(127, 0, 0, 2), 0))
+            .expect("127.0.0.2 is loopback on Linux");
         let local = socket.local_addr().expect("local address");
         drop(socket);
         let connection = connect_from(local, target);
-        Self { connection, sent: 0 }
+        Self {
+            connection,
+            sent: 0,
+        }
     }
 
     fn send(&mut self, count: usize) {
@@ -33,7 +37,9 @@ impl GoodSender {
             chunk.extend_from_slice(format!("{} {line}", line.len()).as_bytes());
             self.sent += 1;
         }
-        self.connection.write_all(&chunk).expect("the good sender is never refused");
+        self.connection
+            .write_all(&chunk)
+            .expect("the good sender is never refused");
     }
 }
 
@@ -63,8 +69,15 @@ mod raw {
     }
 
     fn sockaddr(address: SocketAddr) -> SockaddrIn {
-        let SocketAddr::V4(v4) = address else { panic!("IPv4 only") };
-        SockaddrIn { family: 2, port: v4.port().to_be(), address: v4.ip().octets(), zero: [0; 8] }
+        let SocketAddr::V4(v4) = address else {
+            panic!("IPv4 only")
+        };
+        SockaddrIn {
+            family: 2,
+            port: v4.port().to_be(),
+            address: v4.ip().octets(),
+            zero: [0; 8],
+        }
     }
 
     pub fn connect_from(local: SocketAddr, target: SocketAddr) -> std::io::Result<TcpStream> {
@@ -137,55 +150,108 @@ fn hostile_input_is_counted_and_never_costs_a_good_message() {
     good.send(100);
 
     // Truncated octet counts: the stream ends inside the frame.
-    send_and_close(tcp, b"500 <13>1 - cut-host cut-app - - - this frame is much shorter than 500");
+    send_and_close(
+        tcp,
+        b"500 <13>1 - cut-host cut-app - - - this frame is much shorter than 500",
+    );
     send_and_close(tcp, b"99999999999 <13>");
     // Invalid UTF-8 and NUL bytes, LF-framed.
-    send_and_close(tcp, b"<13>Nov 26 10:00:00 utf8-host badutf8: bytes \xff\xfe\xc3 here\n");
+    send_and_close(
+        tcp,
+        b"<13>Nov 26 10:00:00 utf8-host badutf8: bytes \xff\xfe\xc3 here\n",
+    );
     send_and_close(tcp, b"<13>Nov 26 10:00:00 nul-host nulapp: before\x00after\n<13>Nov 26 10:00:00 nul-host nulapp: \x00\x00\x00\n");
     // Garbage datagrams.
     let datagrams = UdpSocket::bind("127.0.0.1:0").expect("udp");
     for seed in 0..20u64 {
-        datagrams.send_to(&random_bytes(1_000 + seed as usize * 50, seed + 1), udp).expect("send datagram");
+        datagrams
+            .send_to(&random_bytes(1_000 + seed as usize * 50, seed + 1), udp)
+            .expect("send datagram");
     }
     good.send(100);
 
     // 2,000 idle connections from 127.0.0.1: the first 1,000 are held, the rest refused.
-    let idle: Vec<TcpStream> = (0..2_000).filter_map(|_| TcpStream::connect(tcp).ok()).collect();
-    let refused = server.wait_for_metric("vigil_collect_connections_refused_total", &[("reason", "per_peer_limit")], 1_000, 30);
-    assert_eq!(refused, 1_000, "the connections past the per-address limit are refused and counted");
+    let idle: Vec<TcpStream> = (0..2_000)
+        .filter_map(|_| TcpStream::connect(tcp).ok())
+        .collect();
+    let refused = server.wait_for_metric(
+        "vigil_collect_connections_refused_total",
+        &[("reason", "per_peer_limit")],
+        1_000,
+        30,
+    );
+    assert_eq!(
+        refused, 1_000,
+        "the connections past the per-address limit are refused and counted"
+    );
     for _ in 0..6 {
         good.send(100);
         std::thread::sleep(Duration::from_millis(50));
     }
     assert_eq!(good.sent, 1_000);
     let open = server.metric("vigil_collect_connections_open", &[]);
-    assert!(open >= 1_000, "the idle connections are held, not dropped: {open}");
+    assert!(
+        open >= 1_000,
+        "the idle connections are held, not dropped: {open}"
+    );
 
     let answer = server.wait_for_total("process.name:good-sender", 1_000, 10_000, 60);
-    assert_eq!(answer["total"], 1_000, "every good message arrives:\n{}", server.log());
+    assert_eq!(
+        answer["total"],
+        1_000,
+        "every good message arrives:\n{}",
+        server.log()
+    );
     drop(idle);
 
     // Each error is counted.
     let errors = |kind: &str| server.metric("vigil_collect_errors_total", &[("kind", kind)]);
     assert!(errors("oversized") >= 1, "the 10 MiB frame is counted");
-    assert!(errors("truncated_at_eof") >= 1, "the truncated octet count is counted");
+    assert!(
+        errors("truncated_at_eof") >= 1,
+        "the truncated octet count is counted"
+    );
     assert!(server.metric("vigil_collect_truncated_total", &[]) >= 2);
     assert!(server.metric("vigil_collect_invalid_utf8_total", &[]) >= 1);
     assert!(server.metric("vigil_collect_parse_fallbacks_total", &[]) >= 1);
 
     // What could be kept is kept, flagged, and searchable.
-    assert_eq!(server.wait_for_total("process.name:after-bomb", 1, 10, 30)["total"], 1, "the frame after the bomb is read");
+    assert_eq!(
+        server.wait_for_total("process.name:after-bomb", 1, 10, 30)["total"],
+        1,
+        "the frame after the bomb is read"
+    );
     let cut = server.wait_for_total("vigil.flags:truncated AND host.name:bomb-host", 1, 10, 30);
     assert_eq!(cut["total"], 1);
-    assert_eq!(cut["events"][0]["event.original"].as_str().map(str::len), Some(64 * 1024), "cut at max_frame_bytes");
-    let utf8 = server.wait_for_total("vigil.flags:invalid_utf8 AND host.name:utf8-host", 1, 10, 30);
+    assert_eq!(
+        cut["events"][0]["event.original"].as_str().map(str::len),
+        Some(64 * 1024),
+        "cut at max_frame_bytes"
+    );
+    let utf8 = server.wait_for_total(
+        "vigil.flags:invalid_utf8 AND host.name:utf8-host",
+        1,
+        10,
+        30,
+    );
     let event = &utf8["events"][0];
     assert_eq!(event["host.name"], "utf8-host");
-    assert!(event["vigil.original_base64"].is_string(), "the exact bytes are kept: {event}");
+    assert!(
+        event["vigil.original_base64"].is_string(),
+        "the exact bytes are kept: {event}"
+    );
     let nul = server.wait_for_total("host.name:nul-host", 2, 10, 30);
     assert_eq!(nul["total"], 2);
-    let unparsed = server.wait_for_total("vigil.flags:unparsed AND vigil.listener:syslog-udp", 20, 100, 30);
-    assert_eq!(unparsed["total"], 20, "every garbage datagram is kept whole");
+    let unparsed = server.wait_for_total(
+        "vigil.flags:unparsed AND vigil.listener:syslog-udp",
+        20,
+        100,
+        30,
+    );
+    assert_eq!(
+        unparsed["total"], 20,
+        "every garbage datagram is kept whole"
+    );
 
     let rss = rss_kib(server.child.id());
     assert!(rss < 512 * 1024, "memory stays bounded: {rss} KiB");

@@ -37,13 +37,19 @@ fn stream(port: u16, round: usize, stop: Arc<AtomicBool>, sent: Arc<AtomicU64>) 
 
 /// A pseudo-random delay from the clock: each run kills at other moments.
 fn random_millis(low: u64, high: u64, salt: u64) -> u64 {
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0) as u64;
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0) as u64;
     low + (nanos ^ salt.wrapping_mul(0x9e37_79b9_7f4a_7c15)) % (high - low)
 }
 
 fn archived_events(data: &std::path::Path) -> u64 {
     let (code, stdout, stderr) = vigil(&["verify", "--data-dir", data.to_str().expect("path")]);
-    assert_eq!(code, 0, "archive chain must be intact after a kill -9:\n{stdout}\n{stderr}");
+    assert_eq!(
+        code, 0,
+        "archive chain must be intact after a kill -9:\n{stdout}\n{stderr}"
+    );
     let last = stdout.lines().last().expect("summary line");
     last.split(", ")
         .find_map(|part| part.strip_suffix(" events"))
@@ -66,12 +72,19 @@ fn kill_nine_during_ingest_loses_nothing_synced_and_indexes_nothing_twice() {
             let (stop, sent) = (stop.clone(), sent.clone());
             std::thread::spawn(move || stream(port, round, stop, sent))
         };
-        std::thread::sleep(Duration::from_millis(random_millis(300, 1_500, round as u64)));
+        std::thread::sleep(Duration::from_millis(random_millis(
+            300,
+            1_500,
+            round as u64,
+        )));
         server.kill9();
         stop.store(true, Ordering::Relaxed);
         sender.join().expect("sender");
         total_sent += sent.load(Ordering::Relaxed);
-        assert!(sent.load(Ordering::Relaxed) > 0, "round {round} sent nothing");
+        assert!(
+            sent.load(Ordering::Relaxed) > 0,
+            "round {round} sent nothing"
+        );
 
         let archived = archived_events(&server.data);
         server = Server::start(root.path(), &config);
@@ -94,8 +107,17 @@ fn kill_nine_during_ingest_loses_nothing_synced_and_indexes_nothing_twice() {
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-        assert_eq!(indexed, archived, "round {round}: the index must hold every archived event:\n{}", server.log());
-        assert_eq!(ids.len() as u64, archived, "round {round}: an event id was indexed twice");
+        assert_eq!(
+            indexed,
+            archived,
+            "round {round}: the index must hold every archived event:\n{}",
+            server.log()
+        );
+        assert_eq!(
+            ids.len() as u64,
+            archived,
+            "round {round}: an event id was indexed twice"
+        );
         assert!(archived <= total_sent, "more archived than sent");
         assert!(archived > 0, "round {round}: nothing was archived");
         replayed += server.metric("vigil_index_replayed_events_total", &[]);

@@ -18,13 +18,20 @@ const GROUPS: [(&str, &str, &str); 5] = [
 ];
 
 fn lines(prefix: &str, count: usize) -> String {
-    (0..count).map(|n| format!("{prefix} seq={n} the quick brown fox\n")).collect()
+    (0..count)
+        .map(|n| format!("{prefix} seq={n} the quick brown fox\n"))
+        .collect()
 }
 
 /// Checks every event of one tag: count, distinct sequence numbers, host, severity, and a
 /// timestamp inside the sending window (RFC 3164 times have whole seconds).
 fn check_group(server: &Server, tag: &str, severity: &str, expected: usize, window: (i64, i64)) {
-    let answer = server.wait_for_total(&format!("process.name:{tag}"), expected as u64, expected, 60);
+    let answer = server.wait_for_total(
+        &format!("process.name:{tag}"),
+        expected as u64,
+        expected,
+        60,
+    );
     assert_eq!(answer["total"], expected as u64, "{tag}: {}", server.log());
     let events = answer["events"].as_array().expect("events");
     assert_eq!(events.len(), expected);
@@ -41,10 +48,14 @@ fn check_group(server: &Server, tag: &str, severity: &str, expected: usize, wind
             .and_then(|n| n.parse::<usize>().ok())
             .unwrap_or_else(|| panic!("no seq in {message:?}"));
         assert!(seen.insert(seq), "{tag} seq {seq} twice");
-        let time = chrono::DateTime::parse_from_rfc3339(event["@timestamp"].as_str().expect("time"))
-            .expect("RFC 3339 @timestamp")
-            .timestamp();
-        assert!(time >= window.0 - 1 && time <= window.1 + 1, "{tag}: @timestamp {time} outside {window:?}");
+        let time =
+            chrono::DateTime::parse_from_rfc3339(event["@timestamp"].as_str().expect("time"))
+                .expect("RFC 3339 @timestamp")
+                .timestamp();
+        assert!(
+            time >= window.0 - 1 && time <= window.1 + 1,
+            "{tag}: @timestamp {time} outside {window:?}"
+        );
     }
     assert_eq!(seen.len(), expected);
 }
@@ -61,22 +72,70 @@ fn logger_messages_over_tcp_and_udp_are_all_searchable_with_their_fields() {
     // 10,000 RFC 5424 messages, octet-counted over TCP: 2,000 for each of five apps.
     for (tag, priority, _) in GROUPS {
         logger(
-            &["--tcp", "--octet-count", "--rfc5424", "-n", "127.0.0.1", "-P", &tcp.port().to_string(), "-t", tag, "-p", priority],
+            &[
+                "--tcp",
+                "--octet-count",
+                "--rfc5424",
+                "-n",
+                "127.0.0.1",
+                "-P",
+                &tcp.port().to_string(),
+                "-t",
+                tag,
+                "-p",
+                priority,
+            ],
             &lines(tag, 2_000),
         );
     }
     // 1,000 RFC 3164 messages LF-framed over TCP.
     logger(
-        &["--tcp", "--rfc3164", "-n", "127.0.0.1", "-P", &tcp.port().to_string(), "-t", "lf-3164", "-p", "auth.notice"],
+        &[
+            "--tcp",
+            "--rfc3164",
+            "-n",
+            "127.0.0.1",
+            "-P",
+            &tcp.port().to_string(),
+            "-t",
+            "lf-3164",
+            "-p",
+            "auth.notice",
+        ],
         &lines("lf-3164", 1_000),
     );
     // 1,000 RFC 3164 messages over UDP, 100 per burst so the kernel buffer never overflows.
     for burst in 0..10 {
         let first = burst * 100;
-        let text: String = (first..first + 100).map(|n| format!("udp-3164 seq={n} over udp\n")).collect();
-        logger(&["--udp", "--rfc3164", "-n", "127.0.0.1", "-P", &udp.port().to_string(), "-t", "udp-3164", "-p", "user.err"], &text);
-        let received = server.wait_for_metric("vigil_collect_events_received_total", &[("listener", "syslog-udp")], first as u64 + 100, 30);
-        assert_eq!(received, first as u64 + 100, "UDP burst {burst} not received");
+        let text: String = (first..first + 100)
+            .map(|n| format!("udp-3164 seq={n} over udp\n"))
+            .collect();
+        logger(
+            &[
+                "--udp",
+                "--rfc3164",
+                "-n",
+                "127.0.0.1",
+                "-P",
+                &udp.port().to_string(),
+                "-t",
+                "udp-3164",
+                "-p",
+                "user.err",
+            ],
+            &text,
+        );
+        let received = server.wait_for_metric(
+            "vigil_collect_events_received_total",
+            &[("listener", "syslog-udp")],
+            first as u64 + 100,
+            30,
+        );
+        assert_eq!(
+            received,
+            first as u64 + 100,
+            "UDP burst {burst} not received"
+        );
     }
     let end = chrono::Utc::now().timestamp();
 
@@ -92,7 +151,9 @@ fn logger_messages_over_tcp_and_udp_are_all_searchable_with_their_fields() {
     let original = event["event.original"].as_str().expect("original");
     let sent_time = original.split_whitespace().nth(1).expect("timestamp field");
     let sent = chrono::DateTime::parse_from_rfc3339(sent_time).expect("sent time");
-    let stored = chrono::DateTime::parse_from_rfc3339(event["@timestamp"].as_str().expect("stored")).expect("stored time");
+    let stored =
+        chrono::DateTime::parse_from_rfc3339(event["@timestamp"].as_str().expect("stored"))
+            .expect("stored time");
     assert_eq!(sent, stored);
     assert_eq!(event["log.syslog.facility.name"], "auth");
     assert_eq!(event["vigil.listener"], "syslog-tcp");

@@ -79,7 +79,8 @@ impl Server {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             if let Ok(text) = std::fs::read_to_string(data.join("listening.json")) {
-                let parsed: HashMap<String, String> = serde_json::from_str(&text).expect("listening.json");
+                let parsed: HashMap<String, String> =
+                    serde_json::from_str(&text).expect("listening.json");
                 server.addresses = parsed
                     .into_iter()
                     .map(|(name, address)| (name, address.parse().expect("address")))
@@ -87,9 +88,16 @@ impl Server {
                 break;
             }
             if let Ok(Some(status)) = server.child.try_wait() {
-                panic!("vigil serve exited with {status} before it was ready:\n{}", server.log());
+                panic!(
+                    "vigil serve exited with {status} before it was ready:\n{}",
+                    server.log()
+                );
             }
-            assert!(Instant::now() < deadline, "vigil serve not ready in 30 s:\n{}", server.log());
+            assert!(
+                Instant::now() < deadline,
+                "vigil serve not ready in 30 s:\n{}",
+                server.log()
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
         server.token = std::fs::read_to_string(data.join("secrets/api-token"))
@@ -119,11 +127,20 @@ impl Server {
     }
 
     pub fn search(&self, query: &str, limit: usize) -> serde_json::Value {
-        self.get_json(&format!("/api/v1/search?q={}&from=7d&limit={limit}", encode(query)))
+        self.get_json(&format!(
+            "/api/v1/search?q={}&from=7d&limit={limit}",
+            encode(query)
+        ))
     }
 
     /// Polls until the search total reaches `expected` (≤ `seconds`); returns the last answer.
-    pub fn wait_for_total(&self, query: &str, expected: u64, limit: usize, seconds: u64) -> serde_json::Value {
+    pub fn wait_for_total(
+        &self,
+        query: &str,
+        expected: u64,
+        limit: usize,
+        seconds: u64,
+    ) -> serde_json::Value {
         let deadline = Instant::now() + Duration::from_secs(seconds);
         loop {
             let answer = self.search(query, limit);
@@ -144,13 +161,22 @@ impl Server {
             .filter(|line| {
                 let series = line.split_whitespace().next().unwrap_or("");
                 let series_name = series.split('{').next().unwrap_or("");
-                series_name == name && labels.iter().all(|(key, value)| series.contains(&format!("{key}=\"{value}\"")))
+                series_name == name
+                    && labels
+                        .iter()
+                        .all(|(key, value)| series.contains(&format!("{key}=\"{value}\"")))
             })
             .filter_map(|line| line.split_whitespace().last()?.parse::<u64>().ok())
             .sum()
     }
 
-    pub fn wait_for_metric(&self, name: &str, labels: &[(&str, &str)], at_least: u64, seconds: u64) -> u64 {
+    pub fn wait_for_metric(
+        &self,
+        name: &str,
+        labels: &[(&str, &str)],
+        at_least: u64,
+        seconds: u64,
+    ) -> u64 {
         let deadline = Instant::now() + Duration::from_secs(seconds);
         loop {
             let value = self.metric(name, labels);
@@ -205,17 +231,31 @@ extern "C" {
 
 /// A minimal HTTP/1.1 GET (the API is local and plain).
 pub fn http_get(address: SocketAddr, path_and_query: &str, token: Option<&str>) -> (u16, String) {
-    let mut stream = TcpStream::connect_timeout(&address, Duration::from_secs(5)).expect("connect to API");
-    stream.set_read_timeout(Some(Duration::from_secs(60))).expect("timeout");
-    let auth = token.map(|token| format!("Authorization: Bearer {token}\r\n")).unwrap_or_default();
-    let request = format!("GET {path_and_query} HTTP/1.1\r\nHost: {address}\r\n{auth}Connection: close\r\n\r\n");
+    let mut stream =
+        TcpStream::connect_timeout(&address, Duration::from_secs(5)).expect("connect to API");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .expect("timeout");
+    let auth = token
+        .map(|token| format!("Authorization: Bearer {token}\r\n"))
+        .unwrap_or_default();
+    let request = format!(
+        "GET {path_and_query} HTTP/1.1\r\nHost: {address}\r\n{auth}Connection: close\r\n\r\n"
+    );
     stream.write_all(request.as_bytes()).expect("send request");
     let mut response = Vec::new();
     stream.read_to_end(&mut response).expect("read response");
     let text = String::from_utf8_lossy(&response).into_owned();
-    let status = text.split_whitespace().nth(1).and_then(|code| code.parse().ok()).unwrap_or(0);
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(0);
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
         dechunk(body)
     } else {
         body.to_owned()
@@ -226,7 +266,9 @@ pub fn http_get(address: SocketAddr, path_and_query: &str, token: Option<&str>) 
 fn dechunk(mut body: &str) -> String {
     let mut out = String::new();
     while let Some((size, rest)) = body.split_once("\r\n") {
-        let Ok(size) = usize::from_str_radix(size.trim(), 16) else { break };
+        let Ok(size) = usize::from_str_radix(size.trim(), 16) else {
+            break;
+        };
         if size == 0 || rest.len() < size {
             break;
         }
@@ -240,7 +282,9 @@ fn dechunk(mut body: &str) -> String {
 pub fn encode(text: &str) -> String {
     text.bytes()
         .map(|byte| match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (byte as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (byte as char).to_string()
+            }
             _ => format!("%{byte:02X}"),
         })
         .collect()
@@ -273,7 +317,16 @@ pub fn logger(args: &[&str], lines: &str) {
         .stderr(Stdio::piped())
         .spawn()
         .expect("logger (util-linux) must be installed");
-    child.stdin.take().expect("stdin").write_all(lines.as_bytes()).expect("feed logger");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(lines.as_bytes())
+        .expect("feed logger");
     let output = child.wait_with_output().expect("logger");
-    assert!(output.status.success(), "logger {args:?} failed: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "logger {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 }

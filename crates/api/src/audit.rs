@@ -43,7 +43,10 @@ impl AuditLog {
             return;
         };
         line.push(b'\n');
-        let mut file = self.file.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut file = self
+            .file
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         if let Err(error) = file.write_all(&line).and_then(|()| file.sync_data()) {
             tracing::error!(path = %self.path.display(), %error, "cannot write the audit log");
         }

@@ -46,10 +46,19 @@ fn same_secret(given: &[u8], expected: &[u8]) -> bool {
     if given.len() != expected.len() {
         return false;
     }
-    given.iter().zip(expected).fold(0u8, |diff, (a, b)| diff | (a ^ b)) == 0
+    given
+        .iter()
+        .zip(expected)
+        .fold(0u8, |diff, (a, b)| diff | (a ^ b))
+        == 0
 }
 
-async fn authenticate(State(state): State<Arc<ApiState>>, headers: HeaderMap, request: Request, next: Next) -> Response {
+async fn authenticate(
+    State(state): State<Arc<ApiState>>,
+    headers: HeaderMap,
+    request: Request,
+    next: Next,
+) -> Response {
     let given = headers
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
@@ -57,14 +66,21 @@ async fn authenticate(State(state): State<Arc<ApiState>>, headers: HeaderMap, re
         .unwrap_or("");
     let path = request.uri().path().to_owned();
     if !same_secret(given.as_bytes(), state.token.as_bytes()) {
-        state.audit.record("anonymous", "auth.refused", &serde_json::json!({ "path": path }), 401);
+        state.audit.record(
+            "anonymous",
+            "auth.refused",
+            &serde_json::json!({ "path": path }),
+            401,
+        );
         return ApiError::Unauthorized.into_response();
     }
     let query = request.uri().query().unwrap_or("").to_owned();
     let response = next.run(request).await;
     if path != "/metrics" {
         let detail = serde_json::json!({ "path": path, "query": query });
-        state.audit.record("api-token", "api.call", &detail, response.status().as_u16());
+        state
+            .audit
+            .record("api-token", "api.call", &detail, response.status().as_u16());
     }
     response
 }
@@ -90,12 +106,23 @@ struct SearchParams {
 
 fn bounds(params: &SearchParams) -> Result<(Option<Timestamp>, Option<Timestamp>), ApiError> {
     let now = Timestamp::now();
-    let from = params.from.as_deref().map(|text| parse_time_bound(text, now)).transpose()?;
-    let to = params.to.as_deref().map(|text| parse_time_bound(text, now)).transpose()?;
+    let from = params
+        .from
+        .as_deref()
+        .map(|text| parse_time_bound(text, now))
+        .transpose()?;
+    let to = params
+        .to
+        .as_deref()
+        .map(|text| parse_time_bound(text, now))
+        .transpose()?;
     Ok((from, to))
 }
 
-async fn search(State(state): State<Arc<ApiState>>, Query(params): Query<SearchParams>) -> Result<Json<serde_json::Value>, ApiError> {
+async fn search(
+    State(state): State<Arc<ApiState>>,
+    Query(params): Query<SearchParams>,
+) -> Result<Json<serde_json::Value>, ApiError> {
     let (from, to) = bounds(&params)?;
     let request = SearchRequest {
         query: params.q,
@@ -106,25 +133,37 @@ async fn search(State(state): State<Arc<ApiState>>, Query(params): Query<SearchP
     let result = tokio::task::spawn_blocking(move || state.searcher.search(&request))
         .await
         .map_err(|error| ApiError::Internal(error.to_string()))??;
-    let events: Vec<serde_json::Value> = result.events.iter().map(vigil_event::Event::to_json).collect();
-    Ok(Json(serde_json::json!({ "total": result.total, "events": events })))
+    let events: Vec<serde_json::Value> = result
+        .events
+        .iter()
+        .map(vigil_event::Event::to_json)
+        .collect();
+    Ok(Json(
+        serde_json::json!({ "total": result.total, "events": events }),
+    ))
 }
 
-async fn histogram(State(state): State<Arc<ApiState>>, Query(params): Query<SearchParams>) -> Result<Json<serde_json::Value>, ApiError> {
+async fn histogram(
+    State(state): State<Arc<ApiState>>,
+    Query(params): Query<SearchParams>,
+) -> Result<Json<serde_json::Value>, ApiError> {
     let (from, to) = bounds(&params)?;
     let interval_text = params.interval.clone().unwrap_or_else(|| "1h".into());
     let interval = parse_interval(&interval_text)?;
     let query = params.q.clone();
-    let histogram = tokio::task::spawn_blocking(move || state.searcher.histogram(&query, from, to, interval))
-        .await
-        .map_err(|error| ApiError::Internal(error.to_string()))??;
+    let histogram =
+        tokio::task::spawn_blocking(move || state.searcher.histogram(&query, from, to, interval))
+            .await
+            .map_err(|error| ApiError::Internal(error.to_string()))??;
     let buckets: Vec<serde_json::Value> = histogram
         .buckets
         .iter()
         .map(|(start, count)| serde_json::json!({ "start": start.to_string(), "count": count }))
         .collect();
     let total: u64 = histogram.buckets.iter().map(|(_, count)| count).sum();
-    Ok(Json(serde_json::json!({ "interval": interval_text, "total": total, "buckets": buckets })))
+    Ok(Json(
+        serde_json::json!({ "interval": interval_text, "total": total, "buckets": buckets }),
+    ))
 }
 
 async fn unmapped(State(state): State<Arc<ApiState>>) -> Json<serde_json::Value> {

@@ -29,21 +29,44 @@ impl Stamper {
     }
 
     /// One syslog frame to one event. Never fails: what does not parse is kept whole.
-    pub fn syslog_event(&self, frame: &[u8], truncated: bool, peer: SocketAddr, listener: &Arc<str>, received: Timestamp) -> Event {
+    pub fn syslog_event(
+        &self,
+        frame: &[u8],
+        truncated: bool,
+        peer: SocketAddr,
+        listener: &Arc<str>,
+        received: Timestamp,
+    ) -> Event {
         let by_address = self.source_map.match_address(peer.ip());
         let timezone = by_address.unwrap_or(self.source_map.unmapped()).timezone;
-        let mut event = decode_syslog(frame, &DecodeContext { received, default_tz: timezone });
+        let mut event = decode_syslog(
+            frame,
+            &DecodeContext {
+                received,
+                default_tz: timezone,
+            },
+        );
         let by_host = match by_address {
             Some(_) => None,
-            None => event.host_name.as_deref().and_then(|host| self.source_map.match_host(host)),
+            None => event
+                .host_name
+                .as_deref()
+                .and_then(|host| self.source_map.match_host(host)),
         };
         if let Some(matched) = by_host {
             // A zone-less (RFC 3164) time was read in the default zone: read it again in the
             // zone of the system the host name belongs to.
-            let zone_less = event.syslog_version.is_none() && !event.flags.contains(EventFlags::UNPARSED);
+            let zone_less =
+                event.syslog_version.is_none() && !event.flags.contains(EventFlags::UNPARSED);
             if zone_less && matched.timezone != timezone {
                 let flags = event.flags;
-                event = decode_syslog(frame, &DecodeContext { received, default_tz: matched.timezone });
+                event = decode_syslog(
+                    frame,
+                    &DecodeContext {
+                        received,
+                        default_tz: matched.timezone,
+                    },
+                );
                 event.flags.insert(flags);
             }
         }
@@ -57,7 +80,8 @@ impl Stamper {
                 event.tenant = unmapped.tenant.clone();
                 event.level = unmapped.level;
                 event.flags.insert(EventFlags::UNMAPPED_SOURCE);
-                self.unmapped.record(peer.ip(), event.host_name.as_deref(), received);
+                self.unmapped
+                    .record(peer.ip(), event.host_name.as_deref(), received);
             }
         }
         if truncated {

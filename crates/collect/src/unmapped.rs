@@ -30,7 +30,11 @@ impl UnmappedSources {
     pub fn new(metrics: &Metrics) -> Self {
         Self {
             seen: Mutex::new(HashMap::new()),
-            events: metrics.counter("vigil_sources_unmapped_events_total", "Events from senders that match no [[systems]] entry.", &[]),
+            events: metrics.counter(
+                "vigil_sources_unmapped_events_total",
+                "Events from senders that match no [[systems]] entry.",
+                &[],
+            ),
             overflow: metrics.counter(
                 "vigil_sources_unmapped_overflow_total",
                 "Unmapped senders not listed because the list is full.",
@@ -41,7 +45,10 @@ impl UnmappedSources {
 
     pub fn record(&self, address: IpAddr, host_name: Option<&str>, received: Timestamp) {
         self.events.inc();
-        let mut seen = self.seen.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut seen = self
+            .seen
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let key = (address, host_name.map(str::to_owned));
         if let Some(source) = seen.get_mut(&key) {
             source.events += 1;
@@ -67,7 +74,10 @@ impl UnmappedSources {
 
     /// Most active first.
     pub fn list(&self) -> Vec<UnmappedSource> {
-        let seen = self.seen.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let seen = self
+            .seen
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let mut sources: Vec<UnmappedSource> = seen.values().cloned().collect();
         sources.sort_by(|a, b| b.events.cmp(&a.events).then(a.address.cmp(&b.address)));
         sources

@@ -153,7 +153,10 @@ mod tests {
             toml::from_str("level_4 = \"100 days\"\nlevel_2 = \"60 days\"").unwrap();
         let errors = config.errors(&RetentionMinimums::shipped());
         assert_eq!(errors.len(), 1);
-        assert!(errors[0].contains("legal minimum of 180 days"), "{errors:?}");
+        assert!(
+            errors[0].contains("legal minimum of 180 days"),
+            "{errors:?}"
+        );
         let policy = config.policy(&RetentionMinimums::shipped());
         assert_eq!(policy.days(SecurityLevel::new(2).unwrap()), 60);
         assert_eq!(policy.days(SecurityLevel::new(1).unwrap()), 30);

@@ -127,9 +127,8 @@ impl ListenerConfig {
 
     pub fn address(&self) -> SocketAddr {
         match self {
-            ListenerConfig::SyslogUdp { address, .. } | ListenerConfig::SyslogTcp { address, .. } => {
-                *address
-            }
+            ListenerConfig::SyslogUdp { address, .. }
+            | ListenerConfig::SyslogTcp { address, .. } => *address,
         }
     }
 }
@@ -261,13 +260,21 @@ impl ServerConfig {
         let mut names = std::collections::HashSet::new();
         for listener in &self.listeners {
             if !names.insert(listener.name()) {
-                errors.push(format!("listeners: the name {:?} is used twice", listener.name()));
+                errors.push(format!(
+                    "listeners: the name {:?} is used twice",
+                    listener.name()
+                ));
             }
             let max_frame_bytes = match listener {
-                ListenerConfig::SyslogUdp { max_frame_bytes, .. } => *max_frame_bytes,
+                ListenerConfig::SyslogUdp {
+                    max_frame_bytes, ..
+                } => *max_frame_bytes,
                 ListenerConfig::SyslogTcp { limits, .. } => {
                     if limits.max_connections_per_peer == 0 || limits.max_connections == 0 {
-                        errors.push(format!("listeners {:?}: connection limits must be at least 1", listener.name()));
+                        errors.push(format!(
+                            "listeners {:?}: connection limits must be at least 1",
+                            listener.name()
+                        ));
                     }
                     limits.max_frame_bytes
                 }
@@ -280,7 +287,10 @@ impl ServerConfig {
             }
         }
         if !(1..=19).contains(&self.archive.zstd_level) {
-            errors.push(format!("archive.zstd_level {} is outside 1..=19", self.archive.zstd_level));
+            errors.push(format!(
+                "archive.zstd_level {} is outside 1..=19",
+                self.archive.zstd_level
+            ));
         }
         if self.archive.segment_max_bytes < 1 << 20 || self.archive.segment_max_bytes > 1 << 32 {
             errors.push("archive.segment_max_bytes must be between 1 MiB and 4 GiB".into());

@@ -95,15 +95,18 @@ impl SourceMap {
         let mut errors = Vec::new();
         let mut rules = Vec::new();
         for system in systems {
-            let level = SecurityLevel::new(system.level).map_err(|error| {
-                format!("systems {:?}: {error}", system.name)
-            });
+            let level = SecurityLevel::new(system.level)
+                .map_err(|error| format!("systems {:?}: {error}", system.name));
             let timezone = system.timezone.as_deref().map(parse_timezone).transpose();
             let (level, timezone) = match (level, timezone) {
                 (Ok(level), Ok(timezone)) => (level, timezone.unwrap_or_else(utc)),
                 (level, timezone) => {
                     errors.extend(level.err());
-                    errors.extend(timezone.err().map(|e| format!("systems {:?}: {e}", system.name)));
+                    errors.extend(
+                        timezone
+                            .err()
+                            .map(|e| format!("systems {:?}: {e}", system.name)),
+                    );
                     continue;
                 }
             };
@@ -151,18 +154,22 @@ impl SourceMap {
 
     /// The system a sender's address belongs to, if a CIDR rule says so.
     pub fn match_address(&self, address: IpAddr) -> Option<&SourceMatch> {
-        self.rules.iter().find_map(|(matcher, target)| match matcher {
-            Matcher::Network(network) if network.contains(&address) => Some(target),
-            _ => None,
-        })
+        self.rules
+            .iter()
+            .find_map(|(matcher, target)| match matcher {
+                Matcher::Network(network) if network.contains(&address) => Some(target),
+                _ => None,
+            })
     }
 
     /// The system a host name belongs to, if a glob rule says so.
     pub fn match_host(&self, host_name: &str) -> Option<&SourceMatch> {
-        self.rules.iter().find_map(|(matcher, target)| match matcher {
-            Matcher::HostGlob(glob) if glob_matches(glob, host_name) => Some(target),
-            _ => None,
-        })
+        self.rules
+            .iter()
+            .find_map(|(matcher, target)| match matcher {
+                Matcher::HostGlob(glob) if glob_matches(glob, host_name) => Some(target),
+                _ => None,
+            })
     }
 
     /// Address first, then host name, then the unmapped default.
@@ -191,9 +198,13 @@ fn parse_matcher(source: &str) -> Result<Matcher, String> {
     if let Ok(address) = source.parse::<IpAddr>() {
         return Ok(Matcher::Network(IpNet::from(address)));
     }
-    let looks_like_address = source.chars().all(|c| c.is_ascii_digit() || ".:/".contains(c));
+    let looks_like_address = source
+        .chars()
+        .all(|c| c.is_ascii_digit() || ".:/".contains(c));
     if source.is_empty() || looks_like_address {
-        return Err(format!("source {source:?} is neither a CIDR range nor a host-name glob"));
+        return Err(format!(
+            "source {source:?} is neither a CIDR range nor a host-name glob"
+        ));
     }
     Ok(Matcher::HostGlob(source.to_ascii_lowercase()))
 }
@@ -245,7 +256,10 @@ mod tests {
     #[test]
     fn source_map_matches_cidr_then_host_glob_then_default() {
         let map = SourceMap::build(
-            &[system("core", 4, &["fw-*.gov"]), system("dc", 5, &["10.0.0.0/8"])],
+            &[
+                system("core", 4, &["fw-*.gov"]),
+                system("dc", 5, &["10.0.0.0/8"]),
+            ],
             &UnmappedConfig::default(),
         )
         .unwrap();
@@ -262,8 +276,14 @@ mod tests {
     #[test]
     fn source_map_reports_every_bad_entry() {
         let errors = SourceMap::build(
-            &[system("a", 9, &["10.0.0.0/8"]), system("b", 2, &["300.1.1.1/8"])],
-            &UnmappedConfig { level: 0, ..UnmappedConfig::default() },
+            &[
+                system("a", 9, &["10.0.0.0/8"]),
+                system("b", 2, &["300.1.1.1/8"]),
+            ],
+            &UnmappedConfig {
+                level: 0,
+                ..UnmappedConfig::default()
+            },
         )
         .err()
         .unwrap();

@@ -112,6 +112,11 @@ impl EventFlags {
 /// The tenant of events whose source is not mapped and whose listener names none.
 pub const DEFAULT_TENANT: &str = "default";
 
+/// Shared so that making an event allocates no string for these (this runs per event).
+static DEFAULT_TENANT_ARC: std::sync::LazyLock<Arc<str>> =
+    std::sync::LazyLock::new(|| Arc::from(DEFAULT_TENANT));
+static EMPTY_ARC: std::sync::LazyLock<Arc<str>> = std::sync::LazyLock::new(|| Arc::from(""));
+
 impl Event {
     /// An event received now-ish with nothing decoded yet: `message` is empty, the time is the
     /// receive time, tenant and level are the defaults.
@@ -134,9 +139,9 @@ impl Event {
             structured_data: Vec::new(),
             source: None,
             observer: None,
-            tenant: Arc::from(DEFAULT_TENANT),
+            tenant: DEFAULT_TENANT_ARC.clone(),
             level: SecurityLevel::default(),
-            listener: Arc::from(""),
+            listener: EMPTY_ARC.clone(),
             flags: EventFlags::default(),
             fields: BTreeMap::new(),
         }
@@ -193,7 +198,10 @@ impl Event {
             put(field::SYSLOG_SEVERITY_CODE, Json::from(code));
         }
         if let (Some(facility), Some(severity)) = (self.facility, self.severity) {
-            put(field::SYSLOG_PRIORITY, Json::from(u16::from(facility) * 8 + u16::from(severity)));
+            put(
+                field::SYSLOG_PRIORITY,
+                Json::from(u16::from(facility) * 8 + u16::from(severity)),
+            );
         }
         if let Some(version) = self.syslog_version {
             put(field::SYSLOG_VERSION, Json::from(version));

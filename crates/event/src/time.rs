@@ -55,7 +55,11 @@ impl Timestamp {
 impl fmt::Display for Timestamp {
     /// RFC 3339 with as many fractional digits as needed, always `Z`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.to_datetime().to_rfc3339_opts(SecondsFormat::AutoSi, true))
+        f.write_str(
+            &self
+                .to_datetime()
+                .to_rfc3339_opts(SecondsFormat::AutoSi, true),
+        )
     }
 }
 
@@ -68,7 +72,10 @@ mod tests {
         let day = NaiveDate::from_ymd_opt(2026, 11, 26).unwrap();
         let start = Timestamp::start_of_day(day);
         assert_eq!(start.utc_day(), day);
-        assert_eq!(Timestamp::from_nanos(start.as_nanos() - 1).utc_day(), day.pred_opt().unwrap());
+        assert_eq!(
+            Timestamp::from_nanos(start.as_nanos() - 1).utc_day(),
+            day.pred_opt().unwrap()
+        );
         assert_eq!(start.to_string(), "2026-11-26T00:00:00Z");
     }
 }

@@ -9,7 +9,10 @@ pub enum PipelineError {
     #[error("the downstream stage has stopped")]
     DownstreamClosed,
     #[error("{stage} failed: {message}")]
-    Stage { stage: &'static str, message: String },
+    Stage {
+        stage: &'static str,
+        message: String,
+    },
 }
 
 pub type Result<T, E = PipelineError> = std::result::Result<T, E>;

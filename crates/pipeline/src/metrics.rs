@@ -68,7 +68,12 @@ pub struct Metrics {
 
 impl Metrics {
     /// The counter with this name and labels, registered on first use.
-    pub fn counter(&self, name: &'static str, help: &'static str, labels: &[(&'static str, &str)]) -> Counter {
+    pub fn counter(
+        &self,
+        name: &'static str,
+        help: &'static str,
+        labels: &[(&'static str, &str)],
+    ) -> Counter {
         match self.register(name, help, labels, || Cell::Counter(Counter::default())) {
             Cell::Counter(counter) => counter,
             Cell::Gauge(_) => Counter::default(),
@@ -76,7 +81,12 @@ impl Metrics {
     }
 
     /// The gauge with this name and labels, registered on first use.
-    pub fn gauge(&self, name: &'static str, help: &'static str, labels: &[(&'static str, &str)]) -> Gauge {
+    pub fn gauge(
+        &self,
+        name: &'static str,
+        help: &'static str,
+        labels: &[(&'static str, &str)],
+    ) -> Gauge {
         match self.register(name, help, labels, || Cell::Gauge(Gauge::default())) {
             Cell::Gauge(gauge) => gauge,
             Cell::Counter(_) => Gauge::default(),
@@ -90,13 +100,22 @@ impl Metrics {
         labels: &[(&'static str, &str)],
         make: impl FnOnce() -> Cell,
     ) -> Cell {
-        let labels: Vec<(&'static str, String)> =
-            labels.iter().map(|(key, value)| (*key, (*value).to_owned())).collect();
-        let mut families = self.families.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let labels: Vec<(&'static str, String)> = labels
+            .iter()
+            .map(|(key, value)| (*key, (*value).to_owned()))
+            .collect();
+        let mut families = self
+            .families
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let index = match families.iter().position(|family| family.name == name) {
             Some(index) => index,
             None => {
-                families.push(Family { name, help, series: Vec::new() });
+                families.push(Family {
+                    name,
+                    help,
+                    series: Vec::new(),
+                });
                 families.len() - 1
             }
         };
@@ -118,7 +137,10 @@ impl Metrics {
 
     /// The Prometheus text exposition format, version 0.0.4.
     pub fn render(&self) -> String {
-        let families = self.families.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let families = self
+            .families
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let mut out = String::new();
         for family in families.iter() {
             let kind = match family.series.first().map(|series| &series.cell) {
@@ -135,7 +157,10 @@ impl Metrics {
                         if position > 0 {
                             out.push(',');
                         }
-                        let escaped = value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n");
+                        let escaped = value
+                            .replace('\\', "\\\\")
+                            .replace('"', "\\\"")
+                            .replace('\n', "\\n");
                         let _ = write!(out, "{key}=\"{escaped}\"");
                     }
                     out.push('}');
@@ -166,8 +191,14 @@ mod tests {
         other.inc();
         let text = metrics.render();
         assert!(text.contains("# TYPE vigil_test_total counter"));
-        assert!(text.contains("vigil_test_total{listener=\"a\"} 3"), "{text}");
-        assert!(text.contains("vigil_test_total{listener=\"b\\\"x\"} 1"), "{text}");
+        assert!(
+            text.contains("vigil_test_total{listener=\"a\"} 3"),
+            "{text}"
+        );
+        assert!(
+            text.contains("vigil_test_total{listener=\"b\\\"x\"} 1"),
+            "{text}"
+        );
         let depth = metrics.gauge("vigil_test_depth", "Depth.", &[]);
         depth.set(-4);
         assert!(metrics.render().contains("vigil_test_depth -4"));

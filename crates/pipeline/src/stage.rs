@@ -19,7 +19,11 @@ pub fn batch_channel(capacity_batches: usize) -> (BatchSender, BatchReceiver) {
 /// Produces batches until shutdown. Per-event failures are counted, not returned; an `Err` means
 /// the source could not run at all (e.g. its address is taken).
 pub trait Source: Send + 'static {
-    fn run(self: Box<Self>, out: BatchSender, shutdown: ShutdownSignal) -> BoxFuture<crate::Result<()>>;
+    fn run(
+        self: Box<Self>,
+        out: BatchSender,
+        shutdown: ShutdownSignal,
+    ) -> BoxFuture<crate::Result<()>>;
 }
 
 /// Drains its input until every sender is gone, and returns once everything it took is durable.

@@ -8,6 +8,7 @@
 //! A full index queue blocks the archive thread, whose full input blocks the listeners: memory
 //! stays bounded and TCP senders feel backpressure.
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender};
@@ -56,18 +57,62 @@ struct IngestMetrics {
 impl IngestMetrics {
     fn new(metrics: &Metrics) -> Self {
         Self {
-            archive_events: metrics.counter("vigil_archive_events_total", "Events appended to the archive.", &[]),
-            archive_batches: metrics.counter("vigil_archive_batches_total", "Batches appended to the archive.", &[]),
-            archive_bytes: metrics.counter("vigil_archive_bytes_total", "Bytes appended to archive segments (compressed, with headers).", &[]),
-            archive_fsyncs: metrics.counter("vigil_archive_fsyncs_total", "fdatasync calls on archive segments.", &[]),
-            archive_errors: metrics.counter("vigil_archive_errors_total", "Failed archive writes or syncs (each retried).", &[]),
-            archive_dropped: metrics.counter("vigil_archive_dropped_events_total", "Events given up after repeated archive write failures.", &[]),
-            archive_torn_bytes: metrics.counter("vigil_archive_torn_bytes_cut_total", "Bytes of unsynced (torn) batches cut from segment ends at recovery.", &[]),
-            index_events: metrics.counter("vigil_index_events_total", "Events added to the indexes.", &[]),
+            archive_events: metrics.counter(
+                "vigil_archive_events_total",
+                "Events appended to the archive.",
+                &[],
+            ),
+            archive_batches: metrics.counter(
+                "vigil_archive_batches_total",
+                "Batches appended to the archive.",
+                &[],
+            ),
+            archive_bytes: metrics.counter(
+                "vigil_archive_bytes_total",
+                "Bytes appended to archive segments (compressed, with headers).",
+                &[],
+            ),
+            archive_fsyncs: metrics.counter(
+                "vigil_archive_fsyncs_total",
+                "fdatasync calls on archive segments.",
+                &[],
+            ),
+            archive_errors: metrics.counter(
+                "vigil_archive_errors_total",
+                "Failed archive writes or syncs (each retried).",
+                &[],
+            ),
+            archive_dropped: metrics.counter(
+                "vigil_archive_dropped_events_total",
+                "Events given up after repeated archive write failures.",
+                &[],
+            ),
+            archive_torn_bytes: metrics.counter(
+                "vigil_archive_torn_bytes_cut_total",
+                "Bytes of unsynced (torn) batches cut from segment ends at recovery.",
+                &[],
+            ),
+            index_events: metrics.counter(
+                "vigil_index_events_total",
+                "Events added to the indexes.",
+                &[],
+            ),
             index_commits: metrics.counter("vigil_index_commits_total", "Index commits.", &[]),
-            index_errors: metrics.counter("vigil_index_errors_total", "Failed index operations (the archive keeps the events; a restart replays them).", &[]),
-            index_replayed: metrics.counter("vigil_index_replayed_events_total", "Events indexed from the archive tail at start-up.", &[]),
-            index_lag: metrics.gauge("vigil_index_lag_events", "Archived events not yet committed to an index (not yet searchable).", &[]),
+            index_errors: metrics.counter(
+                "vigil_index_errors_total",
+                "Failed index operations (the archive keeps the events; a restart replays them).",
+                &[],
+            ),
+            index_replayed: metrics.counter(
+                "vigil_index_replayed_events_total",
+                "Events indexed from the archive tail at start-up.",
+                &[],
+            ),
+            index_lag: metrics.gauge(
+                "vigil_index_lag_events",
+                "Archived events not yet committed to an index (not yet searchable).",
+                &[],
+            ),
         }
     }
 }
@@ -107,14 +152,20 @@ impl Ingest {
             let archive_end = match &last {
                 Some((segment, path)) => ArchivePosition {
                     segment: *segment,
-                    offset: std::fs::metadata(path).map_err(StoreError::io("stat", path))?.len(),
+                    offset: std::fs::metadata(path)
+                        .map_err(StoreError::io("stat", path))?
+                        .len(),
                 },
                 None => continue,
             };
             if covered == archive_end {
                 continue;
             }
-            let (_archive, outcome) = PartitionArchive::open(&self.options.data_dir, &key, self.options.segment_max_bytes)?;
+            let (_archive, outcome) = PartitionArchive::open(
+                &self.options.data_dir,
+                &key,
+                self.options.segment_max_bytes,
+            )?;
             if outcome.torn_bytes_cut > 0 {
                 tracing::warn!(partition = %key, bytes = outcome.torn_bytes_cut, "cut a torn batch from the archive tail (it was never synced)");
                 self.metrics.archive_torn_bytes.add(outcome.torn_bytes_cut);
@@ -122,7 +173,8 @@ impl Ingest {
             if let Some(path) = &outcome.damaged_segment_left {
                 tracing::error!(partition = %key, segment = %path.display(), "archive segment is damaged; left as is, writing continues in a new segment; run `vigil verify`");
             }
-            let mut writer = PartitionIndexWriter::open(partition, self.options.writer_memory_bytes)?;
+            let mut writer =
+                PartitionIndexWriter::open(partition, self.options.writer_memory_bytes)?;
             let count = writer.replay_archive_tail(&self.options.data_dir)?;
             writer.commit()?;
             if count > 0 {
@@ -169,7 +221,10 @@ impl Ingest {
             }
             let mut by_partition: HashMap<PartitionKey, Vec<Event>> = HashMap::new();
             for event in pending {
-                let key = PartitionKey { level: event.level, day: event.created.utc_day() };
+                let key = PartitionKey {
+                    level: event.level,
+                    day: event.created.utc_day(),
+                };
                 by_partition.entry(key).or_default().push(event);
             }
             let mut archived = Vec::new();
@@ -178,7 +233,9 @@ impl Ingest {
                 while !events.is_empty() {
                     let rest = events.split_off(events.len().min(MAX_BATCH_EVENTS));
                     let chunk = std::mem::replace(&mut events, rest);
-                    if let Some(batch) = append_with_retry(&options, &metrics, &mut archives, key, chunk) {
+                    if let Some(batch) =
+                        append_with_retry(&options, &metrics, &mut archives, key, chunk)
+                    {
                         archived.push(batch);
                     }
                 }
@@ -226,7 +283,9 @@ impl Ingest {
         let mut writers: HashMap<PartitionKey, PartitionIndexWriter> = HashMap::new();
         let mut last_commit = Instant::now();
         loop {
-            let remaining = options.commit_interval.saturating_sub(last_commit.elapsed());
+            let remaining = options
+                .commit_interval
+                .saturating_sub(last_commit.elapsed());
             let received = from_archive.recv_timeout(remaining.max(Duration::from_millis(1)));
             let finished = match received {
                 Ok(batch) => {
@@ -260,7 +319,9 @@ impl Ingest {
                 }
                 metrics.index_lag.add(-(committed_events as i64));
                 let today = Timestamp::now().utc_day();
-                writers.retain(|key, writer| writer.uncommitted_events() > 0 || key.day >= today.pred_opt().unwrap_or(today));
+                writers.retain(|key, writer| {
+                    writer.uncommitted_events() > 0 || key.day >= today.pred_opt().unwrap_or(today)
+                });
                 last_commit = Instant::now();
             }
             if finished {
@@ -285,8 +346,15 @@ fn append_with_retry(
             Ok(appended) => {
                 metrics.archive_events.add(events.len() as u64);
                 metrics.archive_batches.inc();
-                metrics.archive_bytes.add(appended.end.offset.saturating_sub(appended.start.offset));
-                return Some(ArchivedBatch { key, start: appended.start, end: appended.end, events });
+                metrics
+                    .archive_bytes
+                    .add(appended.end.offset.saturating_sub(appended.start.offset));
+                return Some(ArchivedBatch {
+                    key,
+                    start: appended.start,
+                    end: appended.end,
+                    events,
+                });
             }
             Err(error) => {
                 metrics.archive_errors.inc();
@@ -307,15 +375,18 @@ fn open_archive<'a>(
     archives: &'a mut HashMap<PartitionKey, PartitionArchive>,
     key: PartitionKey,
 ) -> crate::Result<&'a mut PartitionArchive> {
-    if !archives.contains_key(&key) {
-        let (archive, outcome) = PartitionArchive::open(&options.data_dir, &key, options.segment_max_bytes)?;
-        if outcome.torn_bytes_cut > 0 {
-            metrics.archive_torn_bytes.add(outcome.torn_bytes_cut);
-            tracing::warn!(partition = %key, bytes = outcome.torn_bytes_cut, "cut a torn batch from the archive tail (it was never synced)");
+    match archives.entry(key) {
+        Entry::Occupied(open) => Ok(open.into_mut()),
+        Entry::Vacant(slot) => {
+            let (archive, outcome) =
+                PartitionArchive::open(&options.data_dir, &key, options.segment_max_bytes)?;
+            if outcome.torn_bytes_cut > 0 {
+                metrics.archive_torn_bytes.add(outcome.torn_bytes_cut);
+                tracing::warn!(partition = %key, bytes = outcome.torn_bytes_cut, "cut a torn batch from the archive tail (it was never synced)");
+            }
+            Ok(slot.insert(archive))
         }
-        archives.insert(key, archive);
     }
-    archives.get_mut(&key).ok_or(StoreError::IngestStopped)
 }
 
 fn add_to_index(
@@ -324,17 +395,19 @@ fn add_to_index(
     writers: &mut HashMap<PartitionKey, PartitionIndexWriter>,
     batch: ArchivedBatch,
 ) -> crate::Result<()> {
-    if !writers.contains_key(&batch.key) {
-        let partition = catalog.open_or_create(batch.key)?;
-        let mut writer = PartitionIndexWriter::open(partition, options.writer_memory_bytes)?;
-        // A partition first written in this run may have an archive head start (a restart
-        // inside the same day): index it first so the order holds.
-        if writer.position() < batch.start {
-            writer.replay_archive_tail(&options.data_dir)?;
+    let writer = match writers.entry(batch.key) {
+        Entry::Occupied(open) => open.into_mut(),
+        Entry::Vacant(slot) => {
+            let partition = catalog.open_or_create(batch.key)?;
+            let mut writer = PartitionIndexWriter::open(partition, options.writer_memory_bytes)?;
+            // A partition first written in this run may have an archive head start (a restart
+            // inside the same day): index it first so the order holds.
+            if writer.position() < batch.start {
+                writer.replay_archive_tail(&options.data_dir)?;
+            }
+            slot.insert(writer)
         }
-        writers.insert(batch.key, writer);
-    }
-    let writer = writers.get_mut(&batch.key).ok_or(StoreError::IngestStopped)?;
+    };
     writer.add_batch(batch.start, batch.end, &batch.events)?;
     Ok(())
 }
@@ -344,16 +417,22 @@ impl Sink for Ingest {
         Box::pin(async move {
             let (to_index, from_archive) = sync_channel(INDEX_QUEUE_BATCHES);
             let index_thread = {
-                let (options, catalog, metrics) = (self.options.clone(), self.catalog.clone(), self.metrics.clone());
+                let (options, catalog, metrics) = (
+                    self.options.clone(),
+                    self.catalog.clone(),
+                    self.metrics.clone(),
+                );
                 std::thread::Builder::new()
                     .name("vigil-index".into())
                     .spawn(move || Ingest::index_loop(options, catalog, metrics, from_archive))
                     .map_err(|error| stage_error("index", error.to_string()))?
             };
             let (options, metrics) = (self.options.clone(), self.metrics.clone());
-            let archived = tokio::task::spawn_blocking(move || Ingest::archive_loop(options, metrics, input, to_index))
-                .await
-                .map_err(|error| stage_error("archive", error.to_string()))?;
+            let archived = tokio::task::spawn_blocking(move || {
+                Ingest::archive_loop(options, metrics, input, to_index)
+            })
+            .await
+            .map_err(|error| stage_error("archive", error.to_string()))?;
             let indexed = tokio::task::spawn_blocking(move || index_thread.join())
                 .await
                 .map_err(|error| stage_error("index", error.to_string()))?

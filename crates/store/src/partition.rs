@@ -60,7 +60,9 @@ pub fn list_partitions(data_dir: &Path) -> crate::Result<Vec<PartitionKey>> {
             continue;
         };
         let level_dir = level_entry.path();
-        for day_entry in std::fs::read_dir(&level_dir).map_err(StoreError::io("list", &level_dir))? {
+        for day_entry in
+            std::fs::read_dir(&level_dir).map_err(StoreError::io("list", &level_dir))?
+        {
             let day_entry = day_entry.map_err(StoreError::io("list", &level_dir))?;
             let day = day_entry
                 .file_name()

@@ -5,6 +5,7 @@
 //! `log.syslog.severity.name:err`, `source.ip:10.0.0.1`), with phrases, `AND`/`OR`/`NOT`,
 //! `+`/`-` and ranges (`log.syslog.severity.code:[0 TO 3]`). Words are joined by AND.
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::fs::File;
 use std::ops::Bound;
@@ -65,38 +66,59 @@ impl Searcher {
     }
 
     /// The partitions whose committed time bounds overlap the request.
-    fn partitions(&self, from: Option<Timestamp>, to: Option<Timestamp>) -> Vec<Arc<OpenPartition>> {
+    fn partitions(
+        &self,
+        from: Option<Timestamp>,
+        to: Option<Timestamp>,
+    ) -> Vec<Arc<OpenPartition>> {
         self.catalog
             .all()
             .into_iter()
             .filter(|partition| {
                 let payload = partition.payload();
-                let (Some(min), Some(max)) = (payload.min_timestamp_nanos, payload.max_timestamp_nanos) else {
+                let (Some(min), Some(max)) =
+                    (payload.min_timestamp_nanos, payload.max_timestamp_nanos)
+                else {
                     return false;
                 };
-                from.is_none_or(|from| max >= from.as_nanos()) && to.is_none_or(|to| min < to.as_nanos())
+                from.is_none_or(|from| max >= from.as_nanos())
+                    && to.is_none_or(|to| min < to.as_nanos())
             })
             .collect()
     }
 
-    fn query(&self, partition: &OpenPartition, request_query: &str, from: Option<Timestamp>, to: Option<Timestamp>) -> crate::Result<Box<dyn Query>> {
+    fn query(
+        &self,
+        partition: &OpenPartition,
+        request_query: &str,
+        from: Option<Timestamp>,
+        to: Option<Timestamp>,
+    ) -> crate::Result<Box<dyn Query>> {
         let text = request_query.trim();
         let user: Box<dyn Query> = if text.is_empty() || text == "*" {
             Box::new(AllQuery)
         } else {
-            let mut parser = QueryParser::for_index(&partition.index, vec![partition.fields.message]);
+            let mut parser =
+                QueryParser::for_index(&partition.index, vec![partition.fields.message]);
             parser.set_conjunction_by_default();
-            parser.parse_query(text).map_err(|error| StoreError::Query(error.to_string()))?
+            parser
+                .parse_query(text)
+                .map_err(|error| StoreError::Query(error.to_string()))?
         };
         if from.is_none() && to.is_none() {
             return Ok(user);
         }
         let field = partition.fields.timestamp;
-        let bound = |time: Timestamp| Term::from_field_date(field, DateTime::from_timestamp_nanos(time.as_nanos()));
+        let bound = |time: Timestamp| {
+            Term::from_field_date(field, DateTime::from_timestamp_nanos(time.as_nanos()))
+        };
         let lower = from.map_or(Bound::Unbounded, |time| Bound::Included(bound(time)));
         let upper = to.map_or(Bound::Unbounded, |time| Bound::Excluded(bound(time)));
         let range: Box<dyn Query> = Box::new(RangeQuery::new(lower, upper));
-        Ok(Box::new(BooleanQuery::new(vec![(Occur::Must, user), (Occur::Must, range)])))
+        Ok(Box::new(BooleanQuery::new(vec![
+            (Occur::Must, user),
+            (Occur::Must, range),
+        ])))
     }
 
     /// Validates query syntax without running it.
@@ -107,7 +129,9 @@ impl Searcher {
         let mut parser = QueryParser::for_index(&index, vec![fields.message]);
         parser.set_conjunction_by_default();
         if !text.trim().is_empty() && text.trim() != "*" {
-            parser.parse_query(text).map_err(|error| StoreError::Query(error.to_string()))?;
+            parser
+                .parse_query(text)
+                .map_err(|error| StoreError::Query(error.to_string()))?;
         }
         Ok(())
     }
@@ -120,7 +144,8 @@ impl Searcher {
         for partition in self.partitions(request.from, request.to) {
             let query = self.query(&partition, &request.query, request.from, request.to)?;
             let searcher = partition.reader.searcher();
-            let top = TopDocs::with_limit(limit).order_by_fast_field::<DateTime>(vigil_event::field::TIMESTAMP, Order::Desc);
+            let top = TopDocs::with_limit(limit)
+                .order_by_fast_field::<DateTime>(vigil_event::field::TIMESTAMP, Order::Desc);
             let (top_docs, count) = searcher.search(&query, &(top, Count))?;
             total += count as u64;
             for (timestamp, address) in top_docs {
@@ -132,7 +157,11 @@ impl Searcher {
                 });
             }
         }
-        hits.sort_by(|a, b| b.timestamp.cmp(&a.timestamp).then(b.pointer.cmp(&a.pointer)));
+        hits.sort_by(|a, b| {
+            b.timestamp
+                .cmp(&a.timestamp)
+                .then(b.pointer.cmp(&a.pointer))
+        });
         hits.truncate(limit);
         let events = self.fetch(&hits)?;
         Ok(SearchResult { total, events })
@@ -146,16 +175,18 @@ impl Searcher {
         for hit in hits {
             let (position, index_in_batch) = pointer::unpack(hit.pointer);
             let batch_key = (hit.partition, position);
-            if !batches.contains_key(&batch_key) {
-                let path = segment_path(&hit.partition.archive_dir(self.catalog.data_dir()), position.segment);
+            if let Entry::Vacant(slot) = batches.entry(batch_key) {
+                let path = segment_path(
+                    &hit.partition.archive_dir(self.catalog.data_dir()),
+                    position.segment,
+                );
                 let file = match files.entry((hit.partition, position.segment)) {
-                    std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
-                    std::collections::hash_map::Entry::Vacant(entry) => {
+                    Entry::Occupied(entry) => entry.into_mut(),
+                    Entry::Vacant(entry) => {
                         entry.insert(File::open(&path).map_err(StoreError::io("open", &path))?)
                     }
                 };
-                let batch = read_batch_at(file, &path, position.offset)?;
-                batches.insert(batch_key, batch.events);
+                slot.insert(read_batch_at(file, &path, position.offset)?.events);
             }
             let event = batches
                 .get(&batch_key)
@@ -163,7 +194,9 @@ impl Searcher {
                 .ok_or_else(|| StoreError::Corrupt {
                     path: hit.partition.archive_dir(self.catalog.data_dir()),
                     offset: position.offset,
-                    reason: format!("the index points at event {index_in_batch}, which the batch does not have"),
+                    reason: format!(
+                        "the index points at event {index_in_batch}, which the batch does not have"
+                    ),
                 })?;
             events.push(event.clone());
         }
@@ -172,30 +205,52 @@ impl Searcher {
 
     /// Counts matching events per `interval` bucket over `[from, to)`. Without bounds, the range
     /// of the data is used.
-    pub fn histogram(&self, query: &str, from: Option<Timestamp>, to: Option<Timestamp>, interval_nanos: i64) -> crate::Result<Histogram> {
+    pub fn histogram(
+        &self,
+        query: &str,
+        from: Option<Timestamp>,
+        to: Option<Timestamp>,
+        interval_nanos: i64,
+    ) -> crate::Result<Histogram> {
         self.check_query(query)?;
         if interval_nanos <= 0 {
             return Err(StoreError::Query("interval must be positive".into()));
         }
         let partitions = self.partitions(from, to);
-        let data_min = partitions.iter().filter_map(|p| p.payload().min_timestamp_nanos).min();
-        let data_max = partitions.iter().filter_map(|p| p.payload().max_timestamp_nanos).max();
+        let data_min = partitions
+            .iter()
+            .filter_map(|p| p.payload().min_timestamp_nanos)
+            .min();
+        let data_max = partitions
+            .iter()
+            .filter_map(|p| p.payload().max_timestamp_nanos)
+            .max();
         let (Some(start), Some(end)) = (
             from.map(Timestamp::as_nanos).or(data_min),
-            to.map(Timestamp::as_nanos).or(data_max.map(|max| max.saturating_add(1))),
+            to.map(Timestamp::as_nanos)
+                .or(data_max.map(|max| max.saturating_add(1))),
         ) else {
-            return Ok(Histogram { interval_nanos, buckets: Vec::new() });
+            return Ok(Histogram {
+                interval_nanos,
+                buckets: Vec::new(),
+            });
         };
         // Buckets align to multiples of the interval, so two calls agree on their edges.
         let first = start.div_euclid(interval_nanos) * interval_nanos;
         let count = (end.saturating_sub(first) + interval_nanos - 1) / interval_nanos;
         if count < 0 || count as usize > MAX_HISTOGRAM_BUCKETS {
-            return Err(StoreError::Query(format!("{count} buckets; at most {MAX_HISTOGRAM_BUCKETS}: widen the interval")));
+            return Err(StoreError::Query(format!(
+                "{count} buckets; at most {MAX_HISTOGRAM_BUCKETS}: widen the interval"
+            )));
         }
         let mut totals = vec![0u64; count as usize];
         for partition in &partitions {
             let query = self.query(partition, query, from, to)?;
-            let collector = BucketCollector { first, interval_nanos, buckets: count as usize };
+            let collector = BucketCollector {
+                first,
+                interval_nanos,
+                buckets: count as usize,
+            };
             let counts = partition.reader.searcher().search(&query, &collector)?;
             for (total, add) in totals.iter_mut().zip(counts) {
                 *total += add;
@@ -204,15 +259,25 @@ impl Searcher {
         let buckets = totals
             .into_iter()
             .enumerate()
-            .map(|(bucket, total)| (Timestamp::from_nanos(first + bucket as i64 * interval_nanos), total))
+            .map(|(bucket, total)| {
+                (
+                    Timestamp::from_nanos(first + bucket as i64 * interval_nanos),
+                    total,
+                )
+            })
             .collect();
-        Ok(Histogram { interval_nanos, buckets })
+        Ok(Histogram {
+            interval_nanos,
+            buckets,
+        })
     }
 }
 
 fn read_pointer(segment: &SegmentReader, address: DocAddress) -> crate::Result<u64> {
     let column = segment.fast_fields().u64(crate::index::pointer::FIELD)?;
-    column.first(address.doc_id).ok_or_else(|| StoreError::Query("an indexed event has no archive pointer".into()))
+    column
+        .first(address.doc_id)
+        .ok_or_else(|| StoreError::Query("an indexed event has no archive pointer".into()))
 }
 
 struct BucketCollector {
@@ -232,7 +297,11 @@ impl Collector for BucketCollector {
     type Fruit = Vec<u64>;
     type Child = BucketSegmentCollector;
 
-    fn for_segment(&self, _segment_ord: u32, segment: &SegmentReader) -> tantivy::Result<Self::Child> {
+    fn for_segment(
+        &self,
+        _segment_ord: u32,
+        segment: &SegmentReader,
+    ) -> tantivy::Result<Self::Child> {
         Ok(BucketSegmentCollector {
             column: segment.fast_fields().date(vigil_event::field::TIMESTAMP)?,
             first: self.first,
@@ -285,7 +354,9 @@ pub fn parse_time_bound(text: &str, now: Timestamp) -> crate::Result<Timestamp> 
     if let Ok(time) = chrono::DateTime::parse_from_rfc3339(text) {
         return Ok(Timestamp::from_datetime(time));
     }
-    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
     let seconds_per_unit: i64 = match unit.trim() {
         "s" | "sec" | "secs" => 1,
@@ -311,7 +382,9 @@ pub fn parse_interval(text: &str) -> crate::Result<i64> {
     let back = parse_time_bound(text, zero)?;
     let nanos = -back.as_nanos();
     if nanos <= 0 || text.trim().eq_ignore_ascii_case("now") {
-        return Err(StoreError::Query(format!("{text:?} is not an interval like \"1m\" or \"1h\"")));
+        return Err(StoreError::Query(format!(
+            "{text:?} is not an interval like \"1m\" or \"1h\""
+        )));
     }
     Ok(nanos)
 }
@@ -324,8 +397,16 @@ mod tests {
     fn time_bounds_read_rfc3339_now_and_spans() {
         let now = Timestamp::from_nanos(10_000 * 1_000_000_000);
         assert_eq!(parse_time_bound("now", now).unwrap(), now);
-        assert_eq!(parse_time_bound("1h", now).unwrap().as_nanos(), (10_000 - 3_600) * 1_000_000_000);
-        assert_eq!(parse_time_bound("1970-01-01T00:00:01Z", now).unwrap().as_nanos(), 1_000_000_000);
+        assert_eq!(
+            parse_time_bound("1h", now).unwrap().as_nanos(),
+            (10_000 - 3_600) * 1_000_000_000
+        );
+        assert_eq!(
+            parse_time_bound("1970-01-01T00:00:01Z", now)
+                .unwrap()
+                .as_nanos(),
+            1_000_000_000
+        );
         assert!(parse_time_bound("yesterday", now).is_err());
         assert!(parse_time_bound("99999999999999999d", now).is_err());
         assert_eq!(parse_interval("1m").unwrap(), 60_000_000_000);

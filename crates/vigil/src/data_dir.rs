@@ -67,7 +67,8 @@ pub fn api_token(data_dir: &Path) -> anyhow::Result<(String, PathBuf)> {
         .context("cannot read /dev/urandom for the API token")?;
     let token: String = random.iter().map(|byte| format!("{byte:02x}")).collect();
     if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
     }
     let mut file = OpenOptions::new()
         .create(true)
@@ -85,8 +86,12 @@ pub fn api_token(data_dir: &Path) -> anyhow::Result<(String, PathBuf)> {
 pub fn raise_open_files_limit() {
     // SAFETY: getrlimit/setrlimit with a valid, owned struct.
     unsafe {
-        let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max {
+        let mut limit = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max
+        {
             limit.rlim_cur = limit.rlim_max;
             if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) != 0 {
                 tracing::warn!("cannot raise the open-files limit");

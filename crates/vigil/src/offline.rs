@@ -8,9 +8,9 @@ use vigil_config::RetentionMinimums;
 use vigil_event::Timestamp;
 use vigil_store::archive::verify_partition;
 use vigil_store::index::IndexCatalog;
+use vigil_store::list_partitions;
 use vigil_store::retention::plan_deletions;
 use vigil_store::search::{parse_time_bound, SearchRequest, Searcher};
-use vigil_store::list_partitions;
 
 use crate::cli::{RetentionPlanArgs, SearchArgs, VerifyArgs};
 use crate::data_dir::load_config;
@@ -21,7 +21,11 @@ pub fn search(args: SearchArgs) -> anyhow::Result<ExitCode> {
     let request = SearchRequest {
         query: args.query,
         from: Some(parse_time_bound(&args.from, now)?),
-        to: args.to.as_deref().map(|text| parse_time_bound(text, now)).transpose()?,
+        to: args
+            .to
+            .as_deref()
+            .map(|text| parse_time_bound(text, now))
+            .transpose()?,
         limit: args.limit,
     };
     let searcher = Searcher::new(Arc::new(IndexCatalog::open(&config.data_dir)?));
@@ -32,7 +36,10 @@ pub fn search(args: SearchArgs) -> anyhow::Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    println!("{:<30} {:<20} {:<16} {:<8} MESSAGE", "@TIMESTAMP", "HOST", "APP", "SEVERITY");
+    println!(
+        "{:<30} {:<20} {:<16} {:<8} MESSAGE",
+        "@TIMESTAMP", "HOST", "APP", "SEVERITY"
+    );
     for event in &result.events {
         let mut message: String = event.message.chars().take(120).collect();
         message = message.replace(['\n', '\r'], " ");
@@ -45,7 +52,11 @@ pub fn search(args: SearchArgs) -> anyhow::Result<ExitCode> {
             message
         );
     }
-    println!("{} of {} matching events", result.events.len(), result.total);
+    println!(
+        "{} of {} matching events",
+        result.events.len(),
+        result.total
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -53,7 +64,9 @@ pub fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     let config = load_config(&args.location)?;
     let partitions: Vec<_> = list_partitions(&config.data_dir)?
         .into_iter()
-        .filter(|key| args.from.is_none_or(|from| key.day >= from) && args.to.is_none_or(|to| key.day <= to))
+        .filter(|key| {
+            args.from.is_none_or(|from| key.day >= from) && args.to.is_none_or(|to| key.day <= to)
+        })
         .collect();
     let (mut batches, mut events) = (0u64, 0u64);
     for key in &partitions {
@@ -69,12 +82,21 @@ pub fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
                 broken.end_seq,
                 broken.reason
             );
-            println!("verified {} good batches ({} events) before the break", report.batches, report.events);
+            println!(
+                "verified {} good batches ({} events) before the break",
+                report.batches, report.events
+            );
             return Ok(ExitCode::from(1));
         }
-        println!("ok {key}: {} segments, {} batches, {} events, {} bytes", report.segments, report.batches, report.events, report.bytes);
+        println!(
+            "ok {key}: {} segments, {} batches, {} events, {} bytes",
+            report.segments, report.batches, report.events, report.bytes
+        );
     }
-    println!("archive intact: {} partitions, {batches} batches, {events} events", partitions.len());
+    println!(
+        "archive intact: {} partitions, {batches} batches, {events} events",
+        partitions.len()
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -88,7 +110,10 @@ pub fn retention_plan(args: RetentionPlanArgs) -> anyhow::Result<ExitCode> {
         println!("level {level}: keep {} days", policy.days(level));
     }
     if deletions.is_empty() {
-        println!("nothing to delete as of {today}: {} partitions, all within their period", partitions.len());
+        println!(
+            "nothing to delete as of {today}: {} partitions, all within their period",
+            partitions.len()
+        );
     }
     for deletion in &deletions {
         println!("delete {}: {}", deletion.partition, deletion.reason);

@@ -42,7 +42,12 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("VIGIL_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    let colour = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(colour)
+        .with_writer(std::io::stderr)
+        .init();
 }
 
 /// Flags describe one run: they replace the address of the first listener of their kind, or add
@@ -52,10 +57,13 @@ fn apply_flags(config: &mut ServerConfig, args: &ServeArgs) {
         config.api.listen = address;
     }
     if let Some(address) = args.syslog_udp {
-        let existing = config.listeners.iter_mut().find_map(|listener| match listener {
-            ListenerConfig::SyslogUdp { address, .. } => Some(address),
-            _ => None,
-        });
+        let existing = config
+            .listeners
+            .iter_mut()
+            .find_map(|listener| match listener {
+                ListenerConfig::SyslogUdp { address, .. } => Some(address),
+                _ => None,
+            });
         match existing {
             Some(slot) => *slot = address,
             None => config.listeners.push(ListenerConfig::SyslogUdp {
@@ -66,10 +74,13 @@ fn apply_flags(config: &mut ServerConfig, args: &ServeArgs) {
         }
     }
     if let Some(address) = args.syslog_tcp {
-        let existing = config.listeners.iter_mut().find_map(|listener| match listener {
-            ListenerConfig::SyslogTcp { address, .. } => Some(address),
-            _ => None,
-        });
+        let existing = config
+            .listeners
+            .iter_mut()
+            .find_map(|listener| match listener {
+                ListenerConfig::SyslogTcp { address, .. } => Some(address),
+                _ => None,
+            });
         match existing {
             Some(slot) => *slot = address,
             None => config.listeners.push(ListenerConfig::SyslogTcp {
@@ -102,12 +113,31 @@ async fn build_sources(
     for listener in &config.listeners {
         let name = listener.name().to_owned();
         match listener {
-            ListenerConfig::SyslogUdp { address, max_frame_bytes, .. } => {
-                let source = SyslogUdpSource::bind(&name, *address, *max_frame_bytes, stamper.clone(), metrics).await?;
+            ListenerConfig::SyslogUdp {
+                address,
+                max_frame_bytes,
+                ..
+            } => {
+                let source = SyslogUdpSource::bind(
+                    &name,
+                    *address,
+                    *max_frame_bytes,
+                    stamper.clone(),
+                    metrics,
+                )
+                .await?;
                 sources.push((name, source.local_addr()?, Box::new(source)));
             }
-            ListenerConfig::SyslogTcp { address, limits, .. } => {
-                let source = SyslogTcpSource::bind(&name, *address, limits.clone(), stamper.clone(), metrics)?;
+            ListenerConfig::SyslogTcp {
+                address, limits, ..
+            } => {
+                let source = SyslogTcpSource::bind(
+                    &name,
+                    *address,
+                    limits.clone(),
+                    stamper.clone(),
+                    metrics,
+                )?;
                 sources.push((name, source.local_addr()?, Box::new(source)));
             }
         }
@@ -121,7 +151,10 @@ async fn serve(config: ServerConfig) -> anyhow::Result<()> {
     let _lock = data_dir::lock(&data)?;
     let leftovers = remove_leftovers(&data)?;
     if leftovers > 0 {
-        tracing::info!(partitions = leftovers, "finished deleting partitions an earlier run had started to delete");
+        tracing::info!(
+            partitions = leftovers,
+            "finished deleting partitions an earlier run had started to delete"
+        );
     }
     let (token, token_path) = data_dir::api_token(&data)?;
     tracing::info!(path = %token_path.display(), "API token (send it as `Authorization: Bearer <token>`)");
@@ -142,10 +175,18 @@ async fn serve(config: ServerConfig) -> anyhow::Result<()> {
     );
     let recover_started = std::time::Instant::now();
     let replayed = ingest.recover()?;
-    tracing::info!(events = replayed, elapsed_ms = recover_started.elapsed().as_millis() as u64, "indexes are up to date with the archive");
+    tracing::info!(
+        events = replayed,
+        elapsed_ms = recover_started.elapsed().as_millis() as u64,
+        "indexes are up to date with the archive"
+    );
 
     let unmapped = Arc::new(UnmappedSources::new(&metrics));
-    let stamper = Arc::new(Stamper::new(config.source_map()?, &node_name(&config), unmapped.clone()));
+    let stamper = Arc::new(Stamper::new(
+        config.source_map()?,
+        &node_name(&config),
+        unmapped.clone(),
+    ));
     let sources = build_sources(&config, &stamper, &metrics).await?;
 
     let api_listener = tokio::net::TcpListener::bind(config.api.listen)
@@ -169,7 +210,8 @@ async fn serve(config: ServerConfig) -> anyhow::Result<()> {
         searcher: Searcher::new(catalog.clone()),
         metrics: metrics.clone(),
         unmapped,
-        audit: AuditLog::open(&data.join(data_dir::AUDIT_FILE)).context("cannot open the audit log")?,
+        audit: AuditLog::open(&data.join(data_dir::AUDIT_FILE))
+            .context("cannot open the audit log")?,
         token,
     });
     let api = {
@@ -205,7 +247,10 @@ async fn serve(config: ServerConfig) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn write_listening(data: &std::path::Path, listening: &BTreeMap<String, String>) -> anyhow::Result<()> {
+fn write_listening(
+    data: &std::path::Path,
+    listening: &BTreeMap<String, String>,
+) -> anyhow::Result<()> {
     let path = data.join(data_dir::LISTENING_FILE);
     let temporary = data.join(format!("{}.tmp", data_dir::LISTENING_FILE));
     std::fs::write(&temporary, serde_json::to_vec_pretty(listening)?)?;
@@ -215,7 +260,10 @@ fn write_listening(data: &std::path::Path, listening: &BTreeMap<String, String>)
 
 async fn wait_for_signal() {
     use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut terminate), Ok(mut interrupt)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+    let (Ok(mut terminate), Ok(mut interrupt)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
         tracing::error!("cannot listen for signals; stop with SIGKILL");
         std::future::pending::<()>().await;
         return;

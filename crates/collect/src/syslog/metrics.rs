@@ -38,21 +38,45 @@ impl ListenerMetrics {
             )
         };
         Self {
-            events_received: metrics.counter("vigil_collect_events_received_total", "Events a listener received.", &labels),
-            bytes_received: metrics.counter("vigil_collect_bytes_received_total", "Bytes a listener read.", &labels),
+            events_received: metrics.counter(
+                "vigil_collect_events_received_total",
+                "Events a listener received.",
+                &labels,
+            ),
+            bytes_received: metrics.counter(
+                "vigil_collect_bytes_received_total",
+                "Bytes a listener read.",
+                &labels,
+            ),
             parse_fallbacks: metrics.counter(
                 "vigil_collect_parse_fallbacks_total",
                 "Lines that did not parse as syslog and were kept whole as message.",
                 &labels,
             ),
-            truncated: metrics.counter("vigil_collect_truncated_total", "Frames cut at max_frame_bytes and flagged truncated.", &labels),
-            invalid_utf8: metrics.counter("vigil_collect_invalid_utf8_total", "Frames that were not valid UTF-8 (kept exactly).", &labels),
-            dropped: metrics.counter("vigil_collect_dropped_events_total", "Events lost because the pipeline had stopped.", &labels),
+            truncated: metrics.counter(
+                "vigil_collect_truncated_total",
+                "Frames cut at max_frame_bytes and flagged truncated.",
+                &labels,
+            ),
+            invalid_utf8: metrics.counter(
+                "vigil_collect_invalid_utf8_total",
+                "Frames that were not valid UTF-8 (kept exactly).",
+                &labels,
+            ),
+            dropped: metrics.counter(
+                "vigil_collect_dropped_events_total",
+                "Events lost because the pipeline had stopped.",
+                &labels,
+            ),
             errors_oversized: error("oversized"),
             errors_truncated_at_eof: error("truncated_at_eof"),
             errors_invalid_octet_count: error("invalid_octet_count"),
             errors_read: error("read"),
-            connections_accepted: metrics.counter("vigil_collect_connections_accepted_total", "TCP connections accepted.", &labels),
+            connections_accepted: metrics.counter(
+                "vigil_collect_connections_accepted_total",
+                "TCP connections accepted.",
+                &labels,
+            ),
             connections_refused_per_peer: refused("per_peer_limit"),
             connections_refused_total: refused("total_limit"),
             connections_idle_closed: metrics.counter(
@@ -60,7 +84,11 @@ impl ListenerMetrics {
                 "TCP connections closed after idle_timeout without data.",
                 &labels,
             ),
-            connections_open: metrics.gauge("vigil_collect_connections_open", "Open TCP connections.", &labels),
+            connections_open: metrics.gauge(
+                "vigil_collect_connections_open",
+                "Open TCP connections.",
+                &labels,
+            ),
         }
     }
 

@@ -51,7 +51,10 @@ enum Refusal {
 
 impl ConnectionLimits {
     fn admit(self: &Arc<Self>, peer: IpAddr) -> Result<ConnectionSlot, Refusal> {
-        let mut per_peer = self.per_peer.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut per_peer = self
+            .per_peer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         if self.total.load(Ordering::Relaxed) >= self.max_total {
             return Err(Refusal::Total);
         }
@@ -61,13 +64,20 @@ impl ConnectionLimits {
         }
         *count += 1;
         self.total.fetch_add(1, Ordering::Relaxed);
-        Ok(ConnectionSlot { limits: self.clone(), peer })
+        Ok(ConnectionSlot {
+            limits: self.clone(),
+            peer,
+        })
     }
 }
 
 impl Drop for ConnectionSlot {
     fn drop(&mut self) {
-        let mut per_peer = self.limits.per_peer.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut per_peer = self
+            .limits
+            .per_peer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         if let Some(count) = per_peer.get_mut(&self.peer) {
             *count -= 1;
             if *count == 0 {
@@ -80,9 +90,20 @@ impl Drop for ConnectionSlot {
 
 impl SyslogTcpSource {
     /// Binds now, so that a taken port is reported before anything starts.
-    pub fn bind(name: &str, address: SocketAddr, limits: TcpLimits, stamper: Arc<Stamper>, metrics: &Metrics) -> crate::Result<Self> {
+    pub fn bind(
+        name: &str,
+        address: SocketAddr,
+        limits: TcpLimits,
+        stamper: Arc<Stamper>,
+        metrics: &Metrics,
+    ) -> crate::Result<Self> {
         let bind_error = |source| CollectError::Bind { address, source };
-        let socket = if address.is_ipv4() { TcpSocket::new_v4() } else { TcpSocket::new_v6() }.map_err(bind_error)?;
+        let socket = if address.is_ipv4() {
+            TcpSocket::new_v4()
+        } else {
+            TcpSocket::new_v6()
+        }
+        .map_err(bind_error)?;
         socket.set_reuseaddr(true).map_err(bind_error)?;
         socket.bind(address).map_err(bind_error)?;
         let listener = socket.listen(LISTEN_BACKLOG).map_err(bind_error)?;
@@ -99,7 +120,11 @@ impl SyslogTcpSource {
         self.listener.local_addr()
     }
 
-    async fn serve(self, out: BatchSender, mut shutdown: ShutdownSignal) -> vigil_pipeline::Result<()> {
+    async fn serve(
+        self,
+        out: BatchSender,
+        mut shutdown: ShutdownSignal,
+    ) -> vigil_pipeline::Result<()> {
         let limits = Arc::new(ConnectionLimits {
             per_peer: Mutex::new(HashMap::new()),
             total: AtomicUsize::new(0),
@@ -110,7 +135,9 @@ impl SyslogTcpSource {
             name: self.name.clone(),
             stamper: self.stamper.clone(),
             metrics: self.metrics.clone(),
-            framer_limits: Limits { max_frame_bytes: self.limits.max_frame_bytes },
+            framer_limits: Limits {
+                max_frame_bytes: self.limits.max_frame_bytes,
+            },
             idle_timeout: self.limits.idle_timeout.0,
         });
         let mut connections = JoinSet::new();
@@ -165,7 +192,13 @@ struct ConnectionContext {
 }
 
 impl ConnectionContext {
-    async fn read_stream(&self, mut stream: TcpStream, peer: SocketAddr, out: BatchSender, mut shutdown: ShutdownSignal) {
+    async fn read_stream(
+        &self,
+        mut stream: TcpStream,
+        peer: SocketAddr,
+        out: BatchSender,
+        mut shutdown: ShutdownSignal,
+    ) {
         let mut framer = SyslogFramer::new(&self.framer_limits);
         let mut buffer = vec![0u8; READ_BUFFER_BYTES];
         loop {
@@ -204,16 +237,30 @@ impl ConnectionContext {
         self.send(&out, batch).await;
     }
 
-    fn take(&self, outcome: FrameOutcome, peer: SocketAddr, received: Timestamp, batch: &mut Batch) {
+    fn take(
+        &self,
+        outcome: FrameOutcome,
+        peer: SocketAddr,
+        received: Timestamp,
+        batch: &mut Batch,
+    ) {
         match outcome {
             FrameOutcome::Frame(frame) => {
-                let event = self.stamper.syslog_event(&frame.bytes, frame.truncated, peer, &self.name, received);
+                let event = self.stamper.syslog_event(
+                    &frame.bytes,
+                    frame.truncated,
+                    peer,
+                    &self.name,
+                    received,
+                );
                 self.metrics.count_event(&event);
                 batch.push(event);
             }
             FrameOutcome::Error(error) => {
                 let counter = match error {
-                    FrameError::Oversized { .. } | FrameError::LineTooLong { .. } => &self.metrics.errors_oversized,
+                    FrameError::Oversized { .. } | FrameError::LineTooLong { .. } => {
+                        &self.metrics.errors_oversized
+                    }
                     FrameError::TruncatedAtEof { .. } => &self.metrics.errors_truncated_at_eof,
                     FrameError::InvalidOctetCount => &self.metrics.errors_invalid_octet_count,
                 };
@@ -238,7 +285,11 @@ impl ConnectionContext {
 }
 
 impl Source for SyslogTcpSource {
-    fn run(self: Box<Self>, out: BatchSender, shutdown: ShutdownSignal) -> BoxFuture<vigil_pipeline::Result<()>> {
+    fn run(
+        self: Box<Self>,
+        out: BatchSender,
+        shutdown: ShutdownSignal,
+    ) -> BoxFuture<vigil_pipeline::Result<()>> {
         Box::pin(self.serve(out, shutdown))
     }
 }

@@ -26,11 +26,19 @@ pub struct SyslogUdpSource {
 
 impl SyslogUdpSource {
     /// Binds now, so that a taken port is reported before anything starts.
-    pub async fn bind(name: &str, address: SocketAddr, max_frame_bytes: usize, stamper: Arc<Stamper>, metrics: &Metrics) -> crate::Result<Self> {
+    pub async fn bind(
+        name: &str,
+        address: SocketAddr,
+        max_frame_bytes: usize,
+        stamper: Arc<Stamper>,
+        metrics: &Metrics,
+    ) -> crate::Result<Self> {
         let socket = UdpSocket::bind(address)
             .await
             .map_err(|source| CollectError::Bind { address, source })?;
-        if let Err(error) = socket2::SockRef::from(&socket).set_recv_buffer_size(RECEIVE_BUFFER_BYTES) {
+        if let Err(error) =
+            socket2::SockRef::from(&socket).set_recv_buffer_size(RECEIVE_BUFFER_BYTES)
+        {
             tracing::warn!(listener = name, %error, "cannot enlarge the UDP receive buffer");
         }
         Ok(Self {
@@ -50,12 +58,18 @@ impl SyslogUdpSource {
         self.metrics.bytes_received.add(datagram.len() as u64);
         let truncated = datagram.len() > self.max_frame_bytes;
         let frame = &datagram[..datagram.len().min(self.max_frame_bytes)];
-        let event = self.stamper.syslog_event(frame, truncated, peer, &self.name, Timestamp::now());
+        let event = self
+            .stamper
+            .syslog_event(frame, truncated, peer, &self.name, Timestamp::now());
         self.metrics.count_event(&event);
         event
     }
 
-    async fn serve(self, out: BatchSender, mut shutdown: ShutdownSignal) -> vigil_pipeline::Result<()> {
+    async fn serve(
+        self,
+        out: BatchSender,
+        mut shutdown: ShutdownSignal,
+    ) -> vigil_pipeline::Result<()> {
         let mut buffer = vec![0u8; MAX_DATAGRAM_BYTES];
         loop {
             let received = tokio::select! {
@@ -87,7 +101,11 @@ impl SyslogUdpSource {
 }
 
 impl Source for SyslogUdpSource {
-    fn run(self: Box<Self>, out: BatchSender, shutdown: ShutdownSignal) -> BoxFuture<vigil_pipeline::Result<()>> {
+    fn run(
+        self: Box<Self>,
+        out: BatchSender,
+        shutdown: ShutdownSignal,
+    ) -> BoxFuture<vigil_pipeline::Result<()>> {
         Box::pin(self.serve(out, shutdown))
     }
 }

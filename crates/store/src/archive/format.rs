@@ -65,7 +65,10 @@ impl BatchHeader {
     /// [`BatchHeader::expected_hash`].
     pub fn decode(bytes: &[u8]) -> Result<Self, String> {
         if bytes.len() < BATCH_HEADER_BYTES {
-            return Err(format!("header needs {BATCH_HEADER_BYTES} bytes, {} left", bytes.len()));
+            return Err(format!(
+                "header needs {BATCH_HEADER_BYTES} bytes, {} left",
+                bytes.len()
+            ));
         }
         if &bytes[0..4] != BATCH_MAGIC {
             return Err("no batch magic".into());
@@ -84,7 +87,10 @@ impl BatchHeader {
             hash: take(&bytes[64..96]),
         };
         if header.payload_len > MAX_BATCH_PAYLOAD_BYTES || header.raw_len > MAX_BATCH_RAW_BYTES {
-            return Err(format!("batch sizes out of bounds ({} / {})", header.payload_len, header.raw_len));
+            return Err(format!(
+                "batch sizes out of bounds ({} / {})",
+                header.payload_len, header.raw_len
+            ));
         }
         Ok(header)
     }
@@ -136,11 +142,15 @@ pub fn encode_batch(
 ) -> crate::Result<EncodedBatch> {
     debug_assert!(events.len() <= MAX_BATCH_EVENTS);
     let raw = postcard::to_stdvec(events).map_err(|error| StoreError::Encode(error.to_string()))?;
-    let payload = zstd::bulk::compress(&raw, zstd_level).map_err(|error| StoreError::Encode(error.to_string()))?;
+    let payload = zstd::bulk::compress(&raw, zstd_level)
+        .map_err(|error| StoreError::Encode(error.to_string()))?;
     let mut header = BatchHeader {
-        payload_len: u32::try_from(payload.len()).map_err(|_| StoreError::Encode("payload over 4 GiB".into()))?,
-        raw_len: u32::try_from(raw.len()).map_err(|_| StoreError::Encode("batch over 4 GiB".into()))?,
-        event_count: u32::try_from(events.len()).map_err(|_| StoreError::Encode("too many events".into()))?,
+        payload_len: u32::try_from(payload.len())
+            .map_err(|_| StoreError::Encode("payload over 4 GiB".into()))?,
+        raw_len: u32::try_from(raw.len())
+            .map_err(|_| StoreError::Encode("batch over 4 GiB".into()))?,
+        event_count: u32::try_from(events.len())
+            .map_err(|_| StoreError::Encode("too many events".into()))?,
         first_seq,
         written_nanos,
         prev_hash,
@@ -154,9 +164,14 @@ pub fn encode_batch(
 pub fn decode_payload(header: &BatchHeader, payload: &[u8]) -> Result<Vec<Event>, String> {
     let raw = zstd::bulk::decompress(payload, header.raw_len as usize)
         .map_err(|error| format!("zstd: {error}"))?;
-    let events: Vec<Event> = postcard::from_bytes(&raw).map_err(|error| format!("decode: {error}"))?;
+    let events: Vec<Event> =
+        postcard::from_bytes(&raw).map_err(|error| format!("decode: {error}"))?;
     if events.len() != header.event_count as usize {
-        return Err(format!("{} events where the header says {}", events.len(), header.event_count));
+        return Err(format!(
+            "{} events where the header says {}",
+            events.len(),
+            header.event_count
+        ));
     }
     Ok(events)
 }
@@ -178,7 +193,10 @@ mod tests {
         for position in 0..BATCH_HEADER_BYTES {
             let mut damaged = header_bytes;
             damaged[position] ^= 0x10;
-            assert!(BatchHeader::decode(&damaged).is_err(), "flip at {position} went unnoticed");
+            assert!(
+                BatchHeader::decode(&damaged).is_err(),
+                "flip at {position} went unnoticed"
+            );
         }
         let mut payload = batch.payload.clone();
         payload[0] ^= 1;

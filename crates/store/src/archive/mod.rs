@@ -12,5 +12,5 @@ mod writer;
 
 pub use format::{BatchHeader, BATCH_HEADER_BYTES, SEGMENT_MAGIC};
 pub use reader::{read_batch_at, segment_path, segments_of, BatchCursor, ReadBatch};
-pub use verify::{verify_partition, VerifyReport, ChainBreak};
+pub use verify::{verify_partition, ChainBreak, VerifyReport};
 pub use writer::{ArchivePosition, PartitionArchive, RecoveryOutcome};

@@ -55,14 +55,16 @@ pub fn read_batch_at(file: &File, path: &Path, offset: u64) -> crate::Result<Rea
     let mut header_bytes = [0u8; BATCH_HEADER_BYTES];
     file.read_exact_at(&mut header_bytes, offset)
         .map_err(StoreError::io("read", path))?;
-    let header = BatchHeader::decode(&header_bytes).map_err(|reason| corrupt(path, offset, reason))?;
+    let header =
+        BatchHeader::decode(&header_bytes).map_err(|reason| corrupt(path, offset, reason))?;
     let mut payload = vec![0u8; header.payload_len as usize];
     file.read_exact_at(&mut payload, offset + BATCH_HEADER_BYTES as u64)
         .map_err(StoreError::io("read", path))?;
     if header.expected_hash(&payload) != header.hash {
         return Err(corrupt(path, offset, "batch hash mismatch"));
     }
-    let events = decode_payload(&header, &payload).map_err(|reason| corrupt(path, offset, reason))?;
+    let events =
+        decode_payload(&header, &payload).map_err(|reason| corrupt(path, offset, reason))?;
     Ok(ReadBatch { header, events })
 }
 
@@ -102,9 +104,13 @@ impl BatchCursor {
             };
             if self.reader.is_none() {
                 let mut file = File::open(&path).map_err(StoreError::io("open", &path))?;
-                let length = file.metadata().map_err(StoreError::io("stat", &path))?.len();
+                let length = file
+                    .metadata()
+                    .map_err(StoreError::io("stat", &path))?
+                    .len();
                 let offset = self.start_offset.max(SEGMENT_MAGIC.len() as u64);
-                file.seek(SeekFrom::Start(offset)).map_err(StoreError::io("seek", &path))?;
+                file.seek(SeekFrom::Start(offset))
+                    .map_err(StoreError::io("seek", &path))?;
                 self.reader = Some((BufReader::with_capacity(1 << 20, file), offset, length));
                 self.start_offset = 0;
             }
@@ -118,17 +124,29 @@ impl BatchCursor {
             }
             let start = *offset;
             let mut header_bytes = [0u8; BATCH_HEADER_BYTES];
-            reader.read_exact(&mut header_bytes).map_err(StoreError::io("read", &path))?;
-            let header = BatchHeader::decode(&header_bytes).map_err(|reason| corrupt(&path, start, reason))?;
+            reader
+                .read_exact(&mut header_bytes)
+                .map_err(StoreError::io("read", &path))?;
+            let header = BatchHeader::decode(&header_bytes)
+                .map_err(|reason| corrupt(&path, start, reason))?;
             let mut payload = vec![0u8; header.payload_len as usize];
-            reader.read_exact(&mut payload).map_err(StoreError::io("read", &path))?;
+            reader
+                .read_exact(&mut payload)
+                .map_err(StoreError::io("read", &path))?;
             if header.expected_hash(&payload) != header.hash {
                 return Err(corrupt(&path, start, "batch hash mismatch"));
             }
-            let events = decode_payload(&header, &payload).map_err(|reason| corrupt(&path, start, reason))?;
+            let events = decode_payload(&header, &payload)
+                .map_err(|reason| corrupt(&path, start, reason))?;
             *offset = start + header.total_len();
-            let begin = ArchivePosition { segment, offset: start };
-            let end = ArchivePosition { segment, offset: *offset };
+            let begin = ArchivePosition {
+                segment,
+                offset: start,
+            };
+            let end = ArchivePosition {
+                segment,
+                offset: *offset,
+            };
             return Ok(Some((begin, end, ReadBatch { header, events })));
         }
     }

@@ -37,7 +37,10 @@ pub fn verify_partition(data_dir: &Path, key: &PartitionKey) -> crate::Result<Ve
     for (_, path) in segments_of(&key.archive_dir(data_dir))? {
         report.segments += 1;
         let file = File::open(&path).map_err(StoreError::io("open", &path))?;
-        let file_len = file.metadata().map_err(StoreError::io("stat", &path))?.len();
+        let file_len = file
+            .metadata()
+            .map_err(StoreError::io("stat", &path))?
+            .len();
         report.bytes += file_len;
         let chain_break = |offset: u64, first_seq: u64, end_seq: u64, reason: String| ChainBreak {
             segment: path.clone(),
@@ -48,27 +51,43 @@ pub fn verify_partition(data_dir: &Path, key: &PartitionKey) -> crate::Result<Ve
         };
         let mut magic = [0u8; 8];
         if file.read_exact_at(&mut magic, 0).is_err() || &magic != SEGMENT_MAGIC {
-            report.first_break = Some(chain_break(0, expected_seq, expected_seq, "segment magic missing".into()));
+            report.first_break = Some(chain_break(
+                0,
+                expected_seq,
+                expected_seq,
+                "segment magic missing".into(),
+            ));
             return Ok(report);
         }
         let mut offset = SEGMENT_MAGIC.len() as u64;
         let mut header_bytes = [0u8; BATCH_HEADER_BYTES];
         while offset < file_len {
             if file.read_exact_at(&mut header_bytes, offset).is_err() {
-                let reason = format!("{} trailing bytes are not a whole batch header", file_len - offset);
+                let reason = format!(
+                    "{} trailing bytes are not a whole batch header",
+                    file_len - offset
+                );
                 report.first_break = Some(chain_break(offset, expected_seq, expected_seq, reason));
                 return Ok(report);
             }
             let header = match BatchHeader::decode(&header_bytes) {
                 Ok(header) => header,
                 Err(reason) => {
-                    report.first_break = Some(chain_break(offset, expected_seq, expected_seq, reason));
+                    report.first_break =
+                        Some(chain_break(offset, expected_seq, expected_seq, reason));
                     return Ok(report);
                 }
             };
-            let end_seq = header.first_seq.saturating_add(u64::from(header.event_count));
+            let end_seq = header
+                .first_seq
+                .saturating_add(u64::from(header.event_count));
             if offset + header.total_len() > file_len {
-                report.first_break = Some(chain_break(offset, header.first_seq, end_seq, "batch runs past the end of the segment".into()));
+                report.first_break = Some(chain_break(
+                    offset,
+                    header.first_seq,
+                    end_seq,
+                    "batch runs past the end of the segment".into(),
+                ));
                 return Ok(report);
             }
             let mut payload = vec![0u8; header.payload_len as usize];
@@ -79,7 +98,10 @@ pub fn verify_partition(data_dir: &Path, key: &PartitionKey) -> crate::Result<Ve
             } else if header.expected_hash(&payload) != header.hash {
                 Some("content changed: batch hash mismatch".to_string())
             } else if header.first_seq != expected_seq {
-                Some(format!("sequence gap: batch starts at event {} where {expected_seq} was due", header.first_seq))
+                Some(format!(
+                    "sequence gap: batch starts at event {} where {expected_seq} was due",
+                    header.first_seq
+                ))
             } else {
                 None
             };

@@ -7,14 +7,17 @@ use serde::{Deserialize, Serialize};
 use vigil_event::Event;
 
 use super::format::{
-    encode_batch, genesis_hash, BatchHeader, BATCH_HEADER_BYTES, MAX_BATCH_PAYLOAD_BYTES, SEGMENT_MAGIC,
+    encode_batch, genesis_hash, BatchHeader, BATCH_HEADER_BYTES, MAX_BATCH_PAYLOAD_BYTES,
+    SEGMENT_MAGIC,
 };
 use super::reader::{segment_path, segments_of};
 use crate::partition::sync_dir;
 use crate::{PartitionKey, StoreError};
 
 /// A place in a partition's archive: a segment and a byte offset in it.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 pub struct ArchivePosition {
     pub segment: u32,
     pub offset: u64,
@@ -68,7 +71,11 @@ fn scan_segment(path: &Path) -> crate::Result<SegmentScan> {
     let mut offset = SEGMENT_MAGIC.len() as u64;
     let mut magic = [0u8; 8];
     if file_len < offset || file.read_exact_at(&mut magic, 0).is_err() || &magic != SEGMENT_MAGIC {
-        return Ok(SegmentScan { valid_end: 0, file_len, last: None });
+        return Ok(SegmentScan {
+            valid_end: 0,
+            file_len,
+            last: None,
+        });
     }
     let mut last: Option<(u64, BatchHeader)> = None;
     let mut header_bytes = [0u8; BATCH_HEADER_BYTES];
@@ -82,7 +89,9 @@ fn scan_segment(path: &Path) -> crate::Result<SegmentScan> {
         if offset + header.total_len() > file_len {
             break;
         }
-        let chained = last.as_ref().is_none_or(|(_, previous)| previous.hash == header.prev_hash);
+        let chained = last
+            .as_ref()
+            .is_none_or(|(_, previous)| previous.hash == header.prev_hash);
         if !chained {
             break;
         }
@@ -97,7 +106,11 @@ fn scan_segment(path: &Path) -> crate::Result<SegmentScan> {
             let start = *start;
             // The last batch is torn: everything from its start is unsynced.
             let previous = rescan_until(path, start)?;
-            return Ok(SegmentScan { valid_end: start, file_len, last: previous });
+            return Ok(SegmentScan {
+                valid_end: start,
+                file_len,
+                last: previous,
+            });
         }
     }
     Ok(SegmentScan {
@@ -114,7 +127,8 @@ fn rescan_until(path: &Path, end: u64) -> crate::Result<Option<BatchHeader>> {
     let mut last = None;
     let mut header_bytes = [0u8; BATCH_HEADER_BYTES];
     while offset < end {
-        file.read_exact_at(&mut header_bytes, offset).map_err(StoreError::io("read", path))?;
+        file.read_exact_at(&mut header_bytes, offset)
+            .map_err(StoreError::io("read", path))?;
         let header = BatchHeader::decode(&header_bytes).map_err(|reason| StoreError::Corrupt {
             path: path.to_owned(),
             offset,
@@ -135,7 +149,8 @@ fn create_segment(dir: &Path, segment: u32) -> crate::Result<File> {
         .write(true)
         .open(&path)
         .map_err(StoreError::io("create", &path))?;
-    file.write_all(SEGMENT_MAGIC).map_err(StoreError::io("write", &path))?;
+    file.write_all(SEGMENT_MAGIC)
+        .map_err(StoreError::io("write", &path))?;
     file.sync_all().map_err(StoreError::io("fsync", &path))?;
     sync_dir(dir)?;
     Ok(file)
@@ -162,14 +177,26 @@ fn create_dir_durably(dir: &Path) -> crate::Result<()> {
 
 impl PartitionArchive {
     /// Opens (or creates) a partition's archive for appending, cutting a torn tail batch.
-    pub fn open(data_dir: &Path, key: &PartitionKey, segment_max_bytes: u64) -> crate::Result<(Self, RecoveryOutcome)> {
+    pub fn open(
+        data_dir: &Path,
+        key: &PartitionKey,
+        segment_max_bytes: u64,
+    ) -> crate::Result<(Self, RecoveryOutcome)> {
         let dir = key.archive_dir(data_dir);
         create_dir_durably(&dir)?;
         let segments = segments_of(&dir)?;
         let mut outcome = RecoveryOutcome::default();
         let Some((last_segment, last_path)) = segments.last().cloned() else {
             let file = create_segment(&dir, 1)?;
-            let archive = Self::at(dir, file, 1, SEGMENT_MAGIC.len() as u64, genesis_hash(key), 0, segment_max_bytes);
+            let archive = Self::at(
+                dir,
+                file,
+                1,
+                SEGMENT_MAGIC.len() as u64,
+                genesis_hash(key),
+                0,
+                segment_max_bytes,
+            );
             return Ok((archive, outcome));
         };
         let scan = scan_segment(&last_path)?;
@@ -182,7 +209,10 @@ impl PartitionArchive {
             last_header = scan_segment(path)?.last;
         }
         let (prev_hash, next_seq) = match &last_header {
-            Some(header) => (header.hash, header.first_seq + u64::from(header.event_count)),
+            Some(header) => (
+                header.hash,
+                header.first_seq + u64::from(header.event_count),
+            ),
             None => (genesis_hash(key), 0),
         };
         let invalid_bytes = scan.file_len.saturating_sub(scan.valid_end);
@@ -190,13 +220,29 @@ impl PartitionArchive {
             // Torn while being created: nothing in it was ever synced.
             outcome.torn_bytes_cut = scan.file_len;
             let file = create_segment(&dir, last_segment)?;
-            let archive = Self::at(dir, file, last_segment, SEGMENT_MAGIC.len() as u64, prev_hash, next_seq, segment_max_bytes);
+            let archive = Self::at(
+                dir,
+                file,
+                last_segment,
+                SEGMENT_MAGIC.len() as u64,
+                prev_hash,
+                next_seq,
+                segment_max_bytes,
+            );
             return Ok((archive, outcome));
         }
         if invalid_bytes > MAX_TORN_BYTES {
             outcome.damaged_segment_left = Some(last_path);
             let file = create_segment(&dir, last_segment + 1)?;
-            let archive = Self::at(dir, file, last_segment + 1, SEGMENT_MAGIC.len() as u64, prev_hash, next_seq, segment_max_bytes);
+            let archive = Self::at(
+                dir,
+                file,
+                last_segment + 1,
+                SEGMENT_MAGIC.len() as u64,
+                prev_hash,
+                next_seq,
+                segment_max_bytes,
+            );
             return Ok((archive, outcome));
         }
         let file = OpenOptions::new()
@@ -205,15 +251,33 @@ impl PartitionArchive {
             .open(&last_path)
             .map_err(StoreError::io("open", &last_path))?;
         if invalid_bytes > 0 {
-            file.set_len(scan.valid_end).map_err(StoreError::io("truncate", &last_path))?;
-            file.sync_all().map_err(StoreError::io("fsync", &last_path))?;
+            file.set_len(scan.valid_end)
+                .map_err(StoreError::io("truncate", &last_path))?;
+            file.sync_all()
+                .map_err(StoreError::io("fsync", &last_path))?;
             outcome.torn_bytes_cut = invalid_bytes;
         }
-        let archive = Self::at(dir, file, last_segment, scan.valid_end, prev_hash, next_seq, segment_max_bytes);
+        let archive = Self::at(
+            dir,
+            file,
+            last_segment,
+            scan.valid_end,
+            prev_hash,
+            next_seq,
+            segment_max_bytes,
+        );
         Ok((archive, outcome))
     }
 
-    fn at(dir: PathBuf, file: File, segment: u32, offset: u64, prev_hash: [u8; 32], next_seq: u64, segment_max_bytes: u64) -> Self {
+    fn at(
+        dir: PathBuf,
+        file: File,
+        segment: u32,
+        offset: u64,
+        prev_hash: [u8; 32],
+        next_seq: u64,
+        segment_max_bytes: u64,
+    ) -> Self {
         Self {
             dir,
             file,
@@ -227,10 +291,22 @@ impl PartitionArchive {
     }
 
     /// Appends one batch (not yet durable: call [`PartitionArchive::sync`]).
-    pub fn append(&mut self, events: &[Event], zstd_level: i32, written_nanos: i64) -> crate::Result<AppendedBatch> {
-        let batch = encode_batch(events, self.next_seq, self.prev_hash, zstd_level, written_nanos)?;
+    pub fn append(
+        &mut self,
+        events: &[Event],
+        zstd_level: i32,
+        written_nanos: i64,
+    ) -> crate::Result<AppendedBatch> {
+        let batch = encode_batch(
+            events,
+            self.next_seq,
+            self.prev_hash,
+            zstd_level,
+            written_nanos,
+        )?;
         let total = batch.header.total_len();
-        if self.offset + total > self.segment_max_bytes && self.offset > SEGMENT_MAGIC.len() as u64 {
+        if self.offset + total > self.segment_max_bytes && self.offset > SEGMENT_MAGIC.len() as u64
+        {
             self.sync()?;
             self.segment += 1;
             self.file = create_segment(&self.dir, self.segment)?;
@@ -246,7 +322,10 @@ impl PartitionArchive {
             return Err(StoreError::io("append to", path)(error));
         }
         self.unsynced = true;
-        let start = ArchivePosition { segment: self.segment, offset: self.offset };
+        let start = ArchivePosition {
+            segment: self.segment,
+            offset: self.offset,
+        };
         self.offset += total;
         self.prev_hash = batch.header.hash;
         let first_seq = self.next_seq;
@@ -263,16 +342,20 @@ impl PartitionArchive {
         if !self.unsynced {
             return Ok(false);
         }
-        self.file
-            .sync_data()
-            .map_err(StoreError::io("fsync", segment_path(&self.dir, self.segment)))?;
+        self.file.sync_data().map_err(StoreError::io(
+            "fsync",
+            segment_path(&self.dir, self.segment),
+        ))?;
         self.unsynced = false;
         Ok(true)
     }
 
     /// The end of the data appended so far.
     pub fn position(&self) -> ArchivePosition {
-        ArchivePosition { segment: self.segment, offset: self.offset }
+        ArchivePosition {
+            segment: self.segment,
+            offset: self.offset,
+        }
     }
 
     pub fn next_seq(&self) -> u64 {
@@ -296,7 +379,12 @@ mod tests {
 
     fn events(count: usize, tag: &str) -> Vec<Event> {
         (0..count)
-            .map(|n| Event::new(Timestamp::from_nanos(n as i64), format!("<13>{tag} {n}").into_bytes()))
+            .map(|n| {
+                Event::new(
+                    Timestamp::from_nanos(n as i64),
+                    format!("<13>{tag} {n}").into_bytes(),
+                )
+            })
             .collect()
     }
 
@@ -328,7 +416,12 @@ mod tests {
         drop(archive);
         let path = segment_path(&key().archive_dir(data.path()), 1);
         let length = std::fs::metadata(&path).unwrap().len();
-        OpenOptions::new().write(true).open(&path).unwrap().set_len(length - 7).unwrap();
+        OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_len(length - 7)
+            .unwrap();
         let (archive, outcome) = PartitionArchive::open(data.path(), &key(), 1 << 20).unwrap();
         assert_eq!(outcome.torn_bytes_cut, length - 7 - kept.offset);
         assert_eq!(archive.position(), kept);
@@ -340,17 +433,27 @@ mod tests {
         let data = tempfile::tempdir().unwrap();
         let (mut archive, _) = PartitionArchive::open(data.path(), &key(), 600).unwrap();
         for round in 0..5 {
-            archive.append(&events(4, &format!("round {round} with some padding text")), 3, 0).unwrap();
+            archive
+                .append(
+                    &events(4, &format!("round {round} with some padding text")),
+                    3,
+                    0,
+                )
+                .unwrap();
         }
         archive.sync().unwrap();
         assert!(archive.position().segment > 1);
-        let mut cursor = BatchCursor::new(&key().archive_dir(data.path()), ArchivePosition::default()).unwrap();
+        let mut cursor =
+            BatchCursor::new(&key().archive_dir(data.path()), ArchivePosition::default()).unwrap();
         let mut seen = 0;
         while let Some((_, _, batch)) = cursor.next().unwrap() {
             assert_eq!(batch.header.first_seq, seen);
             seen += u64::from(batch.header.event_count);
         }
         assert_eq!(seen, 20);
-        assert!(verify_partition(data.path(), &key()).unwrap().first_break.is_none());
+        assert!(verify_partition(data.path(), &key())
+            .unwrap()
+            .first_break
+            .is_none());
     }
 }

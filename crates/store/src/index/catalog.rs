@@ -20,14 +20,20 @@ pub struct OpenPartition {
 
 impl OpenPartition {
     pub fn payload(&self) -> CommitPayload {
-        self.payload.read().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
+        self.payload
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
     }
 
     /// Makes the latest commit visible to searches.
     pub fn reload(&self) -> crate::Result<()> {
         self.reader.reload()?;
         let payload = CommitPayload::read(&self.index)?;
-        *self.payload.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = payload;
+        *self
+            .payload
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = payload;
         Ok(())
     }
 }
@@ -59,7 +65,11 @@ impl IndexCatalog {
     }
 
     pub fn get(&self, key: &PartitionKey) -> Option<Arc<OpenPartition>> {
-        self.partitions.read().unwrap_or_else(|poisoned| poisoned.into_inner()).get(key).cloned()
+        self.partitions
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .get(key)
+            .cloned()
     }
 
     /// All open partitions, oldest first.
@@ -80,10 +90,14 @@ impl IndexCatalog {
         let dir = key.index_dir(&self.data_dir);
         std::fs::create_dir_all(&dir).map_err(StoreError::io("create", &dir))?;
         let (schema, fields) = build_schema();
-        let directory = MmapDirectory::open(&dir).map_err(|error| StoreError::Index(error.into()))?;
+        let directory =
+            MmapDirectory::open(&dir).map_err(|error| StoreError::Index(error.into()))?;
         let index = Index::open_or_create(directory, schema)?;
         register_tokenizers(&index);
-        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
         let payload = CommitPayload::read(&index)?;
         let open = Arc::new(OpenPartition {
             key,
@@ -92,12 +106,18 @@ impl IndexCatalog {
             fields,
             payload: RwLock::new(payload),
         });
-        let mut partitions = self.partitions.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut partitions = self
+            .partitions
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         Ok(partitions.entry(key).or_insert(open).clone())
     }
 
     /// Forgets a partition (the janitor calls this before deleting its folder).
     pub fn remove(&self, key: &PartitionKey) -> Option<Arc<OpenPartition>> {
-        self.partitions.write().unwrap_or_else(|poisoned| poisoned.into_inner()).remove(key)
+        self.partitions
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .remove(key)
     }
 }

@@ -11,7 +11,9 @@ pub fn pack(batch_start: ArchivePosition, index_in_batch: usize) -> u64 {
     debug_assert!(batch_start.segment <= u32::from(u16::MAX));
     debug_assert!(batch_start.offset <= u64::from(u32::MAX));
     debug_assert!(index_in_batch <= usize::from(u16::MAX));
-    (u64::from(batch_start.segment) << 48) | ((batch_start.offset & 0xffff_ffff) << 16) | (index_in_batch as u64 & 0xffff)
+    (u64::from(batch_start.segment) << 48)
+        | ((batch_start.offset & 0xffff_ffff) << 16)
+        | (index_in_batch as u64 & 0xffff)
 }
 
 pub fn unpack(pointer: u64) -> (ArchivePosition, usize) {
@@ -28,7 +30,11 @@ mod tests {
 
     #[test]
     fn pointer_round_trips_at_the_edges() {
-        for (segment, offset, index) in [(1, 8, 0), (65_535, u64::from(u32::MAX), 65_535), (7, 123_456, 42)] {
+        for (segment, offset, index) in [
+            (1, 8, 0),
+            (65_535, u64::from(u32::MAX), 65_535),
+            (7, 123_456, 42),
+        ] {
             let position = ArchivePosition { segment, offset };
             assert_eq!(unpack(pack(position, index)), (position, index));
         }

@@ -4,7 +4,9 @@ use tantivy::schema::{
     DateOptions, DateTimePrecision, Field, IndexRecordOption, IpAddrOptions, JsonObjectOptions,
     NumericOptions, Schema, TextFieldIndexing, TextOptions,
 };
-use tantivy::tokenizer::{LowerCaser, RawTokenizer, RemoveLongFilter, SimpleTokenizer, TextAnalyzer};
+use tantivy::tokenizer::{
+    LowerCaser, RawTokenizer, RemoveLongFilter, SimpleTokenizer, TextAnalyzer,
+};
 use tantivy::{DateTime, Index, TantivyDocument};
 use vigil_event::{field, Event};
 
@@ -133,7 +135,10 @@ impl IndexFields {
     /// The indexed form of an event. `pointer` is its address in the archive.
     pub fn document(&self, event: &Event, pointer: u64) -> TantivyDocument {
         let mut doc = TantivyDocument::default();
-        doc.add_date(self.timestamp, DateTime::from_timestamp_nanos(event.timestamp.as_nanos()));
+        doc.add_date(
+            self.timestamp,
+            DateTime::from_timestamp_nanos(event.timestamp.as_nanos()),
+        );
         doc.add_u64(self.pointer, pointer);
         doc.add_text(self.id, event.id.to_string());
         doc.add_text(self.message, &event.message);
@@ -203,7 +208,10 @@ fn json_value(value: &vigil_event::Value) -> tantivy::schema::OwnedValue {
         Value::Str(text) => OwnedValue::Str(text.clone()),
         Value::List(items) => OwnedValue::Array(items.iter().map(json_value).collect()),
         Value::Map(entries) => OwnedValue::Object(
-            entries.iter().map(|(key, value)| (key.clone(), json_value(value))).collect(),
+            entries
+                .iter()
+                .map(|(key, value)| (key.clone(), json_value(value)))
+                .collect(),
         ),
     }
 }

@@ -31,8 +31,14 @@ impl CommitPayload {
     }
 
     fn include(&mut self, timestamp_nanos: i64) {
-        self.min_timestamp_nanos = Some(self.min_timestamp_nanos.map_or(timestamp_nanos, |min| min.min(timestamp_nanos)));
-        self.max_timestamp_nanos = Some(self.max_timestamp_nanos.map_or(timestamp_nanos, |max| max.max(timestamp_nanos)));
+        self.min_timestamp_nanos = Some(
+            self.min_timestamp_nanos
+                .map_or(timestamp_nanos, |min| min.min(timestamp_nanos)),
+        );
+        self.max_timestamp_nanos = Some(
+            self.max_timestamp_nanos
+                .map_or(timestamp_nanos, |max| max.max(timestamp_nanos)),
+        );
     }
 }
 
@@ -45,7 +51,10 @@ pub struct PartitionIndexWriter {
 }
 
 impl PartitionIndexWriter {
-    pub fn open(partition: std::sync::Arc<OpenPartition>, memory_bytes: usize) -> crate::Result<Self> {
+    pub fn open(
+        partition: std::sync::Arc<OpenPartition>,
+        memory_bytes: usize,
+    ) -> crate::Result<Self> {
         let writer = partition.index.writer_with_num_threads(1, memory_bytes)?;
         let pending = partition.payload();
         Ok(Self {
@@ -67,13 +76,24 @@ impl PartitionIndexWriter {
 
     /// Adds one archived batch. Batches at or before the covered position are skipped: that is
     /// what keeps a replay from indexing twice.
-    pub fn add_batch(&mut self, start: ArchivePosition, end: ArchivePosition, events: &[Event]) -> crate::Result<bool> {
+    pub fn add_batch(
+        &mut self,
+        start: ArchivePosition,
+        end: ArchivePosition,
+        events: &[Event],
+    ) -> crate::Result<bool> {
         if end <= self.pending.archive {
             return Ok(false);
         }
-        debug_assert!(start >= self.pending.archive, "batches must arrive in archive order");
+        debug_assert!(
+            start >= self.pending.archive,
+            "batches must arrive in archive order"
+        );
         for (index_in_batch, event) in events.iter().enumerate() {
-            let doc = self.partition.fields.document(event, pointer::pack(start, index_in_batch));
+            let doc = self
+                .partition
+                .fields
+                .document(event, pointer::pack(start, index_in_batch));
             self.writer.add_document(doc)?;
             self.pending.include(event.timestamp.as_nanos());
         }
@@ -101,7 +121,8 @@ impl PartitionIndexWriter {
         if self.uncommitted_events == 0 && self.pending == self.partition.payload() {
             return Ok(false);
         }
-        let payload = serde_json::to_string(&self.pending).map_err(|error| StoreError::Encode(error.to_string()))?;
+        let payload = serde_json::to_string(&self.pending)
+            .map_err(|error| StoreError::Encode(error.to_string()))?;
         let mut prepared = self.writer.prepare_commit()?;
         prepared.set_payload(&payload);
         prepared.commit()?;

@@ -35,8 +35,13 @@ pub fn remove_leftovers(data_dir: &Path) -> crate::Result<usize> {
             continue;
         };
         for day in days.flatten() {
-            if day.file_name().to_string_lossy().starts_with(DELETING_PREFIX) {
-                std::fs::remove_dir_all(day.path()).map_err(StoreError::io("remove", day.path()))?;
+            if day
+                .file_name()
+                .to_string_lossy()
+                .starts_with(DELETING_PREFIX)
+            {
+                std::fs::remove_dir_all(day.path())
+                    .map_err(StoreError::io("remove", day.path()))?;
                 removed += 1;
             }
         }
