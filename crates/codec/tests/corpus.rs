@@ -121,19 +121,7 @@ fn as_go_syslog(event: &Event, without_year: bool) -> Map<String, Json> {
         }
     }
     if !event.structured_data.is_empty() {
-        let elements: Map<String, Json> = event
-            .structured_data
-            .iter()
-            .map(|element| {
-                let params: Map<String, Json> = element
-                    .params
-                    .iter()
-                    .map(|(name, value)| (name.clone(), json!(value)))
-                    .collect();
-                (element.id.clone(), Json::Object(params))
-            })
-            .collect();
-        out.insert("structureddata".into(), Json::Object(elements));
+        out.insert("structureddata".into(), event.structured_data_json());
     }
     out
 }

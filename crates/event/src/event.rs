@@ -155,6 +155,23 @@ impl Event {
         self.severity.and_then(field::severity_name)
     }
 
+    /// `log.syslog.structured_data` as JSON: `{"SD-ID": {"param": "value", …}, …}`.
+    pub fn structured_data_json(&self) -> Json {
+        let elements: Map<String, Json> = self
+            .structured_data
+            .iter()
+            .map(|element| {
+                let params: Map<String, Json> = element
+                    .params
+                    .iter()
+                    .map(|(name, value)| (name.clone(), Json::String(value.clone())))
+                    .collect();
+                (element.id.clone(), Json::Object(params))
+            })
+            .collect();
+        Json::Object(elements)
+    }
+
     /// The event as one flat JSON object keyed by dotted field names.
     pub fn to_json(&self) -> Json {
         let mut out = Map::new();
@@ -210,19 +227,7 @@ impl Event {
             put(field::PROCESS_PID, Json::from(pid));
         }
         if !self.structured_data.is_empty() {
-            let elements: Map<String, Json> = self
-                .structured_data
-                .iter()
-                .map(|element| {
-                    let params: Map<String, Json> = element
-                        .params
-                        .iter()
-                        .map(|(name, value)| (name.clone(), Json::String(value.clone())))
-                        .collect();
-                    (element.id.clone(), Json::Object(params))
-                })
-                .collect();
-            put(field::SYSLOG_STRUCTURED_DATA, Json::Object(elements));
+            put(field::SYSLOG_STRUCTURED_DATA, self.structured_data_json());
         }
         if let Some(source) = self.source {
             put(field::SOURCE_IP, Json::String(source.ip().to_string()));
