@@ -130,7 +130,8 @@ fn rss_kib(pid: u32) -> u64 {
 #[test]
 fn hostile_input_is_counted_and_never_costs_a_good_message() {
     let root = tempfile::tempdir().expect("temp dir");
-    let config = write_config(root.path(), "");
+    let systems = "[[systems]]\nname = \"good\"\ntenant = \"good-agency\"\nlevel = 5\nsources = [\"127.0.0.2/32\"]";
+    let config = write_config(root.path(), systems);
     let mut server = Server::start(root.path(), &config);
     let tcp = server.address("syslog-tcp");
     let udp = server.address("syslog-udp");

@@ -158,6 +158,17 @@ fn logger_messages_over_tcp_and_udp_are_all_searchable_with_their_fields() {
     assert_eq!(event["log.syslog.facility.name"], "auth");
     assert_eq!(event["vigil.listener"], "syslog-tcp");
 
+    let histogram =
+        server.get_json("/api/v1/search/histogram?q=process.name:app-auth&from=1h&interval=1m");
+    assert_eq!(histogram["total"], 2_000, "{histogram}");
+    let buckets = histogram["buckets"].as_array().expect("buckets");
+    assert!(buckets.len() >= 60, "one bucket per minute of the hour");
+    let counted: u64 = buckets
+        .iter()
+        .map(|bucket| bucket["count"].as_u64().unwrap_or(0))
+        .sum();
+    assert_eq!(counted, 2_000);
+
     let total = server.search("*", 1)["total"].as_u64().expect("total");
     assert_eq!(total, 12_000, "no event twice, none missing");
     assert_eq!(server.metric("vigil_collect_parse_fallbacks_total", &[]), 0);

@@ -93,3 +93,105 @@ impl Stamper {
         event
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use vigil_config::{SystemConfig, UnmappedConfig};
+    use vigil_pipeline::Metrics;
+
+    fn stamper() -> Stamper {
+        let systems = [
+            SystemConfig {
+                name: "core".into(),
+                tenant: "ministry".into(),
+                level: 4,
+                sources: vec!["10.0.0.0/8".into()],
+                timezone: Some("+07:00".into()),
+            },
+            SystemConfig {
+                name: "branch".into(),
+                tenant: "branch-office".into(),
+                level: 5,
+                sources: vec!["fw-*.branch".into()],
+                timezone: Some("+07:00".into()),
+            },
+        ];
+        let map = SourceMap::build(&systems, &UnmappedConfig::default()).expect("valid map");
+        Stamper::new(
+            map,
+            "node-1",
+            Arc::new(UnmappedSources::new(&Metrics::default())),
+        )
+    }
+
+    fn received() -> Timestamp {
+        Timestamp::from_datetime(
+            chrono::DateTime::parse_from_rfc3339("2026-03-10T12:00:00Z").expect("time"),
+        )
+    }
+
+    #[test]
+    fn stamper_reads_zone_less_times_in_the_zone_of_the_senders_system() {
+        let stamper = stamper();
+        let listener: Arc<str> = Arc::from("syslog-udp");
+        let line = b"<13>Mar 10 18:30:00 core-1 sshd[7]: Accepted publickey";
+        let by_address = stamper.syslog_event(
+            line,
+            false,
+            "10.1.2.3:514".parse().expect("addr"),
+            &listener,
+            received(),
+        );
+        assert_eq!(by_address.timestamp.to_string(), "2026-03-10T11:30:00Z");
+        assert_eq!(
+            (by_address.tenant.as_ref(), by_address.level.get()),
+            ("ministry", 4)
+        );
+        let by_host = b"<13>Mar 10 18:30:00 fw-7.branch kernel: DROP";
+        let event = stamper.syslog_event(
+            by_host,
+            false,
+            "192.0.2.9:514".parse().expect("addr"),
+            &listener,
+            received(),
+        );
+        assert_eq!(
+            event.timestamp.to_string(),
+            "2026-03-10T11:30:00Z",
+            "host-glob systems get their zone too"
+        );
+        assert_eq!(
+            (event.tenant.as_ref(), event.level.get()),
+            ("branch-office", 5)
+        );
+        assert!(!event.flags.contains(EventFlags::UNMAPPED_SOURCE));
+    }
+
+    #[test]
+    fn stamper_lists_and_flags_unmapped_senders() {
+        let stamper = stamper();
+        let listener: Arc<str> = Arc::from("syslog-tcp");
+        let line = b"<13>1 2026-03-10T12:00:00Z stray app - - - hi";
+        for _ in 0..3 {
+            let event = stamper.syslog_event(
+                line,
+                true,
+                "192.0.2.1:9".parse().expect("addr"),
+                &listener,
+                received(),
+            );
+            assert!(event.flags.contains(EventFlags::UNMAPPED_SOURCE));
+            assert!(event.flags.contains(EventFlags::TRUNCATED));
+            assert_eq!(event.tenant.as_ref(), "unmapped");
+            assert_eq!(event.observer.as_deref(), Some("node-1"));
+            assert_eq!(event.listener.as_ref(), "syslog-tcp");
+        }
+        let listed = stamper.unmapped().list();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(
+            (listed[0].events, listed[0].host_name.as_deref()),
+            (3, Some("stray"))
+        );
+    }
+}
