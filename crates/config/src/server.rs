@@ -217,16 +217,23 @@ pub struct IndexConfig {
     /// Commit (make searchable, record the archive position) at most this often. Default `"5s"`.
     #[serde(default = "default_commit_interval")]
     pub commit_interval: HumanDuration,
-    /// Memory for each open index writer, in MiB. Default 64.
+    /// Memory for each open index writer, in MiB, shared by its threads. Default 128.
     #[serde(default = "default_writer_memory_mib")]
     pub writer_memory_mib: usize,
+    /// Indexing threads per open index writer. Tokenizing `message` is the costliest step of
+    /// ingest, so it gets its own threads. Default 2.
+    #[serde(default = "default_writer_threads")]
+    pub writer_threads: usize,
 }
 
 fn default_commit_interval() -> HumanDuration {
     HumanDuration::from_secs(5)
 }
 fn default_writer_memory_mib() -> usize {
-    64
+    128
+}
+fn default_writer_threads() -> usize {
+    2
 }
 
 impl Default for IndexConfig {
@@ -234,6 +241,7 @@ impl Default for IndexConfig {
         Self {
             commit_interval: default_commit_interval(),
             writer_memory_mib: default_writer_memory_mib(),
+            writer_threads: default_writer_threads(),
         }
     }
 }
@@ -295,8 +303,13 @@ impl ServerConfig {
         if self.archive.segment_max_bytes < 1 << 20 || self.archive.segment_max_bytes > 1 << 32 {
             errors.push("archive.segment_max_bytes must be between 1 MiB and 4 GiB".into());
         }
-        if self.index.writer_memory_mib < 16 {
-            errors.push("index.writer_memory_mib must be at least 16".into());
+        if !(1..=8).contains(&self.index.writer_threads) {
+            errors.push(format!(
+                "index.writer_threads {} is outside 1..=8",
+                self.index.writer_threads
+            ));
+        } else if self.index.writer_memory_mib < 16 * self.index.writer_threads {
+            errors.push("index.writer_memory_mib must be at least 16 per writer thread".into());
         }
         if let Err(source_errors) = SourceMap::build(&self.systems, &self.unmapped) {
             errors.extend(source_errors);

@@ -32,10 +32,15 @@ pub struct IngestOptions {
     pub segment_max_bytes: u64,
     pub commit_interval: Duration,
     pub writer_memory_bytes: usize,
+    pub writer_threads: usize,
 }
 
+/// Events one group commit gathers at most. With [`INDEX_QUEUE_BATCHES`] it bounds the events
+/// held between archive and index (≤ 4 × 16,384), so memory stays flat when indexing falls behind
+/// and the backpressure reaches the senders instead.
+const MAX_GROUP_COMMIT_EVENTS: usize = 16_384;
 /// Archived batches waiting for the index thread, at most.
-const INDEX_QUEUE_BATCHES: usize = 64;
+const INDEX_QUEUE_BATCHES: usize = 4;
 /// How often a failed archive write is retried before its events are counted as dropped.
 const ARCHIVE_WRITE_ATTEMPTS: u32 = 30;
 
@@ -173,8 +178,11 @@ impl Ingest {
             if let Some(path) = &outcome.damaged_segment_left {
                 tracing::error!(partition = %key, segment = %path.display(), "archive segment is damaged; left as is, writing continues in a new segment; run `vigil verify`");
             }
-            let mut writer =
-                PartitionIndexWriter::open(partition, self.options.writer_memory_bytes)?;
+            let mut writer = PartitionIndexWriter::open(
+                partition,
+                self.options.writer_threads,
+                self.options.writer_memory_bytes,
+            )?;
             let count = writer.replay_archive_tail(&self.options.data_dir)?;
             writer.commit()?;
             if count > 0 {
@@ -202,11 +210,14 @@ impl Ingest {
             let mut pending: Vec<Event> = first;
             // Group commit: gather what arrives until the next sync is due.
             let mut closed = false;
-            loop {
+            while pending.len() < MAX_GROUP_COMMIT_EVENTS {
                 let remaining = options.fsync_interval.saturating_sub(last_sync.elapsed());
                 if remaining.is_zero() {
-                    while let Ok(more) = input.try_recv() {
-                        pending.extend(more);
+                    while pending.len() < MAX_GROUP_COMMIT_EVENTS {
+                        match input.try_recv() {
+                            Ok(more) => pending.extend(more),
+                            Err(_) => break,
+                        }
                     }
                     break;
                 }
@@ -399,7 +410,11 @@ fn add_to_index(
         Entry::Occupied(open) => open.into_mut(),
         Entry::Vacant(slot) => {
             let partition = catalog.open_or_create(batch.key)?;
-            let mut writer = PartitionIndexWriter::open(partition, options.writer_memory_bytes)?;
+            let mut writer = PartitionIndexWriter::open(
+                partition,
+                options.writer_threads,
+                options.writer_memory_bytes,
+            )?;
             // A partition first written in this run may have an archive head start (a restart
             // inside the same day): index it first so the order holds.
             if writer.position() < batch.start {

@@ -22,7 +22,7 @@ use crate::cli::ServeArgs;
 use crate::data_dir;
 
 /// Batches in flight between the listeners and the archive; full means backpressure.
-const PIPELINE_BATCHES: usize = 256;
+const PIPELINE_BATCHES: usize = 128;
 
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     init_tracing();
@@ -169,6 +169,7 @@ async fn serve(config: ServerConfig) -> anyhow::Result<()> {
             segment_max_bytes: config.archive.segment_max_bytes,
             commit_interval: config.index.commit_interval.0,
             writer_memory_bytes: config.index.writer_memory_mib * 1024 * 1024,
+            writer_threads: config.index.writer_threads,
         },
         catalog.clone(),
         &metrics,

@@ -5,7 +5,7 @@
 //! batch    := header (BATCH_HEADER_BYTES) payload
 //! header   := "VGB1" payload_len:u32 raw_len:u32 event_count:u32 first_seq:u64 written_nanos:i64
 //!             prev_hash:[u8;32] hash:[u8;32] header_crc:u32
-//! payload  := zstd frame of the postcard encoding of Vec<Event>
+//! payload  := zstd frame of the postcard encoding of Vec<CompactEvent> (see `compact.rs`)
 //! hash     := SHA-256(prev_hash ‖ header bytes 4..32 ‖ payload)
 //! ```
 //! `header_crc` (CRC-32 of the header bytes before it) finds torn or damaged headers cheaply; the
@@ -13,6 +13,8 @@
 
 use sha2::{Digest, Sha256};
 use vigil_event::Event;
+
+use super::compact::CompactEvent;
 
 use crate::{PartitionKey, StoreError};
 
@@ -141,7 +143,9 @@ pub fn encode_batch(
     written_nanos: i64,
 ) -> crate::Result<EncodedBatch> {
     debug_assert!(events.len() <= MAX_BATCH_EVENTS);
-    let raw = postcard::to_stdvec(events).map_err(|error| StoreError::Encode(error.to_string()))?;
+    let compact: Vec<CompactEvent> = events.iter().map(CompactEvent::from_event).collect();
+    let raw =
+        postcard::to_stdvec(&compact).map_err(|error| StoreError::Encode(error.to_string()))?;
     let payload = zstd::bulk::compress(&raw, zstd_level)
         .map_err(|error| StoreError::Encode(error.to_string()))?;
     let mut header = BatchHeader {
@@ -164,8 +168,12 @@ pub fn encode_batch(
 pub fn decode_payload(header: &BatchHeader, payload: &[u8]) -> Result<Vec<Event>, String> {
     let raw = zstd::bulk::decompress(payload, header.raw_len as usize)
         .map_err(|error| format!("zstd: {error}"))?;
-    let events: Vec<Event> =
+    let compact: Vec<CompactEvent> =
         postcard::from_bytes(&raw).map_err(|error| format!("decode: {error}"))?;
+    let events = compact
+        .into_iter()
+        .map(CompactEvent::into_event)
+        .collect::<Result<Vec<Event>, String>>()?;
     if events.len() != header.event_count as usize {
         return Err(format!(
             "{} events where the header says {}",

@@ -53,9 +53,12 @@ pub struct PartitionIndexWriter {
 impl PartitionIndexWriter {
     pub fn open(
         partition: std::sync::Arc<OpenPartition>,
+        threads: usize,
         memory_bytes: usize,
     ) -> crate::Result<Self> {
-        let writer = partition.index.writer_with_num_threads(1, memory_bytes)?;
+        let writer = partition
+            .index
+            .writer_with_num_threads(threads, memory_bytes)?;
         let pending = partition.payload();
         Ok(Self {
             partition,

@@ -1,0 +1,258 @@
+#!/usr/bin/env bash
+# End-to-end figures of one `vigil serve`: sustained ingest over TCP, time until everything is
+# archived and searchable, zero loss, bytes on disk per raw byte, peak RSS and CPU.
+#
+#   benches/e2e.sh [DURATION_SECS]          # default 60
+#
+# Environment:
+#   DURATION=60       seconds of load (the first argument wins)
+#   CONNECTIONS=4     loadgen TCP connections
+#   SIZE=250          bytes per message
+#   RATE_PER_CONN=0   messages/s per connection, 0 = as fast as the server takes them
+#   INDEX_DEADLINE=300  seconds to wait, after the send, for everything to be searchable
+#   PIN=1             server on CPU 0, loadgen on CPU 1 (taskset)
+#   KEEP=1            keep the temp dir (data, config, server log)
+#   NO_BUILD=1        skip `cargo build --release`
+#
+# Loopback only; the server listens on 127.0.0.1:0 and everything is under a temp dir.
+set -euo pipefail
+
+DURATION=${1:-${DURATION:-60}}
+CONNECTIONS=${CONNECTIONS:-4}
+SIZE=${SIZE:-250}
+RATE_PER_CONN=${RATE_PER_CONN:-0}
+INDEX_DEADLINE=${INDEX_DEADLINE:-300}
+PIN=${PIN:-0}
+KEEP=${KEEP:-0}
+TAG=loadgen
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+if [[ ${NO_BUILD:-0} != 1 ]]; then
+    echo "e2e: building (release)..." >&2
+    timeout 1800 cargo build --release -p vigil -p vigil-benches --bins >&2
+fi
+vigil=$root/target/release/vigil
+loadgen=$root/target/release/vigil-loadgen
+[[ -x $vigil && -x $loadgen ]] || { echo "e2e: missing $vigil or $loadgen" >&2; exit 1; }
+
+server_pin=()
+loadgen_pin=()
+if [[ $PIN == 1 ]]; then
+    server_pin=(taskset -c 0)
+    loadgen_pin=(taskset -c 1)
+fi
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/vigil-e2e.XXXXXX")
+data=$work/data
+server_pid=
+cleanup() {
+    if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then
+        kill -KILL "$server_pid" 2>/dev/null || true
+        wait "$server_pid" 2>/dev/null || true
+    fi
+    if [[ $KEEP == 1 ]]; then
+        echo "e2e: kept $work" >&2
+    else
+        rm -rf "$work"
+    fi
+}
+trap cleanup EXIT
+
+mkdir -p "$data"
+cat >"$work/vigil.toml" <<TOML
+data_dir = "$data"
+
+[api]
+listen = "127.0.0.1:0"
+
+[[listeners]]
+type = "syslog_tcp"
+name = "syslog-tcp"
+address = "127.0.0.1:0"
+
+[index]
+commit_interval = "5s"
+TOML
+
+now() { date +%s.%N; }
+
+echo "e2e: starting vigil serve (data in $data)" >&2
+"${server_pin[@]}" "$vigil" serve --config "$work/vigil.toml" >"$work/server.log" 2>&1 &
+server_pid=$!
+
+# Wait for the listeners (listening.json is written once every listener and the API are bound).
+for _ in $(seq 1 300); do
+    [[ -s $data/listening.json && -s $data/secrets/api-token ]] && break
+    if ! kill -0 "$server_pid" 2>/dev/null; then
+        echo "e2e: vigil serve exited early:" >&2
+        cat "$work/server.log" >&2
+        exit 1
+    fi
+    sleep 0.1
+done
+[[ -s $data/listening.json ]] || { echo "e2e: no listening.json after 30 s" >&2; cat "$work/server.log" >&2; exit 1; }
+read -r tcp_address api_address < <(python3 -c '
+import json, sys
+listening = json.load(open(sys.argv[1]))
+print(listening["syslog-tcp"], listening["api"])' "$data/listening.json")
+token=$(tr -d '[:space:]' <"$data/secrets/api-token")
+echo "e2e: syslog tcp $tcp_address, api $api_address; sending for ${DURATION}s over $CONNECTIONS connections" >&2
+
+start=$(now)
+loadgen_json=$(timeout $((${DURATION%.*} + 120)) "${loadgen_pin[@]}" "$loadgen" --target "$tcp_address" \
+    --connections "$CONNECTIONS" --duration-secs "$DURATION" --size "$SIZE" \
+    --rate-per-conn "$RATE_PER_CONN" --tag "$TAG")
+send_end=$(now)
+echo "e2e: loadgen: $loadgen_json" >&2
+
+# Poll until everything sent is archived (metrics) and searchable (search total), or the deadline.
+poll_json=$(python3 - "$api_address" "$token" "$loadgen_json" "$INDEX_DEADLINE" "$TAG" <<'PY'
+import json, sys, time, urllib.request
+
+api, token, loadgen, deadline_secs, tag = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), float(sys.argv[4]), sys.argv[5]
+sent = loadgen["sent"]
+headers = {"Authorization": f"Bearer {token}"}
+
+def get(path):
+    request = urllib.request.Request(f"http://{api}{path}", headers=headers)
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return response.read().decode()
+
+def archived():
+    for line in get("/metrics").splitlines():
+        if line.startswith("vigil_archive_events_total"):
+            return int(float(line.split()[-1]))
+    return 0
+
+def indexed():
+    body = json.loads(get(f"/api/v1/search?q=process.name:{tag}&from=7d&limit=1"))
+    return int(body["total"])
+
+deadline = time.time() + deadline_secs
+archived_at = indexed_at = None
+last_archived = last_indexed = 0
+next_search = 0.0
+while time.time() < deadline:
+    try:
+        if archived_at is None:
+            last_archived = archived()
+            if last_archived >= sent:
+                archived_at = time.time()
+        if time.time() >= next_search:
+            last_indexed = indexed()
+            next_search = time.time() + 0.5
+            if last_indexed >= sent:
+                indexed_at = time.time()
+                if archived_at is None:
+                    last_archived = archived()
+                    archived_at = indexed_at
+                break
+    except Exception as error:  # a slow API under load is not fatal: poll again
+        print(f"e2e: poll failed: {error}", file=sys.stderr)
+    time.sleep(0.1)
+print(json.dumps({"archived": last_archived, "indexed": last_indexed,
+                  "archived_at": archived_at, "indexed_at": indexed_at}))
+PY
+)
+echo "e2e: poll: $poll_json" >&2
+
+# Server resources before stopping it.
+vm_hwm_kb=$(awk '/^VmHWM:/ { print $2 }' "/proc/$server_pid/status")
+clock_ticks=$(getconf CLK_TCK)
+# Fields after the ")" of comm: utime and stime are the 12th and 13th.
+cpu_ticks=$(sed 's/.*) //' "/proc/$server_pid/stat" | awk '{ print $12 + $13 }')
+
+stop_start=$(now)
+kill -TERM "$server_pid"
+exited=no
+for _ in $(seq 1 600); do
+    if ! kill -0 "$server_pid" 2>/dev/null; then
+        exited=yes
+        break
+    fi
+    sleep 0.1
+done
+server_status=0
+if [[ $exited == yes ]]; then
+    wait "$server_pid" || server_status=$?
+else
+    echo "e2e: vigil serve did not stop within 60 s of SIGTERM; killing it" >&2
+    kill -KILL "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || server_status=$?
+fi
+stop_secs=$(python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.2f}')" "$stop_start" "$(now)")
+server_pid=
+
+du_sum() {
+    local total=0 dir
+    for dir in "$@"; do
+        [[ -d $dir ]] && total=$((total + $(du -sb "$dir" | cut -f1)))
+    done
+    echo "$total"
+}
+shopt -s nullglob
+archive_bytes=$(du_sum "$data"/partitions/level-*/*/archive)
+index_bytes=$(du_sum "$data"/partitions/level-*/*/index)
+shopt -u nullglob
+
+python3 - "$loadgen_json" "$poll_json" "$start" "$send_end" "$archive_bytes" "$index_bytes" \
+    "$vm_hwm_kb" "$cpu_ticks" "$clock_ticks" "$stop_secs" "$server_status" "$PIN" <<'PY'
+import json, sys
+
+loadgen, poll = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+start, send_end = float(sys.argv[3]), float(sys.argv[4])
+archive_bytes, index_bytes = int(sys.argv[5]), int(sys.argv[6])
+vm_hwm_kb, cpu_ticks, clock_ticks = int(sys.argv[7]), float(sys.argv[8]), int(sys.argv[9])
+stop_secs, server_status, pin = float(sys.argv[10]), int(sys.argv[11]), sys.argv[12] == "1"
+sent, raw = loadgen["sent"], loadgen["bytes"]
+
+def rate(at):
+    return None if at is None else sent / (at - start)
+
+summary = {
+    "sent": sent,
+    "raw_bytes": raw,
+    "connections": loadgen["connections"],
+    "send_secs": loadgen["elapsed_secs"],
+    "events_per_sec_during_send": loadgen["events_per_sec"],
+    "secs_until_archived": None if poll["archived_at"] is None else round(poll["archived_at"] - start, 2),
+    "events_per_sec_until_archived": rate(poll["archived_at"]),
+    "secs_until_indexed": None if poll["indexed_at"] is None else round(poll["indexed_at"] - start, 2),
+    "events_per_sec_until_indexed": rate(poll["indexed_at"]),
+    "archived": poll["archived"],
+    "indexed": poll["indexed"],
+    "zero_loss": poll["indexed"] == sent,
+    "archive_bytes": archive_bytes,
+    "index_bytes": index_bytes,
+    "archive_per_raw": archive_bytes / raw if raw else None,
+    "index_per_raw": index_bytes / raw if raw else None,
+    "total_per_raw": (archive_bytes + index_bytes) / raw if raw else None,
+    "server_peak_rss_mib": vm_hwm_kb / 1024,
+    "server_cpu_secs": cpu_ticks / clock_ticks,
+    "server_stop_secs": stop_secs,
+    "server_exit_status": server_status,
+    "pinned": pin,
+}
+
+def fmt(value, spec):
+    return "n/a" if value is None else format(value, spec)
+
+print(f"""
+Vigil end-to-end ({'pinned: server CPU 0, loadgen CPU 1' if pin else 'unpinned'})
+  sent                         {sent:,} events, {raw / 1e6:,.1f} MB raw, {loadgen['connections']} connections, {loadgen['elapsed_secs']:.1f} s
+  sustained during send        {loadgen['events_per_sec']:,.0f} events/s ({raw / loadgen['elapsed_secs'] / 1e6:,.1f} MB/s raw)
+  until all archived           {fmt(rate(poll['archived_at']), ',.0f')} events/s ({fmt(summary['secs_until_archived'], '.1f')} s)
+  until all indexed            {fmt(rate(poll['indexed_at']), ',.0f')} events/s ({fmt(summary['secs_until_indexed'], '.1f')} s)
+  zero loss                    {'yes' if summary['zero_loss'] else 'NO'} (indexed {poll['indexed']:,}, archived {poll['archived']:,}, sent {sent:,})
+  archive bytes / raw byte     {fmt(summary['archive_per_raw'], '.3f')} ({archive_bytes / 1e6:,.1f} MB)
+  index bytes / raw byte       {fmt(summary['index_per_raw'], '.3f')} ({index_bytes / 1e6:,.1f} MB)
+  total bytes / raw byte       {fmt(summary['total_per_raw'], '.3f')}
+  server peak RSS              {summary['server_peak_rss_mib']:,.0f} MiB
+  server CPU                   {summary['server_cpu_secs']:,.1f} s (user + system)
+  server stop after SIGTERM    {stop_secs:.1f} s, exit status {server_status}
+""")
+print(json.dumps(summary))
+sys.exit(0 if summary["zero_loss"] and server_status == 0 else 1)
+PY
