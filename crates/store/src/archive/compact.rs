@@ -61,8 +61,10 @@ impl Text {
 #[derive(Serialize, Deserialize)]
 pub(crate) struct CompactEvent {
     id: EventId,
-    timestamp: Timestamp,
-    created: Timestamp,
+    /// `@timestamp` − `event.created`, nanoseconds: small for live traffic, a varint of 1-5 bytes.
+    timestamp_from_created: i64,
+    /// `event.created` − the previous event's in the batch (the first: since the epoch).
+    created_from_previous: i64,
     original: Vec<u8>,
     message: Text,
     host_name: Option<Text>,
@@ -85,12 +87,20 @@ pub(crate) struct CompactEvent {
 }
 
 impl CompactEvent {
-    pub(crate) fn from_event(event: &Event) -> Self {
+    /// `previous_created` is the `event.created` of the event before it in the batch (zero for
+    /// the first): times are stored as differences, which postcard writes as short varints.
+    pub(crate) fn from_event(event: &Event, previous_created: Timestamp) -> Self {
         let original = &event.original;
         Self {
             id: event.id,
-            timestamp: event.timestamp,
-            created: event.created,
+            timestamp_from_created: event
+                .timestamp
+                .as_nanos()
+                .wrapping_sub(event.created.as_nanos()),
+            created_from_previous: event
+                .created
+                .as_nanos()
+                .wrapping_sub(previous_created.as_nanos()),
             original: original.clone(),
             message: Text::of(&event.message, original, true),
             host_name: event
@@ -119,7 +129,10 @@ impl CompactEvent {
         }
     }
 
-    pub(crate) fn into_event(self) -> Result<Event, String> {
+    pub(crate) fn into_event(self, previous_created: Timestamp) -> Result<Event, String> {
+        let created = previous_created
+            .as_nanos()
+            .wrapping_add(self.created_from_previous);
         let original = self.original;
         let message = self.message.resolve(&original)?;
         let host_name = self
@@ -132,8 +145,8 @@ impl CompactEvent {
             .transpose()?;
         Ok(Event {
             id: self.id,
-            timestamp: self.timestamp,
-            created: self.created,
+            timestamp: Timestamp::from_nanos(created.wrapping_add(self.timestamp_from_created)),
+            created: Timestamp::from_nanos(created),
             original,
             message,
             host_name,
@@ -170,17 +183,18 @@ mod tests {
         event.message = "Failed password".into();
         event.host_name = Some("host-a".into());
         event.process_name = Some("sshd".into());
-        let compact = CompactEvent::from_event(&event);
+        let previous = Timestamp::from_nanos(40);
+        let compact = CompactEvent::from_event(&event, previous);
         assert!(matches!(compact.message, Text::InOriginal { .. }));
-        assert_eq!(compact.into_event().unwrap(), event);
+        assert_eq!(compact.into_event(previous).unwrap(), event);
 
         let mut rewritten = event.clone();
         rewritten.message = "not in the original".into();
         rewritten.original = vec![0xff, 0xfe];
         rewritten.host_name = Some(String::new());
-        assert_eq!(
-            CompactEvent::from_event(&rewritten).into_event().unwrap(),
-            rewritten
-        );
+        rewritten.timestamp = Timestamp::from_nanos(i64::MIN);
+        let zero = Timestamp::from_nanos(0);
+        let compact = CompactEvent::from_event(&rewritten, zero);
+        assert_eq!(compact.into_event(zero).unwrap(), rewritten);
     }
 }
