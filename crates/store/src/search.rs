@@ -52,6 +52,8 @@ pub struct Histogram {
 /// Runs searches over an [`IndexCatalog`].
 pub struct Searcher {
     catalog: Arc<IndexCatalog>,
+    parser: QueryParser,
+    fields: crate::index::IndexFields,
 }
 
 struct Hit {
@@ -62,7 +64,17 @@ struct Hit {
 
 impl Searcher {
     pub fn new(catalog: Arc<IndexCatalog>) -> Self {
-        Self { catalog }
+        // The parser needs an index only for its schema and tokenizers: an empty one in memory.
+        let (schema, fields) = crate::index::build_schema();
+        let index = tantivy::Index::create_in_ram(schema);
+        crate::index::register_tokenizers(&index);
+        let mut parser = QueryParser::for_index(&index, vec![fields.message]);
+        parser.set_conjunction_by_default();
+        Self {
+            catalog,
+            parser,
+            fields,
+        }
     }
 
     /// The partitions whose committed time bounds overlap the request.
@@ -87,28 +99,26 @@ impl Searcher {
             .collect()
     }
 
-    fn query(
+    /// The request's query, parsed once: every partition shares the schema, so one query runs
+    /// on all of them. Syntax errors come back as [`StoreError::Query`].
+    fn compile(
         &self,
-        partition: &OpenPartition,
-        request_query: &str,
+        text: &str,
         from: Option<Timestamp>,
         to: Option<Timestamp>,
     ) -> crate::Result<Box<dyn Query>> {
-        let text = request_query.trim();
+        let text = text.trim();
         let user: Box<dyn Query> = if text.is_empty() || text == "*" {
             Box::new(AllQuery)
         } else {
-            let mut parser =
-                QueryParser::for_index(&partition.index, vec![partition.fields.message]);
-            parser.set_conjunction_by_default();
-            parser
+            self.parser
                 .parse_query(text)
                 .map_err(|error| StoreError::Query(error.to_string()))?
         };
         if from.is_none() && to.is_none() {
             return Ok(user);
         }
-        let field = partition.fields.timestamp;
+        let field = self.fields.timestamp;
         let bound = |time: Timestamp| {
             Term::from_field_date(field, DateTime::from_timestamp_nanos(time.as_nanos()))
         };
@@ -121,28 +131,12 @@ impl Searcher {
         ])))
     }
 
-    /// Validates query syntax without running it.
-    pub fn check_query(&self, text: &str) -> crate::Result<()> {
-        let (schema, fields) = crate::index::build_schema();
-        let index = tantivy::Index::create_in_ram(schema);
-        crate::index::register_tokenizers(&index);
-        let mut parser = QueryParser::for_index(&index, vec![fields.message]);
-        parser.set_conjunction_by_default();
-        if !text.trim().is_empty() && text.trim() != "*" {
-            parser
-                .parse_query(text)
-                .map_err(|error| StoreError::Query(error.to_string()))?;
-        }
-        Ok(())
-    }
-
     pub fn search(&self, request: &SearchRequest) -> crate::Result<SearchResult> {
-        self.check_query(&request.query)?;
+        let query = self.compile(&request.query, request.from, request.to)?;
         let limit = request.limit.clamp(1, MAX_SEARCH_LIMIT);
         let mut total = 0;
         let mut hits: Vec<Hit> = Vec::new();
         for partition in self.partitions(request.from, request.to) {
-            let query = self.query(&partition, &request.query, request.from, request.to)?;
             let searcher = partition.reader.searcher();
             let top = TopDocs::with_limit(limit)
                 .order_by_fast_field::<DateTime>(vigil_event::field::TIMESTAMP, Order::Desc);
@@ -212,7 +206,7 @@ impl Searcher {
         to: Option<Timestamp>,
         interval_nanos: i64,
     ) -> crate::Result<Histogram> {
-        self.check_query(query)?;
+        let query = self.compile(query, from, to)?;
         if interval_nanos <= 0 {
             return Err(StoreError::Query("interval must be positive".into()));
         }
@@ -245,7 +239,6 @@ impl Searcher {
         }
         let mut totals = vec![0u64; count as usize];
         for partition in &partitions {
-            let query = self.query(partition, query, from, to)?;
             let collector = BucketCollector {
                 first,
                 interval_nanos,
