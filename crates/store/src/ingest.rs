@@ -329,16 +329,54 @@ impl Ingest {
                     }
                 }
                 metrics.index_lag.add(-(committed_events as i64));
+                // A day partition that has had nothing new since yesterday is closed: merge it
+                // to one segment (smallest on disk, fastest to search) off this thread.
                 let today = Timestamp::now().utc_day();
-                writers.retain(|key, writer| {
-                    writer.uncommitted_events() > 0 || key.day >= today.pred_opt().unwrap_or(today)
-                });
+                let yesterday = today.pred_opt().unwrap_or(today);
+                let closed: Vec<PartitionKey> = writers
+                    .iter()
+                    .filter(|(key, writer)| key.day < yesterday && writer.uncommitted_events() == 0)
+                    .map(|(key, _)| *key)
+                    .collect();
+                for key in closed {
+                    if let Some(writer) = writers.remove(&key) {
+                        seal_in_background(key, writer, metrics.clone());
+                    }
+                }
                 last_commit = Instant::now();
             }
             if finished {
+                // Merges finish before exit, so a stopped node leaves compact indexes behind.
+                for (key, writer) in writers.drain() {
+                    if let Err(error) = writer.finish() {
+                        metrics.index_errors.inc();
+                        tracing::error!(partition = %key, %error, "index merge at shutdown failed");
+                    }
+                }
                 return Ok(());
             }
         }
+    }
+}
+
+fn seal_in_background(
+    key: PartitionKey,
+    writer: PartitionIndexWriter,
+    metrics: Arc<IngestMetrics>,
+) {
+    let spawned = std::thread::Builder::new()
+        .name("vigil-seal".into())
+        .spawn(move || match writer.seal() {
+            Ok(()) => {
+                tracing::info!(partition = %key, "sealed the closed day's index into one segment")
+            }
+            Err(error) => {
+                metrics.index_errors.inc();
+                tracing::error!(partition = %key, %error, "sealing a closed day's index failed");
+            }
+        });
+    if let Err(error) = spawned {
+        tracing::error!(partition = %key, %error, "cannot start the sealing thread");
     }
 }
 

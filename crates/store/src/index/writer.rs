@@ -134,7 +134,77 @@ impl PartitionIndexWriter {
         Ok(true)
     }
 
+    /// Commits and waits for background merges, leaving the index compact on disk (at shutdown).
+    pub fn finish(mut self) -> crate::Result<()> {
+        self.commit()?;
+        self.writer.wait_merging_threads()?;
+        Ok(())
+    }
+
+    /// For a closed day: commits, merges every segment into one, and waits. Searches keep
+    /// working meanwhile (they see the old segments until the merge lands).
+    pub fn seal(mut self) -> crate::Result<()> {
+        self.commit()?;
+        let segments = self.partition.index.searchable_segment_ids()?;
+        if segments.len() > 1 {
+            self.writer.merge(&segments).wait()?;
+        }
+        self.writer.wait_merging_threads()?;
+        self.partition.reload()?;
+        Ok(())
+    }
+
     pub fn partition(&self) -> &std::sync::Arc<OpenPartition> {
         &self.partition
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::index::IndexCatalog;
+    use crate::PartitionKey;
+    use vigil_event::{SecurityLevel, Timestamp};
+
+    #[test]
+    fn writer_skips_covered_batches_and_seal_leaves_one_segment() {
+        let data = tempfile::tempdir().unwrap();
+        let catalog = IndexCatalog::open(data.path()).unwrap();
+        let key = PartitionKey {
+            level: SecurityLevel::new(2).unwrap(),
+            day: chrono::NaiveDate::from_ymd_opt(2026, 1, 5).unwrap(),
+        };
+        let partition = catalog.open_or_create(key).unwrap();
+        let mut writer = PartitionIndexWriter::open(partition.clone(), 1, 16 << 20).unwrap();
+        let events: Vec<Event> = (0..10)
+            .map(|n| {
+                let mut event = Event::new(Timestamp::from_nanos(n), Vec::new());
+                event.message = format!("line {n}");
+                event
+            })
+            .collect();
+        for round in 0..3u64 {
+            let start = ArchivePosition {
+                segment: 1,
+                offset: 8 + round * 100,
+            };
+            let end = ArchivePosition {
+                segment: 1,
+                offset: 108 + round * 100,
+            };
+            assert!(writer.add_batch(start, end, &events).unwrap());
+            assert!(
+                !writer.add_batch(start, end, &events).unwrap(),
+                "a covered batch is skipped"
+            );
+            writer.commit().unwrap();
+        }
+        assert_eq!(partition.reader.searcher().num_docs(), 30);
+        assert!(partition.index.searchable_segment_ids().unwrap().len() > 1);
+        writer.seal().unwrap();
+        assert_eq!(partition.index.searchable_segment_ids().unwrap().len(), 1);
+        assert_eq!(partition.reader.searcher().num_docs(), 30);
+        assert_eq!(partition.payload().events, 30);
+        assert_eq!(partition.payload().archive.offset, 308);
     }
 }
