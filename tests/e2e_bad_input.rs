@@ -171,6 +171,21 @@ fn hostile_input_is_counted_and_never_costs_a_good_message() {
     }
     good.send(100);
 
+    // Wait until the hostile connections above are gone (the 10 MiB one can still be draining),
+    // so that exactly the idle flood below counts against 127.0.0.1's limit.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while server.metric(
+        "vigil_collect_connections_open",
+        &[("listener", "syslog-tcp")],
+    ) > 1
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "hostile connections still open:\n{}",
+            server.log()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
     // 2,000 idle connections from 127.0.0.1: the first 1,000 are held, the rest refused.
     let idle: Vec<TcpStream> = (0..2_000)
         .filter_map(|_| TcpStream::connect(tcp).ok())
