@@ -50,15 +50,19 @@ fn corrupt(path: &Path, offset: u64, reason: impl Into<String>) -> StoreError {
     }
 }
 
-/// Reads and checks the batch that starts at `offset` in a segment (search results use this).
-pub fn read_batch_at(file: &File, path: &Path, offset: u64) -> crate::Result<ReadBatch> {
+/// Reads one batch through `read_exact(buffer, absolute offset)`, checks its header and hash,
+/// and decodes it. The one place a batch is read back, for random access and for the cursor.
+fn read_checked(
+    path: &Path,
+    offset: u64,
+    mut read_exact: impl FnMut(&mut [u8], u64) -> std::io::Result<()>,
+) -> crate::Result<ReadBatch> {
     let mut header_bytes = [0u8; BATCH_HEADER_BYTES];
-    file.read_exact_at(&mut header_bytes, offset)
-        .map_err(StoreError::io("read", path))?;
+    read_exact(&mut header_bytes, offset).map_err(StoreError::io("read", path))?;
     let header =
         BatchHeader::decode(&header_bytes).map_err(|reason| corrupt(path, offset, reason))?;
     let mut payload = vec![0u8; header.payload_len as usize];
-    file.read_exact_at(&mut payload, offset + BATCH_HEADER_BYTES as u64)
+    read_exact(&mut payload, offset + BATCH_HEADER_BYTES as u64)
         .map_err(StoreError::io("read", path))?;
     if header.expected_hash(&payload) != header.hash {
         return Err(corrupt(path, offset, "batch hash mismatch"));
@@ -66,6 +70,11 @@ pub fn read_batch_at(file: &File, path: &Path, offset: u64) -> crate::Result<Rea
     let events =
         decode_payload(&header, &payload).map_err(|reason| corrupt(path, offset, reason))?;
     Ok(ReadBatch { header, events })
+}
+
+/// Reads and checks the batch that starts at `offset` in a segment (search results use this).
+pub fn read_batch_at(file: &File, path: &Path, offset: u64) -> crate::Result<ReadBatch> {
+    read_checked(path, offset, |buffer, at| file.read_exact_at(buffer, at))
 }
 
 /// Walks a partition's batches in order from a position, across segments; the index replays the
@@ -123,22 +132,9 @@ impl BatchCursor {
                 continue;
             }
             let start = *offset;
-            let mut header_bytes = [0u8; BATCH_HEADER_BYTES];
-            reader
-                .read_exact(&mut header_bytes)
-                .map_err(StoreError::io("read", &path))?;
-            let header = BatchHeader::decode(&header_bytes)
-                .map_err(|reason| corrupt(&path, start, reason))?;
-            let mut payload = vec![0u8; header.payload_len as usize];
-            reader
-                .read_exact(&mut payload)
-                .map_err(StoreError::io("read", &path))?;
-            if header.expected_hash(&payload) != header.hash {
-                return Err(corrupt(&path, start, "batch hash mismatch"));
-            }
-            let events = decode_payload(&header, &payload)
-                .map_err(|reason| corrupt(&path, start, reason))?;
-            *offset = start + header.total_len();
+            // The reader is positioned at `start` and reads on in order.
+            let batch = read_checked(&path, start, |buffer, _| reader.read_exact(buffer))?;
+            *offset = start + batch.header.total_len();
             let begin = ArchivePosition {
                 segment,
                 offset: start,
@@ -147,7 +143,7 @@ impl BatchCursor {
                 segment,
                 offset: *offset,
             };
-            return Ok(Some((begin, end, ReadBatch { header, events })));
+            return Ok(Some((begin, end, batch)));
         }
     }
 }
