@@ -78,6 +78,8 @@ fn scan_segment(path: &Path) -> crate::Result<SegmentScan> {
         });
     }
     let mut last: Option<(u64, BatchHeader)> = None;
+    // The header before `last`: the chain's end if `last` turns out torn.
+    let mut before_last: Option<BatchHeader> = None;
     let mut header_bytes = [0u8; BATCH_HEADER_BYTES];
     while offset + BATCH_HEADER_BYTES as u64 <= file_len {
         if file.read_exact_at(&mut header_bytes, offset).is_err() {
@@ -95,21 +97,20 @@ fn scan_segment(path: &Path) -> crate::Result<SegmentScan> {
         if !chained {
             break;
         }
+        let start = offset;
         offset += header.total_len();
-        last = Some((offset - header.total_len(), header));
+        before_last = last.replace((start, header)).map(|(_, previous)| previous);
     }
     if let Some((start, header)) = &last {
         let mut payload = vec![0u8; header.payload_len as usize];
         file.read_exact_at(&mut payload, start + BATCH_HEADER_BYTES as u64)
             .map_err(StoreError::io("read", path))?;
         if header.expected_hash(&payload) != header.hash {
-            let start = *start;
             // The last batch is torn: everything from its start is unsynced.
-            let previous = rescan_until(path, start)?;
             return Ok(SegmentScan {
-                valid_end: start,
+                valid_end: *start,
                 file_len,
-                last: previous,
+                last: before_last,
             });
         }
     }
@@ -118,26 +119,6 @@ fn scan_segment(path: &Path) -> crate::Result<SegmentScan> {
         file_len,
         last: last.map(|(_, header)| header),
     })
-}
-
-/// The header of the last batch that ends at or before `end`.
-fn rescan_until(path: &Path, end: u64) -> crate::Result<Option<BatchHeader>> {
-    let file = File::open(path).map_err(StoreError::io("open", path))?;
-    let mut offset = SEGMENT_MAGIC.len() as u64;
-    let mut last = None;
-    let mut header_bytes = [0u8; BATCH_HEADER_BYTES];
-    while offset < end {
-        file.read_exact_at(&mut header_bytes, offset)
-            .map_err(StoreError::io("read", path))?;
-        let header = BatchHeader::decode(&header_bytes).map_err(|reason| StoreError::Corrupt {
-            path: path.to_owned(),
-            offset,
-            reason,
-        })?;
-        offset += header.total_len();
-        last = Some(header);
-    }
-    Ok(last)
 }
 
 fn create_segment(dir: &Path, segment: u32) -> crate::Result<File> {
@@ -426,6 +407,31 @@ mod tests {
         assert_eq!(outcome.torn_bytes_cut, length - 7 - kept.offset);
         assert_eq!(archive.position(), kept);
         assert_eq!(archive.next_seq(), 3);
+    }
+
+    #[test]
+    fn archive_cuts_a_full_length_tail_batch_whose_hash_fails() {
+        let data = tempfile::tempdir().unwrap();
+        let (mut archive, _) = PartitionArchive::open(data.path(), &key(), 1 << 20).unwrap();
+        archive.append(&events(3, "a"), 3, 0).unwrap();
+        let kept = archive.position();
+        archive.append(&events(2, "b"), 3, 0).unwrap();
+        drop(archive);
+        let path = segment_path(&key().archive_dir(data.path()), 1);
+        let mut bytes = std::fs::read(&path).unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 0xff;
+        std::fs::write(&path, &bytes).unwrap();
+        let (mut archive, outcome) = PartitionArchive::open(data.path(), &key(), 1 << 20).unwrap();
+        assert_eq!(outcome.torn_bytes_cut, bytes.len() as u64 - kept.offset);
+        assert_eq!((archive.position(), archive.next_seq()), (kept, 3));
+        archive.append(&events(1, "c"), 3, 0).unwrap();
+        let report = verify_partition(data.path(), &key()).unwrap();
+        assert!(
+            report.first_break.is_none(),
+            "the chain continues from the batch before"
+        );
+        assert_eq!(report.events, 4);
     }
 
     #[test]
