@@ -19,7 +19,7 @@ use vigil_event::{Event, Timestamp};
 use vigil_pipeline::{BatchReceiver, BoxFuture, Counter, Gauge, Metrics, PipelineError, Sink};
 
 use crate::archive::format::MAX_BATCH_EVENTS;
-use crate::archive::{segments_of, ArchivePosition, PartitionArchive};
+use crate::archive::{segments_of, ArchivePosition, PartitionArchive, RecoveryOutcome};
 use crate::index::{IndexCatalog, PartitionIndexWriter};
 use crate::{list_partitions, PartitionKey, StoreError};
 
@@ -120,6 +120,17 @@ impl IngestMetrics {
             ),
         }
     }
+
+    /// Counts and logs what opening a partition's archive found at its end.
+    fn report_recovery(&self, key: &PartitionKey, outcome: &RecoveryOutcome) {
+        if outcome.torn_bytes_cut > 0 {
+            self.archive_torn_bytes.add(outcome.torn_bytes_cut);
+            tracing::warn!(partition = %key, bytes = outcome.torn_bytes_cut, "cut a torn batch from the archive tail (it was never synced)");
+        }
+        if let Some(path) = &outcome.damaged_segment_left {
+            tracing::error!(partition = %key, segment = %path.display(), "archive segment is damaged; left as is, writing continues in a new segment; run `vigil verify`");
+        }
+    }
 }
 
 /// The store's sink: archive, then index. See the module docs.
@@ -171,13 +182,7 @@ impl Ingest {
                 &key,
                 self.options.segment_max_bytes,
             )?;
-            if outcome.torn_bytes_cut > 0 {
-                tracing::warn!(partition = %key, bytes = outcome.torn_bytes_cut, "cut a torn batch from the archive tail (it was never synced)");
-                self.metrics.archive_torn_bytes.add(outcome.torn_bytes_cut);
-            }
-            if let Some(path) = &outcome.damaged_segment_left {
-                tracing::error!(partition = %key, segment = %path.display(), "archive segment is damaged; left as is, writing continues in a new segment; run `vigil verify`");
-            }
+            self.metrics.report_recovery(&key, &outcome);
             let mut writer = PartitionIndexWriter::open(
                 partition,
                 self.options.writer_threads,
@@ -429,10 +434,7 @@ fn open_archive<'a>(
         Entry::Vacant(slot) => {
             let (archive, outcome) =
                 PartitionArchive::open(&options.data_dir, &key, options.segment_max_bytes)?;
-            if outcome.torn_bytes_cut > 0 {
-                metrics.archive_torn_bytes.add(outcome.torn_bytes_cut);
-                tracing::warn!(partition = %key, bytes = outcome.torn_bytes_cut, "cut a torn batch from the archive tail (it was never synced)");
-            }
+            metrics.report_recovery(&key, &outcome);
             Ok(slot.insert(archive))
         }
     }
