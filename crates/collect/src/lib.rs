@@ -17,5 +17,5 @@ pub mod syslog;
 mod unmapped;
 
 pub use error::{CollectError, Result};
-pub use stamp::Stamper;
+pub use stamp::{Origin, Stamper};
 pub use unmapped::{UnmappedSource, UnmappedSources, MAX_UNMAPPED_SOURCES};

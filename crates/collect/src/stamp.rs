@@ -3,9 +3,17 @@ use std::sync::Arc;
 
 use vigil_codec::syslog::{decode_syslog, DecodeContext};
 use vigil_config::SourceMap;
-use vigil_event::{Event, EventFlags, Timestamp};
+use vigil_event::{Event, EventFlags, SecurityLevel, Timestamp};
 
 use crate::UnmappedSources;
+
+/// Who a connection belongs to when its client certificate says so (a TLS listener's allow-list):
+/// it overrides the tenant of the sender's address, and the level when it names one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Origin {
+    pub tenant: Arc<str>,
+    pub level: Option<SecurityLevel>,
+}
 
 /// Decodes a frame and stamps it with where it came from: the sender's information system,
 /// tenant, level and time zone, the listener, the receiving node.
@@ -36,6 +44,19 @@ impl Stamper {
         peer: SocketAddr,
         listener: &Arc<str>,
         received: Timestamp,
+    ) -> Event {
+        self.syslog_event_from(frame, truncated, peer, listener, received, None)
+    }
+
+    /// As [`Stamper::syslog_event`], for a connection whose certificate maps it to `origin`.
+    pub fn syslog_event_from(
+        &self,
+        frame: &[u8],
+        truncated: bool,
+        peer: SocketAddr,
+        listener: &Arc<str>,
+        received: Timestamp,
+        origin: Option<&Origin>,
     ) -> Event {
         let by_address = self.source_map.match_address(peer.ip());
         let timezone = by_address.unwrap_or(self.source_map.unmapped()).timezone;
@@ -70,12 +91,25 @@ impl Stamper {
                 event.flags.insert(flags);
             }
         }
-        match by_address.or(by_host) {
-            Some(matched) => {
+        let matched = by_address.or(by_host);
+        match (origin, matched) {
+            (Some(origin), matched) => {
+                event.tenant = origin.tenant.clone();
+                match origin.level.or(matched.map(|matched| matched.level)) {
+                    Some(level) => event.level = level,
+                    None => {
+                        event.level = self.source_map.unmapped().level;
+                        event.flags.insert(EventFlags::UNMAPPED_SOURCE);
+                        self.unmapped
+                            .record(peer.ip(), event.host_name.as_deref(), received);
+                    }
+                }
+            }
+            (None, Some(matched)) => {
                 event.tenant = matched.tenant.clone();
                 event.level = matched.level;
             }
-            None => {
+            (None, None) => {
                 let unmapped = self.source_map.unmapped();
                 event.tenant = unmapped.tenant.clone();
                 event.level = unmapped.level;

@@ -22,7 +22,8 @@ pub use duration::HumanDuration;
 pub use error::{ConfigError, Result};
 pub use retention::{RetentionConfig, RetentionMinimums, RetentionPolicy};
 pub use server::{
-    ApiConfig, ArchiveConfig, IndexConfig, ListenerConfig, ServerConfig, TcpLimits,
-    DEFAULT_API_ADDR, DEFAULT_SYSLOG_ADDR,
+    ApiConfig, ArchiveConfig, ClientAuthMode, Compression, IndexConfig, ListenerConfig,
+    ServerConfig, TcpLimits, TlsClientConfig, TlsListenerConfig, DEFAULT_API_ADDR,
+    DEFAULT_SYSLOG_ADDR, DEFAULT_SYSLOG_TLS_ADDR,
 };
 pub use sources::{SourceMap, SourceMatch, SystemConfig, UnmappedConfig};

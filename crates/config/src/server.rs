@@ -8,6 +8,8 @@ use crate::sources::{SourceMap, SystemConfig, UnmappedConfig};
 use crate::{ConfigError, HumanDuration, RetentionConfig};
 
 pub const DEFAULT_SYSLOG_ADDR: &str = "0.0.0.0:5514";
+/// RFC 5425's port for syslog over TLS.
+pub const DEFAULT_SYSLOG_TLS_ADDR: &str = "0.0.0.0:6514";
 pub const DEFAULT_API_ADDR: &str = "127.0.0.1:8080";
 
 /// `vigil serve`'s config file. Every key is optional; with no file at all Vigil runs on these
@@ -23,7 +25,8 @@ pub struct ServerConfig {
     pub node_name: Option<String>,
     #[serde(default)]
     pub api: ApiConfig,
-    /// Network listeners. Default: syslog over UDP and TCP on 0.0.0.0:5514.
+    /// Network listeners. Default: syslog over UDP and TCP on 0.0.0.0:5514, and over TLS on
+    /// 0.0.0.0:6514 with the certificate made on first start.
     #[serde(default = "default_listeners")]
     pub listeners: Vec<ListenerConfig>,
     /// Monitored information systems: which senders belong to which tenant and level.
@@ -55,6 +58,16 @@ fn default_listeners() -> Vec<ListenerConfig> {
             name: "syslog-tcp".into(),
             address,
             limits: TcpLimits::default(),
+            compression: Compression::None,
+        },
+        ListenerConfig::SyslogTls {
+            name: "syslog-tls".into(),
+            address: DEFAULT_SYSLOG_TLS_ADDR
+                .parse()
+                .expect("valid default address"),
+            limits: TcpLimits::default(),
+            compression: Compression::None,
+            tls: TlsListenerConfig::default(),
         },
     ]
 }
@@ -115,20 +128,114 @@ pub enum ListenerConfig {
         address: SocketAddr,
         #[serde(flatten)]
         limits: TcpLimits,
+        /// `"zlib"` also takes rsyslog's zlib stream compression (`compression.mode=
+        /// "stream:always"`), detected per connection. Default `"none"`.
+        #[serde(default)]
+        compression: Compression,
     },
+    /// Syslog over TLS (RFC 5425): TLS 1.2 or 1.3, then the same framing as `syslog_tcp`.
+    SyslogTls {
+        name: String,
+        address: SocketAddr,
+        #[serde(flatten)]
+        limits: TcpLimits,
+        #[serde(default)]
+        compression: Compression,
+        #[serde(flatten)]
+        tls: TlsListenerConfig,
+    },
+}
+
+/// Stream compression a TCP or TLS listener accepts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Compression {
+    #[default]
+    None,
+    /// A zlib stream (RFC 1950) from the first byte of the connection, as rsyslog sends it.
+    /// Connections that do not start with a zlib header are read as plain syslog.
+    Zlib,
+}
+
+/// Whether a TLS listener asks clients for a certificate.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientAuthMode {
+    None,
+    /// Asked for; clients without one are accepted, clients with a bad one refused.
+    #[default]
+    Optional,
+    /// Clients without a valid certificate from `client_ca` are refused.
+    Required,
+}
+
+/// The TLS side of a `syslog_tls` listener.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsListenerConfig {
+    /// Server certificate chain (PEM). Default: `tls/server.crt` in the data directory, made
+    /// with a local CA (`tls/ca.crt`) on first start.
+    pub cert: Option<PathBuf>,
+    /// Its private key (PEM). Given together with `cert`.
+    pub key: Option<PathBuf>,
+    /// CA bundle (PEM) client certificates must chain to. Default: the local CA when `cert` is
+    /// the default one.
+    pub client_ca: Option<PathBuf>,
+    /// `"none"`, `"optional"` (default) or `"required"`.
+    #[serde(default)]
+    pub client_auth: ClientAuthMode,
+    /// Allow-list of client identities (a certificate's common name or a DNS, e-mail or URI
+    /// name), each mapped to a tenant. When it is not empty, only these clients are accepted.
+    #[serde(default)]
+    pub clients: Vec<TlsClientConfig>,
+    /// A handshake must finish within this. Default `"10s"`.
+    #[serde(default = "default_handshake_timeout")]
+    pub handshake_timeout: HumanDuration,
+}
+
+fn default_handshake_timeout() -> HumanDuration {
+    HumanDuration::from_secs(10)
+}
+
+impl Default for TlsListenerConfig {
+    fn default() -> Self {
+        Self {
+            cert: None,
+            key: None,
+            client_ca: None,
+            client_auth: ClientAuthMode::default(),
+            clients: Vec::new(),
+            handshake_timeout: default_handshake_timeout(),
+        }
+    }
+}
+
+/// One allowed client of a TLS listener.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsClientConfig {
+    /// A name in the client's certificate.
+    pub identity: String,
+    /// The tenant its events belong to, whatever address they come from.
+    pub tenant: String,
+    /// Their security level (1-5). Default: that of the sender's system, else the unmapped one.
+    pub level: Option<i64>,
 }
 
 impl ListenerConfig {
     pub fn name(&self) -> &str {
         match self {
-            ListenerConfig::SyslogUdp { name, .. } | ListenerConfig::SyslogTcp { name, .. } => name,
+            ListenerConfig::SyslogUdp { name, .. }
+            | ListenerConfig::SyslogTcp { name, .. }
+            | ListenerConfig::SyslogTls { name, .. } => name,
         }
     }
 
     pub fn address(&self) -> SocketAddr {
         match self {
             ListenerConfig::SyslogUdp { address, .. }
-            | ListenerConfig::SyslogTcp { address, .. } => *address,
+            | ListenerConfig::SyslogTcp { address, .. }
+            | ListenerConfig::SyslogTls { address, .. } => *address,
         }
     }
 }
@@ -246,6 +353,49 @@ impl Default for IndexConfig {
     }
 }
 
+fn tls_errors(name: &str, tls: &TlsListenerConfig) -> Vec<String> {
+    let mut errors = Vec::new();
+    if tls.cert.is_some() != tls.key.is_some() {
+        errors.push(format!(
+            "listeners {name:?}: cert and key are given together or not at all"
+        ));
+    }
+    if tls.cert.is_some() && tls.client_ca.is_none() && tls.client_auth != ClientAuthMode::None {
+        errors.push(format!(
+            "listeners {name:?}: client_auth {:?} needs client_ca with a configured cert",
+            tls.client_auth
+        ));
+    }
+    if !tls.clients.is_empty() && tls.client_auth == ClientAuthMode::None {
+        errors.push(format!(
+            "listeners {name:?}: clients are listed but client_auth is \"none\""
+        ));
+    }
+    let mut identities = std::collections::HashSet::new();
+    for client in &tls.clients {
+        if client.identity.is_empty() || client.tenant.is_empty() {
+            errors.push(format!(
+                "listeners {name:?}: a client needs a non-empty identity and tenant"
+            ));
+        }
+        if !identities.insert(client.identity.as_str()) {
+            errors.push(format!(
+                "listeners {name:?}: client identity {:?} is listed twice",
+                client.identity
+            ));
+        }
+        if let Some(level) = client.level {
+            if vigil_event::SecurityLevel::new(level).is_err() {
+                errors.push(format!(
+                    "listeners {name:?}: client {:?} has level {level}, outside 1-5",
+                    client.identity
+                ));
+            }
+        }
+    }
+    errors
+}
+
 impl ServerConfig {
     pub fn load(path: &Path) -> crate::Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
@@ -277,6 +427,16 @@ impl ServerConfig {
                 ListenerConfig::SyslogUdp {
                     max_frame_bytes, ..
                 } => *max_frame_bytes,
+                ListenerConfig::SyslogTls { limits, tls, .. } => {
+                    errors.extend(tls_errors(listener.name(), tls));
+                    if limits.max_connections_per_peer == 0 || limits.max_connections == 0 {
+                        errors.push(format!(
+                            "listeners {:?}: connection limits must be at least 1",
+                            listener.name()
+                        ));
+                    }
+                    limits.max_frame_bytes
+                }
                 ListenerConfig::SyslogTcp { limits, .. } => {
                     if limits.max_connections_per_peer == 0 || limits.max_connections == 0 {
                         errors.push(format!(
@@ -336,7 +496,7 @@ mod tests {
         let config = ServerConfig::parse("", "test").unwrap();
         assert_eq!(config, ServerConfig::default());
         config.validate().unwrap();
-        assert_eq!(config.listeners.len(), 2);
+        assert_eq!(config.listeners.len(), 3);
     }
 
     #[test]

@@ -22,6 +22,44 @@ pub enum Command {
     /// Retention: what the janitor would delete, and why.
     #[command(subcommand)]
     Retention(RetentionCommand),
+    /// Certificates: a local CA, server and client certificates for TLS listeners and agents.
+    #[command(subcommand)]
+    Certs(CertsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CertsCommand {
+    /// Make a CA, a server certificate and client certificates in DIR (never overwrites).
+    Init(CertsInitArgs),
+    /// Issue one more client certificate from the CA in DIR.
+    Client(CertsClientArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CertsInitArgs {
+    /// Folder for ca.crt/ca.key, server.crt/server.key and client-NAME.crt/.key.
+    pub dir: PathBuf,
+    /// Names the server certificate is valid for (DNS names or IP addresses). Default:
+    /// this machine's name, localhost, 127.0.0.1 and ::1.
+    #[arg(long = "server-name", value_name = "NAME")]
+    pub server_names: Vec<String>,
+    /// A client certificate for NAME (repeatable): an agent, a forwarding SOC, a syslog sender.
+    #[arg(long = "client", value_name = "NAME")]
+    pub clients: Vec<String>,
+    /// Validity of the server and client certificates, in days.
+    #[arg(long, default_value_t = vigil_tls::pki::LEAF_DAYS)]
+    pub days: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct CertsClientArgs {
+    /// The folder `vigil certs init` made.
+    pub dir: PathBuf,
+    /// The client's name: its certificate's common name and DNS name.
+    pub name: String,
+    /// Validity in days.
+    #[arg(long, default_value_t = vigil_tls::pki::LEAF_DAYS)]
+    pub days: u32,
 }
 
 /// Where the config and data are; shared by every subcommand.
@@ -45,6 +83,9 @@ pub struct ServeArgs {
     /// Syslog over TCP on this address (replaces the configured TCP listener's).
     #[arg(long, value_name = "ADDR")]
     pub syslog_tcp: Option<SocketAddr>,
+    /// Syslog over TLS on this address (replaces the configured TLS listener's).
+    #[arg(long, value_name = "ADDR")]
+    pub syslog_tls: Option<SocketAddr>,
     /// The API on this address.
     #[arg(long, value_name = "ADDR")]
     pub api: Option<SocketAddr>,

@@ -16,6 +16,8 @@ pub const LISTENING_FILE: &str = "listening.json";
 const TOKEN_FILE: &str = "secrets/api-token";
 const LOCK_FILE: &str = "vigil.lock";
 pub const AUDIT_FILE: &str = "audit.log";
+/// The local CA and server certificate made on first start when no certificate is configured.
+pub const TLS_DIR: &str = "tls";
 
 /// The config file's contents (or the defaults), with `--data-dir` applied, validated.
 pub fn load_config(location: &Location) -> anyhow::Result<ServerConfig> {

@@ -1,7 +1,8 @@
 //! `vigil`: the one binary. Subcommands: `serve` (the SOC node), `search`, `verify` (archive
-//! integrity) and `retention plan`. This crate wires the layers below it together and is the only
+//! integrity), `retention plan` and `certs`. This crate wires the layers below it together and is the only
 //! place that uses `anyhow`.
 
+mod certs;
 mod cli;
 mod data_dir;
 mod offline;
@@ -16,6 +17,8 @@ fn main() -> std::process::ExitCode {
         cli::Command::Search(args) => offline::search(args),
         cli::Command::Verify(args) => offline::verify(args),
         cli::Command::Retention(cli::RetentionCommand::Plan(args)) => offline::retention_plan(args),
+        cli::Command::Certs(cli::CertsCommand::Init(args)) => certs::init(args),
+        cli::Command::Certs(cli::CertsCommand::Client(args)) => certs::client(args),
     };
     match outcome {
         Ok(code) => code,

@@ -8,9 +8,11 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use vigil_api::{ApiState, AuditLog};
-use vigil_collect::syslog::{SyslogTcpSource, SyslogUdpSource};
-use vigil_collect::{Stamper, UnmappedSources};
-use vigil_config::{ListenerConfig, RetentionMinimums, ServerConfig};
+use vigil_collect::syslog::{StreamOptions, SyslogTcpSource, SyslogUdpSource, TlsOptions};
+use vigil_collect::{Origin, Stamper, UnmappedSources};
+use vigil_config::{
+    ClientAuthMode, Compression, ListenerConfig, RetentionMinimums, ServerConfig, TlsListenerConfig,
+};
 use vigil_event::Timestamp;
 use vigil_pipeline::{batch_channel, Metrics, Shutdown, ShutdownSignal, Sink, Source};
 use vigil_store::index::IndexCatalog;
@@ -87,9 +89,86 @@ fn apply_flags(config: &mut ServerConfig, args: &ServeArgs) {
                 name: "syslog-tcp".into(),
                 address,
                 limits: vigil_config::TcpLimits::default(),
+                compression: Compression::None,
             }),
         }
     }
+    if let Some(address) = args.syslog_tls {
+        let existing = config
+            .listeners
+            .iter_mut()
+            .find_map(|listener| match listener {
+                ListenerConfig::SyslogTls { address, .. } => Some(address),
+                _ => None,
+            });
+        match existing {
+            Some(slot) => *slot = address,
+            None => config.listeners.push(ListenerConfig::SyslogTls {
+                name: "syslog-tls".into(),
+                address,
+                limits: vigil_config::TcpLimits::default(),
+                compression: Compression::None,
+                tls: TlsListenerConfig::default(),
+            }),
+        }
+    }
+}
+
+/// The rustls side of a TLS listener. Without a configured certificate, the data directory's
+/// local CA and server certificate, made on first start.
+fn tls_options(config: &ServerConfig, tls: &TlsListenerConfig) -> anyhow::Result<TlsOptions> {
+    let (cert, key, client_ca) = match (&tls.cert, &tls.key) {
+        (Some(cert), Some(key)) => (cert.clone(), key.clone(), tls.client_ca.clone()),
+        _ => {
+            let dir = config.data_dir.join(data_dir::TLS_DIR);
+            let names = crate::certs::default_server_names();
+            let (ca, server, created) =
+                vigil_tls::pki::ensure_server(&dir, &names).with_context(|| {
+                    format!("cannot make or read the local CA in {}", dir.display())
+                })?;
+            if created {
+                tracing::info!(ca = %ca.cert.display(), sha256 = %ca.fingerprint, "made a local CA and server certificate for TLS listeners; give senders this CA");
+            } else {
+                tracing::info!(ca = %ca.cert.display(), sha256 = %ca.fingerprint, "TLS listeners use the local CA");
+            }
+            let client_ca = tls.client_ca.clone().or(Some(ca.cert));
+            (server.cert, server.key, client_ca)
+        }
+    };
+    let client_auth = match tls.client_auth {
+        ClientAuthMode::None => vigil_tls::ClientAuth::None,
+        ClientAuthMode::Optional => vigil_tls::ClientAuth::Optional,
+        ClientAuthMode::Required => vigil_tls::ClientAuth::Required,
+    };
+    let server = vigil_tls::server_config(&vigil_tls::ServerTls {
+        cert,
+        key,
+        client_ca,
+        client_auth,
+    })?;
+    let clients = tls
+        .clients
+        .iter()
+        .map(|client| {
+            let level = client
+                .level
+                .map(vigil_event::SecurityLevel::new)
+                .transpose()
+                .context("client level")?;
+            Ok((
+                client.identity.clone(),
+                Origin {
+                    tenant: Arc::from(client.tenant.as_str()),
+                    level,
+                },
+            ))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok(TlsOptions {
+        config: server,
+        handshake_timeout: tls.handshake_timeout.0,
+        clients,
+    })
 }
 
 fn node_name(config: &ServerConfig) -> String {
@@ -129,12 +208,44 @@ async fn build_sources(
                 sources.push((name, source.local_addr()?, Box::new(source)));
             }
             ListenerConfig::SyslogTcp {
-                address, limits, ..
+                address,
+                limits,
+                compression,
+                ..
             } => {
+                let options = StreamOptions {
+                    zlib: *compression == Compression::Zlib,
+                    tls: None,
+                };
                 let source = SyslogTcpSource::bind(
                     &name,
                     *address,
                     limits.clone(),
+                    options,
+                    stamper.clone(),
+                    metrics,
+                )?;
+                sources.push((name, source.local_addr()?, Box::new(source)));
+            }
+            ListenerConfig::SyslogTls {
+                address,
+                limits,
+                compression,
+                tls,
+                ..
+            } => {
+                let options = StreamOptions {
+                    zlib: *compression == Compression::Zlib,
+                    tls: Some(
+                        tls_options(config, tls)
+                            .with_context(|| format!("listener {name:?}: TLS setup failed"))?,
+                    ),
+                };
+                let source = SyslogTcpSource::bind(
+                    &name,
+                    *address,
+                    limits.clone(),
+                    options,
                     stamper.clone(),
                     metrics,
                 )?;

@@ -18,6 +18,11 @@ pub struct ListenerMetrics {
     pub connections_refused_total: Counter,
     pub connections_idle_closed: Counter,
     pub connections_open: Gauge,
+    pub errors_decompress: Counter,
+    pub zlib_streams: Counter,
+    pub tls_handshakes: Counter,
+    tls_failures: Vec<(&'static str, Counter)>,
+    tls_failure_other: Counter,
 }
 
 impl ListenerMetrics {
@@ -89,7 +94,42 @@ impl ListenerMetrics {
                 "Open TCP connections.",
                 &labels,
             ),
+            errors_decompress: error("decompress"),
+            zlib_streams: metrics.counter(
+                "vigil_collect_zlib_streams_total",
+                "Connections that sent a zlib-compressed stream.",
+                &labels,
+            ),
+            tls_handshakes: metrics.counter(
+                "vigil_collect_tls_handshakes_total",
+                "TLS handshakes that succeeded and were admitted.",
+                &labels,
+            ),
+            tls_failures: vigil_tls::peer::FAILURE_REASONS
+                .iter()
+                .map(|reason| {
+                    let counter = metrics.counter(
+                        "vigil_collect_tls_handshake_failures_total",
+                        "TLS connections refused during or right after the handshake, by reason.",
+                        &[("listener", listener), ("reason", reason)],
+                    );
+                    (*reason, counter)
+                })
+                .collect(),
+            tls_failure_other: metrics.counter(
+                "vigil_collect_tls_handshake_failures_total",
+                "TLS connections refused during or right after the handshake, by reason.",
+                &[("listener", listener), ("reason", "other")],
+            ),
         }
+    }
+
+    /// The failure counter of `reason` (one of [`vigil_tls::peer::FAILURE_REASONS`]).
+    pub fn tls_failure(&self, reason: &str) -> &Counter {
+        self.tls_failures
+            .iter()
+            .find(|(known, _)| *known == reason)
+            .map_or(&self.tls_failure_other, |(_, counter)| counter)
     }
 
     pub fn count_event(&self, event: &vigil_event::Event) {

@@ -5,5 +5,5 @@ mod tcp;
 mod udp;
 
 pub use metrics::ListenerMetrics;
-pub use tcp::SyslogTcpSource;
+pub use tcp::{StreamOptions, SyslogTcpSource, TlsOptions};
 pub use udp::SyslogUdpSource;

@@ -4,8 +4,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::io::AsyncReadExt;
-use tokio::net::{TcpListener, TcpSocket, TcpStream};
+use flate2::{Decompress, FlushDecompress, Status};
+use tokio::io::{AsyncRead, AsyncReadExt};
+use tokio::net::{TcpListener, TcpSocket};
 use tokio::task::JoinSet;
 use vigil_codec::limits::Limits;
 use vigil_codec::syslog::{FrameError, FrameOutcome, SyslogFramer};
@@ -14,18 +15,65 @@ use vigil_event::{Batch, Timestamp};
 use vigil_pipeline::{BatchSender, BoxFuture, Metrics, ShutdownSignal, Source};
 
 use super::ListenerMetrics;
-use crate::{CollectError, Stamper};
+use crate::{CollectError, Origin, Stamper};
 
 /// Bytes read from a connection at a time; one read becomes at most one batch.
 const READ_BUFFER_BYTES: usize = 64 * 1024;
+/// Bytes inflated at a time from a zlib stream. A batch is sent once it holds this many events,
+/// so a stream that inflates without end (a zlib bomb) never piles up in memory.
+const INFLATE_CHUNK_BYTES: usize = 64 * 1024;
+const MAX_BATCH_EVENTS: usize = 4096;
+
+/// How a stream listener reads its connections.
+#[derive(Clone, Default)]
+pub struct StreamOptions {
+    /// Take rsyslog's zlib stream compression when a connection starts with a zlib header.
+    pub zlib: bool,
+    /// TLS before anything is read (RFC 5425).
+    pub tls: Option<TlsOptions>,
+}
+
+/// The TLS side of a stream listener.
+#[derive(Clone)]
+pub struct TlsOptions {
+    pub config: Arc<rustls::ServerConfig>,
+    pub handshake_timeout: Duration,
+    /// Allowed client identities and whom their events belong to. Empty: every client the
+    /// config accepts, with the tenant of its address.
+    pub clients: Vec<(String, Origin)>,
+}
+
+impl TlsOptions {
+    /// The origin of a connection from its client certificate, or `Err` when an allow-list
+    /// exists and the certificate (if any) names no one on it.
+    fn admit(
+        &self,
+        certificates: Option<&[rustls::pki_types::CertificateDer<'_>]>,
+    ) -> Result<Option<Origin>, ()> {
+        if self.clients.is_empty() {
+            return Ok(None);
+        }
+        let Some(leaf) = certificates.and_then(<[_]>::first) else {
+            return Err(());
+        };
+        let names = vigil_tls::identities(leaf);
+        self.clients
+            .iter()
+            .find(|(identity, _)| names.iter().any(|name| name == identity))
+            .map(|(_, origin)| Some(origin.clone()))
+            .ok_or(())
+    }
+}
 /// Pending connections the kernel holds for us.
 const LISTEN_BACKLOG: u32 = 4096;
 
-/// Syslog over TCP (RFC 6587), octet-counted and LF-delimited frames on one port.
+/// Syslog over TCP (RFC 6587) or TLS (RFC 5425), octet-counted and LF-delimited frames on one
+/// port, optionally zlib-compressed.
 pub struct SyslogTcpSource {
     name: Arc<str>,
     listener: TcpListener,
     limits: TcpLimits,
+    options: StreamOptions,
     stamper: Arc<Stamper>,
     metrics: ListenerMetrics,
 }
@@ -94,6 +142,7 @@ impl SyslogTcpSource {
         name: &str,
         address: SocketAddr,
         limits: TcpLimits,
+        options: StreamOptions,
         stamper: Arc<Stamper>,
         metrics: &Metrics,
     ) -> crate::Result<Self> {
@@ -111,6 +160,7 @@ impl SyslogTcpSource {
             name: Arc::from(name),
             listener,
             limits,
+            options,
             stamper,
             metrics: ListenerMetrics::new(metrics, name),
         })
@@ -139,6 +189,7 @@ impl SyslogTcpSource {
                 max_frame_bytes: self.limits.max_frame_bytes,
             },
             idle_timeout: self.limits.idle_timeout.0,
+            options: self.options.clone(),
         });
         let mut connections = JoinSet::new();
         loop {
@@ -172,7 +223,7 @@ impl SyslogTcpSource {
             let (connection, out, shutdown) = (connection.clone(), out.clone(), shutdown.clone());
             connections.spawn(async move {
                 connection.metrics.connections_open.add(1);
-                connection.read_stream(stream, peer, out, shutdown).await;
+                connection.handle(stream, peer, out, shutdown).await;
                 connection.metrics.connections_open.add(-1);
                 drop(slot);
             });
@@ -189,18 +240,86 @@ struct ConnectionContext {
     metrics: ListenerMetrics,
     framer_limits: Limits,
     idle_timeout: Duration,
+    options: StreamOptions,
+}
+
+/// A zlib stream being inflated, with its output buffer.
+struct Inflater {
+    zlib: Decompress,
+    chunk: Vec<u8>,
+}
+
+/// Whether `bytes` start a zlib stream (RFC 1950: deflate, a window of at most 32 KiB, and a
+/// header check that is a multiple of 31). `0x78` is `x`, which no syslog frame starts with.
+fn starts_zlib(bytes: &[u8]) -> bool {
+    match bytes {
+        [first, second, ..] => {
+            first & 0x0f == 8
+                && first >> 4 <= 7
+                && (u16::from(*first) << 8 | u16::from(*second)) % 31 == 0
+        }
+        [first] => *first == 0x78,
+        [] => false,
+    }
 }
 
 impl ConnectionContext {
-    async fn read_stream(
+    /// TLS first when the listener asks for it, then the stream.
+    async fn handle(
         &self,
-        mut stream: TcpStream,
+        stream: tokio::net::TcpStream,
         peer: SocketAddr,
         out: BatchSender,
         mut shutdown: ShutdownSignal,
     ) {
+        let Some(tls) = &self.options.tls else {
+            self.read_stream(stream, peer, None, out, shutdown).await;
+            return;
+        };
+        let acceptor = tokio_rustls::TlsAcceptor::from(tls.config.clone());
+        let accepted = tokio::select! {
+            accepted = tokio::time::timeout(tls.handshake_timeout, acceptor.accept(stream)) => accepted,
+            () = shutdown.wait() => return,
+        };
+        let stream = match accepted {
+            Ok(Ok(stream)) => stream,
+            Ok(Err(error)) => {
+                let reason = vigil_tls::failure_reason(&error);
+                self.metrics.tls_failure(reason).inc();
+                tracing::debug!(listener = %self.name, %peer, reason, %error, "TLS handshake failed");
+                return;
+            }
+            Err(_elapsed) => {
+                self.metrics.tls_failure("timeout").inc();
+                tracing::debug!(listener = %self.name, %peer, "TLS handshake timed out");
+                return;
+            }
+        };
+        let origin = match tls.admit(stream.get_ref().1.peer_certificates()) {
+            Ok(origin) => origin,
+            Err(()) => {
+                self.metrics.tls_failure("identity_not_allowed").inc();
+                tracing::info!(listener = %self.name, %peer, "TLS client refused: its certificate names no allowed client");
+                return;
+            }
+        };
+        self.metrics.tls_handshakes.inc();
+        self.read_stream(stream, peer, origin, out, shutdown).await;
+    }
+
+    async fn read_stream<S: AsyncRead + Unpin>(
+        &self,
+        mut stream: S,
+        peer: SocketAddr,
+        origin: Option<Origin>,
+        out: BatchSender,
+        mut shutdown: ShutdownSignal,
+    ) {
+        let origin = origin.as_ref();
         let mut framer = SyslogFramer::new(&self.framer_limits);
         let mut buffer = vec![0u8; READ_BUFFER_BYTES];
+        let mut inflater: Option<Inflater> = None;
+        let mut first_read = true;
         loop {
             let read = tokio::select! {
                 read = tokio::time::timeout(self.idle_timeout, stream.read(&mut buffer)) => read,
@@ -220,11 +339,38 @@ impl ConnectionContext {
                 }
             };
             self.metrics.bytes_received.add(length as u64);
-            framer.push(&buffer[..length]);
+            let data = &buffer[..length];
+            if std::mem::take(&mut first_read) && self.options.zlib && starts_zlib(data) {
+                self.metrics.zlib_streams.inc();
+                inflater = Some(Inflater {
+                    zlib: Decompress::new(true),
+                    chunk: vec![0u8; INFLATE_CHUNK_BYTES],
+                });
+            }
             let received = Timestamp::now();
             let mut batch = Vec::new();
-            while let Some(outcome) = framer.next_frame() {
-                self.take(outcome, peer, received, &mut batch);
+            match &mut inflater {
+                None => {
+                    framer.push(data);
+                    while let Some(outcome) = framer.next_frame() {
+                        self.take(outcome, peer, origin, received, &mut batch);
+                    }
+                }
+                Some(inflater) => {
+                    match self
+                        .inflate(inflater, data, &mut framer, peer, origin, &out, &mut batch)
+                        .await
+                    {
+                        Ok(true) => {}
+                        Ok(false) => return,
+                        Err(error) => {
+                            self.metrics.errors_decompress.inc();
+                            tracing::debug!(listener = %self.name, %peer, %error, "zlib stream is corrupt; closing the connection");
+                            self.send(&out, batch).await;
+                            break;
+                        }
+                    }
+                }
             }
             if !self.send(&out, batch).await {
                 return;
@@ -232,26 +378,72 @@ impl ConnectionContext {
         }
         let mut batch = Vec::new();
         while let Some(outcome) = framer.finish() {
-            self.take(outcome, peer, Timestamp::now(), &mut batch);
+            self.take(outcome, peer, origin, Timestamp::now(), &mut batch);
         }
         self.send(&out, batch).await;
+    }
+
+    /// Inflates `input` a chunk at a time into the framer, sending full batches on the way.
+    /// `Ok(false)` once the pipeline has stopped.
+    #[allow(clippy::too_many_arguments)]
+    async fn inflate(
+        &self,
+        inflater: &mut Inflater,
+        mut input: &[u8],
+        framer: &mut SyslogFramer,
+        peer: SocketAddr,
+        origin: Option<&Origin>,
+        out: &BatchSender,
+        batch: &mut Batch,
+    ) -> Result<bool, flate2::DecompressError> {
+        loop {
+            let (before_in, before_out) = (inflater.zlib.total_in(), inflater.zlib.total_out());
+            let status =
+                inflater
+                    .zlib
+                    .decompress(input, &mut inflater.chunk, FlushDecompress::None)?;
+            let consumed = (inflater.zlib.total_in() - before_in) as usize;
+            let produced = (inflater.zlib.total_out() - before_out) as usize;
+            input = &input[consumed..];
+            framer.push(&inflater.chunk[..produced]);
+            let received = Timestamp::now();
+            while let Some(outcome) = framer.next_frame() {
+                self.take(outcome, peer, origin, received, batch);
+            }
+            if batch.len() >= MAX_BATCH_EVENTS && !self.send(out, std::mem::take(batch)).await {
+                return Ok(false);
+            }
+            if status == Status::StreamEnd {
+                // A sender may start a new stream on the same connection.
+                inflater.zlib.reset(true);
+                if input.is_empty() {
+                    return Ok(true);
+                }
+                continue;
+            }
+            if consumed == 0 && produced == 0 {
+                return Ok(true);
+            }
+        }
     }
 
     fn take(
         &self,
         outcome: FrameOutcome,
         peer: SocketAddr,
+        origin: Option<&Origin>,
         received: Timestamp,
         batch: &mut Batch,
     ) {
         match outcome {
             FrameOutcome::Frame(frame) => {
-                let event = self.stamper.syslog_event(
+                let event = self.stamper.syslog_event_from(
                     &frame.bytes,
                     frame.truncated,
                     peer,
                     &self.name,
                     received,
+                    origin,
                 );
                 self.metrics.count_event(&event);
                 batch.push(event);
