@@ -12,6 +12,7 @@ fn layers() -> HashMap<&'static str, (u8, bool)> {
         ("vigil-codec", (1, false)),
         ("vigil-config", (1, false)),
         ("vigil-pipeline", (2, false)),
+        ("vigil-tls", (2, false)),
         ("vigil-collect", (3, true)),
         ("vigil-channel", (3, true)),
         ("vigil-normalize", (3, true)),

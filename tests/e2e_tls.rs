@@ -193,6 +193,23 @@ fn mutual_tls_with_and_without_zlib_and_every_refusal_counted() {
             .expect("zlib on TCP");
     }
 
+    // Hostile zlib on plain TCP: a bomb (64 MiB of zeros in ~64 KiB) and a corrupt stream. Each
+    // connection is closed and counted; nothing else is hurt.
+    for hostile in [
+        zlib(&vec![0u8; 64 * 1024 * 1024]),
+        [&[0x78u8, 0x9c][..], &[0xff; 4096][..]].concat(),
+    ] {
+        let mut stream = TcpStream::connect(tcp).expect("connect TCP");
+        let _ = stream.write_all(&hostile);
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        let _ = stream.read(&mut [0u8; 16]);
+    }
+
+    // A slowloris: connects to the TLS port and never says hello.
+    let silent = TcpStream::connect(tls).expect("connect");
+
     // Refused clients, each sending lines that must never be kept.
     let refused = lines("refused", 5);
     let _ = send_tls(
@@ -239,6 +256,7 @@ fn mutual_tls_with_and_without_zlib_and_every_refusal_counted() {
         "identity_not_allowed",
         "no_client_certificate",
         "not_tls",
+        "timeout",
     ] {
         let labels = [("listener", "syslog-tls"), ("reason", reason)];
         assert_eq!(
@@ -249,7 +267,8 @@ fn mutual_tls_with_and_without_zlib_and_every_refusal_counted() {
             server.log()
         );
     }
-    assert_eq!(server.metric(failures, &[("listener", "syslog-tls")]), 5);
+    assert_eq!(server.metric(failures, &[("listener", "syslog-tls")]), 6);
+    drop(silent);
     assert_eq!(
         server.metric(
             "vigil_collect_tls_handshakes_total",
@@ -259,10 +278,21 @@ fn mutual_tls_with_and_without_zlib_and_every_refusal_counted() {
     );
     assert_eq!(
         server.metric("vigil_collect_zlib_streams_total", &[]),
-        2,
-        "one zlib stream in TLS, one on TCP"
+        4,
+        "one zlib stream in TLS, three on TCP (one good, two hostile)"
     );
     assert_eq!(server.search("process.name:refused", 1)["total"], 0);
+    assert_eq!(
+        server.wait_for_metric(
+            "vigil_collect_errors_total",
+            &[("listener", "syslog-tcp"), ("kind", "decompress")],
+            2,
+            10
+        ),
+        2,
+        "the bomb and the corrupt stream:\n{}",
+        server.log()
+    );
     assert!(server.stop().success());
 }
 

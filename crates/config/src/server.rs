@@ -529,6 +529,35 @@ mod tests {
     }
 
     #[test]
+    fn tls_listener_mistakes_are_all_reported() {
+        let text = r#"
+            [[listeners]]
+            type = "syslog_tls"
+            name = "tls"
+            address = "127.0.0.1:6514"
+            cert = "/etc/vigil/server.crt"
+            client_auth = "none"
+            [[listeners.clients]]
+            identity = "a"
+            tenant = "t"
+            level = 9
+            [[listeners.clients]]
+            identity = "a"
+            tenant = "t"
+        "#;
+        let config = ServerConfig::parse(text, "t").unwrap();
+        let Err(ConfigError::Invalid(errors)) = config.validate() else {
+            panic!("expected validation errors")
+        };
+        // cert without key, clients with client_auth none, level 9, identity twice.
+        assert_eq!(errors.len(), 4, "{errors:?}");
+        let ListenerConfig::SyslogTls { tls, .. } = &config.listeners[0] else {
+            panic!("a TLS listener")
+        };
+        assert_eq!(tls.handshake_timeout, HumanDuration::from_secs(10));
+    }
+
+    #[test]
     fn example_config_parses_and_validates() {
         let text = include_str!("../../../vigil.example.toml");
         let config = ServerConfig::parse(text, "vigil.example.toml").unwrap();

@@ -23,6 +23,33 @@ const READ_BUFFER_BYTES: usize = 64 * 1024;
 /// so a stream that inflates without end (a zlib bomb) never piles up in memory.
 const INFLATE_CHUNK_BYTES: usize = 64 * 1024;
 const MAX_BATCH_EVENTS: usize = 4096;
+/// Past this much inflated output, a stream that inflates more than [`MAX_INFLATE_RATIO`] times
+/// its compressed size is a bomb, not logs (text logs compress 5-50 times; deflate's ceiling
+/// is about 1,032), and its connection is closed.
+const INFLATE_RATIO_AFTER_BYTES: u64 = 16 * 1024 * 1024;
+const MAX_INFLATE_RATIO: u64 = 500;
+
+/// Why a zlib stream was given up.
+#[derive(Debug)]
+enum InflateError {
+    Corrupt(flate2::DecompressError),
+    Bomb { inflated: u64, compressed: u64 },
+}
+
+impl std::fmt::Display for InflateError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            InflateError::Corrupt(error) => write!(f, "corrupt zlib stream: {error}"),
+            InflateError::Bomb {
+                inflated,
+                compressed,
+            } => write!(
+                f,
+                "zlib stream inflated {inflated} bytes from {compressed}: over the ratio limit"
+            ),
+        }
+    }
+}
 
 /// How a stream listener reads its connections.
 #[derive(Clone, Default)]
@@ -247,6 +274,9 @@ struct ConnectionContext {
 struct Inflater {
     zlib: Decompress,
     chunk: Vec<u8>,
+    /// Over the whole connection, across streams (a reset zeroes zlib's own totals).
+    inflated: u64,
+    compressed: u64,
 }
 
 /// Whether `bytes` start a zlib stream (RFC 1950: deflate, a window of at most 32 KiB, and a
@@ -345,6 +375,8 @@ impl ConnectionContext {
                 inflater = Some(Inflater {
                     zlib: Decompress::new(true),
                     chunk: vec![0u8; INFLATE_CHUNK_BYTES],
+                    inflated: 0,
+                    compressed: 0,
                 });
             }
             let received = Timestamp::now();
@@ -365,7 +397,7 @@ impl ConnectionContext {
                         Ok(false) => return,
                         Err(error) => {
                             self.metrics.errors_decompress.inc();
-                            tracing::debug!(listener = %self.name, %peer, %error, "zlib stream is corrupt; closing the connection");
+                            tracing::debug!(listener = %self.name, %peer, %error, "closing the connection");
                             self.send(&out, batch).await;
                             break;
                         }
@@ -395,15 +427,25 @@ impl ConnectionContext {
         origin: Option<&Origin>,
         out: &BatchSender,
         batch: &mut Batch,
-    ) -> Result<bool, flate2::DecompressError> {
+    ) -> Result<bool, InflateError> {
         loop {
             let (before_in, before_out) = (inflater.zlib.total_in(), inflater.zlib.total_out());
-            let status =
-                inflater
-                    .zlib
-                    .decompress(input, &mut inflater.chunk, FlushDecompress::None)?;
+            let status = inflater
+                .zlib
+                .decompress(input, &mut inflater.chunk, FlushDecompress::None)
+                .map_err(InflateError::Corrupt)?;
             let consumed = (inflater.zlib.total_in() - before_in) as usize;
             let produced = (inflater.zlib.total_out() - before_out) as usize;
+            inflater.compressed += consumed as u64;
+            inflater.inflated += produced as u64;
+            if inflater.inflated > INFLATE_RATIO_AFTER_BYTES
+                && inflater.inflated > inflater.compressed.saturating_mul(MAX_INFLATE_RATIO)
+            {
+                return Err(InflateError::Bomb {
+                    inflated: inflater.inflated,
+                    compressed: inflater.compressed,
+                });
+            }
             input = &input[consumed..];
             framer.push(&inflater.chunk[..produced]);
             let received = Timestamp::now();
