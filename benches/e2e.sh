@@ -13,6 +13,7 @@
 #   PIN=1             server on CPU 0, loadgen on CPU 1 (taskset)
 #   KEEP=1            keep the temp dir (data, config, server log)
 #   NO_BUILD=1        skip `cargo build --release`
+#   TLS=1             send over syslog/TLS (RFC 5425, TLS 1.3, the local CA made on first start)
 #
 # Loopback only; the server listens on 127.0.0.1:0 and everything is under a temp dir.
 set -euo pipefail
@@ -24,6 +25,7 @@ RATE_PER_CONN=${RATE_PER_CONN:-0}
 INDEX_DEADLINE=${INDEX_DEADLINE:-300}
 PIN=${PIN:-0}
 KEEP=${KEEP:-0}
+export TLS=${TLS:-0}
 TAG=loadgen
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -72,6 +74,12 @@ type = "syslog_tcp"
 name = "syslog-tcp"
 address = "127.0.0.1:0"
 
+[[listeners]]
+type = "syslog_tls"
+name = "syslog-tls"
+address = "127.0.0.1:0"
+client_auth = "none"
+
 [index]
 commit_interval = "5s"
 TOML
@@ -96,14 +104,16 @@ done
 read -r tcp_address api_address < <(python3 -c '
 import json, sys
 listening = json.load(open(sys.argv[1]))
-print(listening["syslog-tcp"], listening["api"])' "$data/listening.json")
+print(listening["syslog-tls" if sys.argv[2] == "1" else "syslog-tcp"], listening["api"])' "$data/listening.json" "$TLS")
+tls_args=()
+[[ $TLS == 1 ]] && tls_args=(--tls-ca "$data/tls/ca.crt")
 token=$(tr -d '[:space:]' <"$data/secrets/api-token")
 echo "e2e: syslog tcp $tcp_address, api $api_address; sending for ${DURATION}s over $CONNECTIONS connections" >&2
 
 start=$(now)
 loadgen_json=$(timeout $((${DURATION%.*} + 120)) "${loadgen_pin[@]}" "$loadgen" --target "$tcp_address" \
     --connections "$CONNECTIONS" --duration-secs "$DURATION" --size "$SIZE" \
-    --rate-per-conn "$RATE_PER_CONN" --tag "$TAG")
+    --rate-per-conn "$RATE_PER_CONN" --tag "$TAG" "${tls_args[@]}")
 send_end=$(now)
 echo "e2e: loadgen: $loadgen_json" >&2
 
@@ -199,7 +209,7 @@ shopt -u nullglob
 
 python3 - "$loadgen_json" "$poll_json" "$start" "$send_end" "$archive_bytes" "$index_bytes" \
     "$vm_hwm_kb" "$cpu_ticks" "$clock_ticks" "$stop_secs" "$server_status" "$PIN" <<'PY'
-import json, sys
+import json, os, sys
 
 loadgen, poll = json.loads(sys.argv[1]), json.loads(sys.argv[2])
 start, send_end = float(sys.argv[3]), float(sys.argv[4])
@@ -234,13 +244,14 @@ summary = {
     "server_stop_secs": stop_secs,
     "server_exit_status": server_status,
     "pinned": pin,
+    "tls": os.environ.get("TLS") == "1",
 }
 
 def fmt(value, spec):
     return "n/a" if value is None else format(value, spec)
 
 print(f"""
-Vigil end-to-end ({'pinned: server CPU 0, loadgen CPU 1' if pin else 'unpinned'})
+Vigil end-to-end ({'pinned: server CPU 0, loadgen CPU 1' if pin else 'unpinned'}, {'syslog over TLS 1.3' if summary['tls'] else 'plain TCP'})
   sent                         {sent:,} events, {raw / 1e6:,.1f} MB raw, {loadgen['connections']} connections, {loadgen['elapsed_secs']:.1f} s
   sustained during send        {loadgen['events_per_sec']:,.0f} events/s ({raw / loadgen['elapsed_secs'] / 1e6:,.1f} MB/s raw)
   until all archived           {fmt(rate(poll['archived_at']), ',.0f')} events/s ({fmt(summary['secs_until_archived'], '.1f')} s)

@@ -119,6 +119,19 @@ fn send_tls(
     config: Arc<rustls::ClientConfig>,
     payload: &[u8],
 ) -> std::io::Result<()> {
+    send_tls_then(address, config, payload, true).map(|_| ())
+}
+
+/// As [`send_tls`]; with `drain` false, closes without reading anything, as a sender that only
+/// ever writes does. Returns how many bytes the server had sent after the handshake by then:
+/// any would make the sender's kernel reset the connection on close, and the reset would throw
+/// away whatever the server had not read yet.
+fn send_tls_then(
+    address: SocketAddr,
+    config: Arc<rustls::ClientConfig>,
+    payload: &[u8],
+    drain: bool,
+) -> std::io::Result<usize> {
     let tcp = TcpStream::connect(address)?;
     tcp.set_read_timeout(Some(Duration::from_secs(10)))?;
     let name = ServerName::try_from("localhost").expect("server name");
@@ -128,11 +141,22 @@ fn send_tls(
     stream.flush()?;
     stream.conn.send_close_notify();
     stream.flush()?;
+    if !drain {
+        // Whatever the server sent after its Finished (TLS 1.3 session tickets) is here by now.
+        std::thread::sleep(Duration::from_millis(300));
+        stream.sock.set_nonblocking(true)?;
+        let unread = match stream.sock.peek(&mut [0u8; 1024]) {
+            Ok(bytes) => bytes,
+            Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => 0,
+            Err(error) => return Err(error),
+        };
+        return Ok(unread);
+    }
     let mut rest = Vec::new();
     match stream.read_to_end(&mut rest) {
-        Ok(_) => Ok(()),
+        Ok(_) => Ok(0),
         // The server closes without close_notify of its own once it has read everything.
-        Err(error) if error.kind() == std::io::ErrorKind::UnexpectedEof => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::UnexpectedEof => Ok(0),
         Err(error) => Err(error),
     }
 }
@@ -185,7 +209,13 @@ fn mutual_tls_with_and_without_zlib_and_every_refusal_counted() {
     send_tls(tls, agency.clone(), &lines("tls13", 300)).expect("TLS 1.3 client");
     let tls12_only = client_config(&pki, Some((&pki, "agency-a")), &[&rustls::version::TLS12]);
     send_tls(tls, tls12_only, &lines("tls12", 200)).expect("TLS 1.2 client");
-    send_tls(tls, agency, &zlib(&lines("tlszlib", 500))).expect("zlib in TLS");
+    send_tls(tls, agency.clone(), &zlib(&lines("tlszlib", 500))).expect("zlib in TLS");
+    // A sender that writes 40,000 lines and closes without reading: had the server sent it
+    // anything (TLS 1.3 session tickets), the unread bytes would reset the connection and lose
+    // the tail of what it wrote.
+    let unread =
+        send_tls_then(tls, agency, &lines("writeonly", 40_000), false).expect("write-only client");
+    assert_eq!(unread, 0, "the server sends nothing after the handshake");
     {
         let mut stream = TcpStream::connect(tcp).expect("connect TCP");
         stream
@@ -274,7 +304,7 @@ fn mutual_tls_with_and_without_zlib_and_every_refusal_counted() {
             "vigil_collect_tls_handshakes_total",
             &[("listener", "syslog-tls")]
         ),
-        3
+        4
     );
     assert_eq!(
         server.metric("vigil_collect_zlib_streams_total", &[]),

@@ -11,6 +11,9 @@
 //! checked for loss with `process.name:<tag>`. Messages are written in whole chunks of about
 //! 64 KiB; `sent` counts only messages whose chunk was fully written, and no chunk is started
 //! after the deadline.
+//!
+//! With `--tls-ca FILE` it speaks syslog over TLS (RFC 5425) instead, trusting that CA and
+//! expecting a certificate for `localhost`.
 
 use std::io::Write;
 use std::net::{Shutdown, SocketAddr, TcpStream};
@@ -47,6 +50,58 @@ struct Args {
     /// Bytes per write.
     #[arg(long, default_value_t = 64 * 1024)]
     chunk_bytes: usize,
+    /// Speak TLS, trusting this CA (PEM); the server certificate must name `localhost`.
+    #[arg(long, value_name = "FILE")]
+    tls_ca: Option<std::path::PathBuf>,
+}
+
+/// The connection: plain TCP or TLS over it.
+enum Connection {
+    Plain(TcpStream),
+    Tls(Box<rustls::StreamOwned<rustls::ClientConnection, TcpStream>>),
+}
+
+impl Connection {
+    fn open(args: &Args) -> anyhow::Result<Self> {
+        let tcp = TcpStream::connect(args.target)
+            .with_context(|| format!("cannot connect to {}", args.target))?;
+        let Some(ca) = &args.tls_ca else {
+            return Ok(Connection::Plain(tcp));
+        };
+        let config = vigil_tls::client_config(ca, None)?;
+        let name = rustls::pki_types::ServerName::try_from("localhost")?;
+        let connection = rustls::ClientConnection::new(config, name)?;
+        Ok(Connection::Tls(Box::new(rustls::StreamOwned::new(
+            connection, tcp,
+        ))))
+    }
+
+    fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        match self {
+            Connection::Plain(stream) => stream.write_all(bytes),
+            Connection::Tls(stream) => stream.write_all(bytes),
+        }
+    }
+
+    /// Everything written reaches the server, then a clean close.
+    fn finish(self) -> std::io::Result<()> {
+        match self {
+            Connection::Plain(mut stream) => {
+                stream.flush()?;
+                let _ = stream.shutdown(Shutdown::Write);
+            }
+            Connection::Tls(mut stream) => {
+                stream.flush()?;
+                stream.conn.send_close_notify();
+                stream.flush()?;
+                let _ = stream.sock.shutdown(Shutdown::Write);
+                // Read until the server closes: anything it sent left unread would make the
+                // kernel reset the connection, and a reset discards what the server has not read.
+                let _ = std::io::copy(&mut stream, &mut std::io::sink());
+            }
+        }
+        Ok(())
+    }
 }
 
 #[derive(Default)]
@@ -63,8 +118,7 @@ fn run_connection(
     start: Instant,
     deadline: Instant,
 ) -> anyhow::Result<ConnectionTotals> {
-    let mut stream = TcpStream::connect(args.target)
-        .with_context(|| format!("cannot connect to {}", args.target))?;
+    let mut stream = Connection::open(args)?;
     let mut generator = LineGenerator::new(
         0x5eed_0000 + connection as u64,
         args.size,
@@ -112,9 +166,8 @@ fn run_connection(
         totals.wire_bytes += chunk.len() as u64;
         totals.last_write = Some(Instant::now());
     }
-    stream.flush()?;
-    // A clean FIN after the last byte; the receiver reads everything before it.
-    let _ = stream.shutdown(Shutdown::Write);
+    // A clean FIN (and close_notify) after the last byte; the receiver reads everything first.
+    stream.finish()?;
     Ok(totals)
 }
 
