@@ -1,0 +1,167 @@
+//! Event batches on the wire: postcard, then zstd. Decoding is bounded before any work: the
+//! event count and the declared decompressed size are checked against limits, and zstd stops
+//! at the declared size, so a small frame cannot expand into a large allocation (a zstd bomb).
+
+use vigil_event::Event;
+
+use crate::frame::BatchFrame;
+
+/// What a receiver accepts in one batch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BatchLimits {
+    pub max_events: u32,
+    pub max_raw_bytes: u32,
+}
+
+impl Default for BatchLimits {
+    fn default() -> Self {
+        Self {
+            max_events: 100_000,
+            max_raw_bytes: 64 * 1024 * 1024,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BatchError {
+    #[error("batch of {events} events is over the limit of {max}")]
+    TooManyEvents { events: u32, max: u32 },
+    #[error("batch declares {raw_bytes} bytes decompressed, over the limit of {max}")]
+    TooLarge { raw_bytes: u32, max: u32 },
+    #[error("batch does not decompress to its declared {declared} bytes: {reason}")]
+    Decompress { declared: u32, reason: String },
+    #[error("batch payload is malformed: {0}")]
+    Malformed(String),
+    #[error("batch holds {found} events, not the declared {declared}")]
+    CountMismatch { declared: u32, found: usize },
+    #[error("batch cannot be encoded: {0}")]
+    Encode(String),
+}
+
+impl BatchError {
+    /// A closed set of labels for counters.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            BatchError::TooManyEvents { .. } => "too_many_events",
+            BatchError::TooLarge { .. } => "too_large",
+            BatchError::Decompress { .. } => "decompress",
+            BatchError::Malformed(_) => "malformed",
+            BatchError::CountMismatch { .. } => "count_mismatch",
+            BatchError::Encode(_) => "encode",
+        }
+    }
+}
+
+/// `events` as batch `seq`, compressed at `zstd_level`.
+pub fn encode_batch(seq: u64, events: &[Event], zstd_level: i32) -> Result<BatchFrame, BatchError> {
+    let raw = postcard::to_stdvec(events).map_err(|error| BatchError::Encode(error.to_string()))?;
+    let raw_bytes =
+        u32::try_from(raw.len()).map_err(|_| BatchError::Encode("batch over 4 GiB".into()))?;
+    let events = u32::try_from(events.len())
+        .map_err(|_| BatchError::Encode("over 4 billion events".into()))?;
+    let compressed = zstd::bulk::compress(&raw, zstd_level)
+        .map_err(|error| BatchError::Encode(error.to_string()))?;
+    Ok(BatchFrame {
+        seq,
+        events,
+        raw_bytes,
+        compressed,
+    })
+}
+
+/// The events of a batch, within `limits`.
+pub fn decode_batch(frame: &BatchFrame, limits: &BatchLimits) -> Result<Vec<Event>, BatchError> {
+    if frame.events > limits.max_events {
+        return Err(BatchError::TooManyEvents {
+            events: frame.events,
+            max: limits.max_events,
+        });
+    }
+    if frame.raw_bytes > limits.max_raw_bytes {
+        return Err(BatchError::TooLarge {
+            raw_bytes: frame.raw_bytes,
+            max: limits.max_raw_bytes,
+        });
+    }
+    let raw =
+        zstd::bulk::decompress(&frame.compressed, frame.raw_bytes as usize).map_err(|error| {
+            BatchError::Decompress {
+                declared: frame.raw_bytes,
+                reason: error.to_string(),
+            }
+        })?;
+    if raw.len() != frame.raw_bytes as usize {
+        return Err(BatchError::Decompress {
+            declared: frame.raw_bytes,
+            reason: format!("got {} bytes", raw.len()),
+        });
+    }
+    let events: Vec<Event> =
+        postcard::from_bytes(&raw).map_err(|error| BatchError::Malformed(error.to_string()))?;
+    if events.len() != frame.events as usize {
+        return Err(BatchError::CountMismatch {
+            declared: frame.events,
+            found: events.len(),
+        });
+    }
+    Ok(events)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn events(count: usize) -> Vec<Event> {
+        (0..count)
+            .map(|n| {
+                let text = format!("event {n} from the agent");
+                let mut event =
+                    Event::new(vigil_event::Timestamp::now(), text.clone().into_bytes());
+                event.message = text;
+                event
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_batch_round_trips_and_compresses() {
+        let sent = events(1000);
+        let frame = encode_batch(7, &sent, 3).unwrap();
+        assert_eq!((frame.seq, frame.events), (7, 1000));
+        assert!(frame.compressed.len() * 4 < frame.raw_bytes as usize);
+        assert_eq!(decode_batch(&frame, &BatchLimits::default()).unwrap(), sent);
+    }
+
+    #[test]
+    fn a_zstd_bomb_stops_at_the_declared_size() {
+        // 10 MiB of zeros compresses to a few hundred bytes; the frame claims 1 KiB.
+        let bomb = zstd::bulk::compress(&vec![0u8; 10 * 1024 * 1024], 19).unwrap();
+        assert!(bomb.len() < 4096);
+        let frame = BatchFrame {
+            seq: 1,
+            events: 1,
+            raw_bytes: 1024,
+            compressed: bomb,
+        };
+        let error = decode_batch(&frame, &BatchLimits::default()).unwrap_err();
+        assert_eq!(error.kind(), "decompress", "{error}");
+        // And a frame that declares the whole 10 GiB is refused before any work.
+        let frame = BatchFrame {
+            raw_bytes: u32::MAX,
+            ..frame
+        };
+        let error = decode_batch(&frame, &BatchLimits::default()).unwrap_err();
+        assert_eq!(error.kind(), "too_large", "{error}");
+    }
+
+    #[test]
+    fn declared_counts_must_match() {
+        let mut frame = encode_batch(1, &events(3), 1).unwrap();
+        frame.events = 4;
+        let error = decode_batch(&frame, &BatchLimits::default()).unwrap_err();
+        assert_eq!(error.kind(), "count_mismatch");
+        frame.events = 200_000;
+        let error = decode_batch(&frame, &BatchLimits::default()).unwrap_err();
+        assert_eq!(error.kind(), "too_many_events");
+    }
+}
