@@ -7,7 +7,7 @@ mod common;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
@@ -31,45 +31,15 @@ fn certs_init(dir: &Path, clients: &[&str]) {
     assert!(printed.contains("SHA-256"), "{printed}");
 }
 
-fn config(root: &Path, pki: &Path) -> PathBuf {
-    let data = root.join("data");
-    let text = format!(
-        r#"data_dir = "{data}"
-node_name = "test-node"
-[api]
-listen = "127.0.0.1:0"
-[index]
-commit_interval = "200ms"
-[[listeners]]
-type = "syslog_tcp"
-name = "syslog-tcp"
-address = "127.0.0.1:0"
-compression = "zlib"
-[[listeners]]
-type = "syslog_tls"
-name = "syslog-tls"
-address = "127.0.0.1:0"
-compression = "zlib"
-cert = "{pki}/server.crt"
-key = "{pki}/server.key"
-client_ca = "{pki}/ca.crt"
-client_auth = "required"
-handshake_timeout = "2s"
-[[listeners.clients]]
+/// Agency A is allowed (level 4); so is "expired", whose certificate is out of date.
+const CLIENTS: &str = r#"[[listeners.clients]]
 identity = "agency-a"
 tenant = "agency-a"
 level = 4
 [[listeners.clients]]
 identity = "expired"
 tenant = "agency-a"
-"#,
-        data = data.display(),
-        pki = pki.display(),
-    );
-    let path = root.join("vigil.toml");
-    std::fs::write(&path, text).expect("write config");
-    path
-}
+"#;
 
 /// `count` octet-counted RFC 5424 lines from `app`.
 fn lines(app: &str, count: usize) -> Vec<u8> {
@@ -198,7 +168,7 @@ fn mutual_tls_with_and_without_zlib_and_every_refusal_counted() {
     )
     .expect("expired certificate");
 
-    let config = config(root.path(), &pki);
+    let config = common::write_tls_config(root.path(), &pki, CLIENTS);
     let mut server = Server::start(root.path(), &config);
     let tls = server.address("syslog-tls");
     let tcp = server.address("syslog-tcp");

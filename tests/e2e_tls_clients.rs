@@ -188,40 +188,11 @@ fn rsyslog_and_syslog_ng_deliver_everything_over_tls_and_zlib() {
         .status()
         .expect("vigil certs init");
     assert!(status.success());
-    let data = root.path().join("data");
-    let config = root.path().join("vigil.toml");
-    std::fs::write(
-        &config,
-        format!(
-            r#"data_dir = "{data}"
-node_name = "test-node"
-[api]
-listen = "127.0.0.1:0"
-[index]
-commit_interval = "200ms"
-[[listeners]]
-type = "syslog_tcp"
-name = "syslog-tcp"
-address = "127.0.0.1:0"
-compression = "zlib"
-[[listeners]]
-type = "syslog_tls"
-name = "syslog-tls"
-address = "127.0.0.1:0"
-compression = "zlib"
-cert = "{pki}/server.crt"
-key = "{pki}/server.key"
-client_ca = "{pki}/ca.crt"
-client_auth = "required"
-[[listeners.clients]]
-identity = "agency-a"
-tenant = "agency-a"
-"#,
-            data = data.display(),
-            pki = pki.display()
-        ),
-    )
-    .expect("config");
+    let config = common::write_tls_config(
+        root.path(),
+        &pki,
+        "[[listeners.clients]]\nidentity = \"agency-a\"\ntenant = \"agency-a\"\n",
+    );
     let mut server = Server::start(root.path(), &config);
 
     let clients = [

@@ -49,6 +49,42 @@ idle_timeout = "60s"
     path
 }
 
+/// A config with syslog over TCP and over TLS, both taking zlib streams; the TLS listener uses
+/// the certificates `vigil certs init PKI` made, requires client certificates, and ends with
+/// `clients` (its `[[listeners.clients]]` tables).
+pub fn write_tls_config(root: &Path, pki: &Path, clients: &str) -> PathBuf {
+    let text = format!(
+        r#"data_dir = "{data}"
+node_name = "test-node"
+[api]
+listen = "127.0.0.1:0"
+[index]
+commit_interval = "200ms"
+[[listeners]]
+type = "syslog_tcp"
+name = "syslog-tcp"
+address = "127.0.0.1:0"
+compression = "zlib"
+[[listeners]]
+type = "syslog_tls"
+name = "syslog-tls"
+address = "127.0.0.1:0"
+compression = "zlib"
+cert = "{pki}/server.crt"
+key = "{pki}/server.key"
+client_ca = "{pki}/ca.crt"
+client_auth = "required"
+handshake_timeout = "2s"
+{clients}
+"#,
+        data = root.join("data").display(),
+        pki = pki.display(),
+    );
+    let path = root.join("vigil.toml");
+    std::fs::write(&path, text).expect("write config");
+    path
+}
+
 impl Server {
     /// Starts `vigil serve --config` and waits (≤ 30 s) for `listening.json`.
     pub fn start(root: &Path, config: &Path) -> Server {

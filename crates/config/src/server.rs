@@ -46,6 +46,7 @@ fn default_data_dir() -> PathBuf {
     PathBuf::from("vigil-data")
 }
 
+/// One listener of each kind, in the order UDP, TCP, TLS (`vigil serve`'s flags rely on it).
 fn default_listeners() -> Vec<ListenerConfig> {
     let address: SocketAddr = DEFAULT_SYSLOG_ADDR.parse().expect("valid default address");
     vec![
@@ -228,6 +229,14 @@ impl ListenerConfig {
             ListenerConfig::SyslogUdp { name, .. }
             | ListenerConfig::SyslogTcp { name, .. }
             | ListenerConfig::SyslogTls { name, .. } => name,
+        }
+    }
+
+    pub fn address_mut(&mut self) -> &mut SocketAddr {
+        match self {
+            ListenerConfig::SyslogUdp { address, .. }
+            | ListenerConfig::SyslogTcp { address, .. }
+            | ListenerConfig::SyslogTls { address, .. } => address,
         }
     }
 

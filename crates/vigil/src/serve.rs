@@ -58,58 +58,25 @@ fn apply_flags(config: &mut ServerConfig, args: &ServeArgs) {
     if let Some(address) = args.api {
         config.api.listen = address;
     }
-    if let Some(address) = args.syslog_udp {
-        let existing = config
+    // The defaults hold one listener of each kind, the template for a flag without one.
+    let defaults = ServerConfig::default().listeners;
+    for (address, template) in [args.syslog_udp, args.syslog_tcp, args.syslog_tls]
+        .into_iter()
+        .zip(defaults)
+    {
+        let Some(address) = address else { continue };
+        let kind = std::mem::discriminant(&template);
+        match config
             .listeners
             .iter_mut()
-            .find_map(|listener| match listener {
-                ListenerConfig::SyslogUdp { address, .. } => Some(address),
-                _ => None,
-            });
-        match existing {
-            Some(slot) => *slot = address,
-            None => config.listeners.push(ListenerConfig::SyslogUdp {
-                name: "syslog-udp".into(),
-                address,
-                max_frame_bytes: vigil_codec::limits::DEFAULT_MAX_FRAME_BYTES,
-            }),
-        }
-    }
-    if let Some(address) = args.syslog_tcp {
-        let existing = config
-            .listeners
-            .iter_mut()
-            .find_map(|listener| match listener {
-                ListenerConfig::SyslogTcp { address, .. } => Some(address),
-                _ => None,
-            });
-        match existing {
-            Some(slot) => *slot = address,
-            None => config.listeners.push(ListenerConfig::SyslogTcp {
-                name: "syslog-tcp".into(),
-                address,
-                limits: vigil_config::TcpLimits::default(),
-                compression: Compression::None,
-            }),
-        }
-    }
-    if let Some(address) = args.syslog_tls {
-        let existing = config
-            .listeners
-            .iter_mut()
-            .find_map(|listener| match listener {
-                ListenerConfig::SyslogTls { address, .. } => Some(address),
-                _ => None,
-            });
-        match existing {
-            Some(slot) => *slot = address,
-            None => config.listeners.push(ListenerConfig::SyslogTls {
-                name: "syslog-tls".into(),
-                address,
-                limits: vigil_config::TcpLimits::default(),
-                compression: Compression::None,
-                tls: TlsListenerConfig::default(),
-            }),
+            .find(|listener| std::mem::discriminant(*listener) == kind)
+        {
+            Some(listener) => *listener.address_mut() = address,
+            None => {
+                let mut listener = template;
+                *listener.address_mut() = address;
+                config.listeners.push(listener);
+            }
         }
     }
 }
@@ -412,5 +379,56 @@ async fn janitor(catalog: Arc<IndexCatalog>, config: ServerConfig, mut signal: S
             Ok(Err(error)) => tracing::error!(%error, "retention janitor failed"),
             Err(error) => tracing::error!(%error, "retention janitor panicked"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::Location;
+
+    fn args(udp: Option<&str>, tls: Option<&str>) -> ServeArgs {
+        ServeArgs {
+            location: Location {
+                config: None,
+                data_dir: None,
+            },
+            syslog_udp: udp.map(|address| address.parse().expect("address")),
+            syslog_tcp: None,
+            syslog_tls: tls.map(|address| address.parse().expect("address")),
+            api: None,
+        }
+    }
+
+    #[test]
+    fn a_flag_replaces_its_kinds_address_or_adds_a_listener() {
+        let mut config = ServerConfig::default();
+        apply_flags(&mut config, &args(None, Some("127.0.0.1:7000")));
+        let addresses: Vec<String> = config
+            .listeners
+            .iter()
+            .map(|listener| format!("{} {}", listener.name(), listener.address()))
+            .collect();
+        assert_eq!(
+            addresses,
+            [
+                "syslog-udp 0.0.0.0:5514",
+                "syslog-tcp 0.0.0.0:5514",
+                "syslog-tls 127.0.0.1:7000"
+            ]
+        );
+
+        let mut config = ServerConfig::parse(
+            "[[listeners]]\ntype = \"syslog_tcp\"\nname = \"in\"\naddress = \"127.0.0.1:1\"\n",
+            "test",
+        )
+        .expect("config");
+        apply_flags(&mut config, &args(Some("127.0.0.1:2"), None));
+        assert_eq!(config.listeners.len(), 2);
+        assert!(matches!(
+            &config.listeners[1],
+            ListenerConfig::SyslogUdp { name, address, .. }
+                if name == "syslog-udp" && address.port() == 2
+        ));
     }
 }
