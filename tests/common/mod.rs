@@ -21,17 +21,23 @@ pub struct Server {
     pub token: String,
 }
 
+/// Writes `vigil.toml` in `root`: data in `root/data`, the API on a free loopback port, quick
+/// commits, then `listeners`.
+fn write_with(root: &Path, listeners: &str) -> PathBuf {
+    let text = format!(
+        "data_dir = \"{data}\"\nnode_name = \"test-node\"\n[api]\nlisten = \"127.0.0.1:0\"\n\
+         [index]\ncommit_interval = \"200ms\"\n{listeners}",
+        data = root.join("data").display()
+    );
+    let path = root.join("vigil.toml");
+    std::fs::write(&path, text).expect("write config");
+    path
+}
+
 /// A config on loopback port 0 with quick commits, plus whatever the test adds.
 pub fn write_config(root: &Path, extra: &str) -> PathBuf {
-    let data = root.join("data");
     let text = format!(
-        r#"data_dir = "{data}"
-node_name = "test-node"
-[api]
-listen = "127.0.0.1:0"
-[index]
-commit_interval = "200ms"
-[[listeners]]
+        r#"[[listeners]]
 type = "syslog_udp"
 name = "syslog-udp"
 address = "127.0.0.1:0"
@@ -41,12 +47,9 @@ name = "syslog-tcp"
 address = "127.0.0.1:0"
 idle_timeout = "60s"
 {extra}
-"#,
-        data = data.display()
+"#
     );
-    let path = root.join("vigil.toml");
-    std::fs::write(&path, text).expect("write config");
-    path
+    write_with(root, &text)
 }
 
 /// A config with syslog over TCP and over TLS, both taking zlib streams; the TLS listener uses
@@ -54,13 +57,7 @@ idle_timeout = "60s"
 /// `clients` (its `[[listeners.clients]]` tables).
 pub fn write_tls_config(root: &Path, pki: &Path, clients: &str) -> PathBuf {
     let text = format!(
-        r#"data_dir = "{data}"
-node_name = "test-node"
-[api]
-listen = "127.0.0.1:0"
-[index]
-commit_interval = "200ms"
-[[listeners]]
+        r#"[[listeners]]
 type = "syslog_tcp"
 name = "syslog-tcp"
 address = "127.0.0.1:0"
@@ -77,12 +74,9 @@ client_auth = "required"
 handshake_timeout = "2s"
 {clients}
 "#,
-        data = root.join("data").display(),
         pki = pki.display(),
     );
-    let path = root.join("vigil.toml");
-    std::fs::write(&path, text).expect("write config");
-    path
+    write_with(root, &text)
 }
 
 impl Server {
