@@ -20,4 +20,4 @@ mod stage;
 pub use error::{PipelineError, Result};
 pub use metrics::{Counter, Gauge, Metrics};
 pub use shutdown::{Shutdown, ShutdownSignal};
-pub use stage::{batch_channel, BatchReceiver, BatchSender, BoxFuture, Sink, Source};
+pub use stage::{batch_channel, BatchReceiver, BatchSender, BoxFuture, Delivery, Sink, Source};

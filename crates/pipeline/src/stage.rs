@@ -1,14 +1,48 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use vigil_event::Batch;
 
 use crate::ShutdownSignal;
 
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
-pub type BatchSender = mpsc::Sender<Batch>;
-pub type BatchReceiver = mpsc::Receiver<Batch>;
+pub type BatchSender = mpsc::Sender<Delivery>;
+pub type BatchReceiver = mpsc::Receiver<Delivery>;
+
+/// A batch on its way to the sink, with an optional receipt: the sink fires it once every event
+/// of the batch is durable (fsynced in the archive). A source that acknowledges to its sender
+/// (the agent channel) waits for it; syslog listeners, whose senders get no acknowledgement,
+/// send without one.
+#[derive(Debug)]
+pub struct Delivery {
+    pub events: Batch,
+    pub durable: Option<oneshot::Sender<()>>,
+}
+
+impl Delivery {
+    /// A delivery and the receipt that resolves once it is durable (and errs if the sink stopped
+    /// before that).
+    pub fn with_receipt(events: Batch) -> (Self, oneshot::Receiver<()>) {
+        let (durable, receipt) = oneshot::channel();
+        (
+            Self {
+                events,
+                durable: Some(durable),
+            },
+            receipt,
+        )
+    }
+}
+
+impl From<Batch> for Delivery {
+    fn from(events: Batch) -> Self {
+        Self {
+            events,
+            durable: None,
+        }
+    }
+}
 
 /// A bounded channel of batches. When it is full, senders wait: that is the backpressure that
 /// makes TCP listeners stop reading rather than drop.

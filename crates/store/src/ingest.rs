@@ -212,7 +212,13 @@ impl Ingest {
             let Some(first) = runtime.block_on(input.recv()) else {
                 return Ok(());
             };
-            let mut pending: Vec<Event> = first;
+            let mut receipts = Vec::new();
+            let mut take = |delivery: vigil_pipeline::Delivery, pending: &mut Vec<Event>| {
+                pending.extend(delivery.events);
+                receipts.extend(delivery.durable);
+            };
+            let mut pending: Vec<Event> = Vec::new();
+            take(first, &mut pending);
             // Group commit: gather what arrives until the next sync is due.
             let mut closed = false;
             while pending.len() < MAX_GROUP_COMMIT_EVENTS {
@@ -220,14 +226,14 @@ impl Ingest {
                 if remaining.is_zero() {
                     while pending.len() < MAX_GROUP_COMMIT_EVENTS {
                         match input.try_recv() {
-                            Ok(more) => pending.extend(more),
+                            Ok(more) => take(more, &mut pending),
                             Err(_) => break,
                         }
                     }
                     break;
                 }
                 match runtime.block_on(tokio::time::timeout(remaining, input.recv())) {
-                    Ok(Some(more)) => pending.extend(more),
+                    Ok(Some(more)) => take(more, &mut pending),
                     Ok(None) => {
                         closed = true;
                         break;
@@ -244,15 +250,15 @@ impl Ingest {
                 by_partition.entry(key).or_default().push(event);
             }
             let mut archived = Vec::new();
+            let mut all_archived = true;
             for (key, events) in by_partition {
                 let mut events = events;
                 while !events.is_empty() {
                     let rest = events.split_off(events.len().min(MAX_BATCH_EVENTS));
                     let chunk = std::mem::replace(&mut events, rest);
-                    if let Some(batch) =
-                        append_with_retry(&options, &metrics, &mut archives, key, chunk)
-                    {
-                        archived.push(batch);
+                    match append_with_retry(&options, &metrics, &mut archives, key, chunk) {
+                        Some(batch) => archived.push(batch),
+                        None => all_archived = false,
                     }
                 }
             }
@@ -276,6 +282,14 @@ impl Ingest {
                 }
             }
             last_sync = Instant::now();
+            // Everything gathered is fsynced: tell the sources that wait for it. If a batch had
+            // to be given up, no receipt of the group is sent (dropped, they read as "not
+            // durable"): senders that wait for acknowledgements will send again.
+            if all_archived {
+                for receipt in receipts {
+                    let _ = receipt.send(());
+                }
+            }
             let today = Timestamp::now().utc_day();
             archives.retain(|key, _| key.day >= today.pred_opt().unwrap_or(today));
             for batch in archived {
@@ -501,4 +515,77 @@ impl Sink for Ingest {
 
 fn stage_error(stage: &'static str, message: String) -> PipelineError {
     PipelineError::Stage { stage, message }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::archive::{ArchivePosition, BatchCursor};
+    use vigil_pipeline::{batch_channel, Delivery};
+
+    fn events(count: usize) -> Vec<Event> {
+        (0..count)
+            .map(|n| {
+                let text = format!("receipt test {n}");
+                let mut event = Event::new(Timestamp::now(), text.clone().into_bytes());
+                event.message = text;
+                event
+            })
+            .collect()
+    }
+
+    /// A receipt resolves only once its events can be read back from the archive on disk.
+    #[test]
+    fn a_receipt_resolves_once_its_batch_is_in_the_archive() {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let options = IngestOptions {
+            data_dir: dir.path().to_path_buf(),
+            fsync_interval: Duration::from_millis(10),
+            zstd_level: 1,
+            segment_max_bytes: 1 << 30,
+            commit_interval: Duration::from_secs(60),
+            writer_memory_bytes: 32 << 20,
+            writer_threads: 1,
+        };
+        let catalog = Arc::new(IndexCatalog::open(dir.path()).expect("catalog"));
+        let ingest = Ingest::new(options, catalog, &Metrics::default());
+        runtime.block_on(async {
+            let (sender, input) = batch_channel(4);
+            let sink = tokio::spawn(Box::new(ingest).run(input));
+            sender.send(events(5).into()).await.expect("plain batch");
+            let (delivery, receipt) = Delivery::with_receipt(events(7));
+            let key = PartitionKey {
+                level: delivery.events[0].level,
+                day: delivery.events[0].created.utc_day(),
+            };
+            sender.send(delivery).await.expect("send");
+            tokio::time::timeout(Duration::from_secs(10), receipt)
+                .await
+                .expect("receipt in time")
+                .expect("durable");
+            let mut cursor = BatchCursor::new(
+                &key.archive_dir(dir.path()),
+                ArchivePosition {
+                    segment: 1,
+                    offset: 0,
+                },
+            )
+            .expect("cursor");
+            let mut archived = 0;
+            while let Some((_, _, batch)) = cursor.next().expect("read") {
+                archived += batch.events.len();
+            }
+            assert_eq!(
+                archived, 12,
+                "both batches are on disk when the receipt comes"
+            );
+            drop(sender);
+            sink.await.expect("join").expect("sink");
+        });
+    }
 }

@@ -510,7 +510,7 @@ impl ConnectionContext {
             return true;
         }
         let count = batch.len() as u64;
-        if out.send(batch).await.is_err() {
+        if out.send(batch.into()).await.is_err() {
             self.metrics.dropped.add(count);
             return false;
         }

@@ -92,7 +92,7 @@ impl SyslogUdpSource {
                 }
             }
             let count = batch.len() as u64;
-            if out.send(batch).await.is_err() {
+            if out.send(batch.into()).await.is_err() {
                 self.metrics.dropped.add(count);
                 return Ok(());
             }
