@@ -118,16 +118,18 @@ send_end=$(now)
 echo "e2e: loadgen: $loadgen_json" >&2
 
 # Poll until everything sent is archived (metrics) and searchable (search total), or the deadline.
-poll_json=$(python3 - "$api_address" "$token" "$loadgen_json" "$INDEX_DEADLINE" "$TAG" <<'PY'
-import json, sys, time, urllib.request
+poll_json=$(python3 - "$api_address" "$token" "$loadgen_json" "$INDEX_DEADLINE" "$TAG" "$data/tls/ca.crt" <<'PY'
+import json, ssl, sys, time, urllib.request
 
 api, token, loadgen, deadline_secs, tag = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), float(sys.argv[4]), sys.argv[5]
+# The API is HTTPS with the local CA serve made on first start.
+tls = ssl.create_default_context(cafile=sys.argv[6])
 sent = loadgen["sent"]
 headers = {"Authorization": f"Bearer {token}"}
 
 def get(path):
-    request = urllib.request.Request(f"http://{api}{path}", headers=headers)
-    with urllib.request.urlopen(request, timeout=30) as response:
+    request = urllib.request.Request(f"https://{api}{path}", headers=headers)
+    with urllib.request.urlopen(request, timeout=30, context=tls) as response:
         return response.read().decode()
 
 def archived():

@@ -271,7 +271,7 @@ fn hostile_input_is_counted_and_never_costs_a_good_message() {
 
     let rss = rss_kib(server.child.id());
     assert!(rss < 512 * 1024, "memory stays bounded: {rss} KiB");
-    let (status, body) = common::http_get(server.address("api"), "/healthz", None);
+    let (status, body) = common::http_get(server.address("api"), "/healthz", None, &server.ca());
     assert_eq!((status, body.trim()), (200, "ok"));
     assert!(server.stop().success(), "{}", server.log());
 }

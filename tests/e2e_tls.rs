@@ -322,6 +322,24 @@ fn serve_makes_a_local_ca_on_first_start_and_reuses_it() {
         server.wait_for_total("process.name:firststart", 10, 1, 30)["total"],
         10
     );
+    // The API is HTTPS with the same local CA (every other test talks to it so); plain HTTP
+    // gets no answer.
+    assert_eq!(server.get("/healthz"), (200, "ok\n".to_string()));
+    {
+        let mut plain = TcpStream::connect(server.address("api")).expect("connect");
+        plain
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        plain
+            .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .expect("send");
+        let mut answer = Vec::new();
+        let _ = plain.read_to_end(&mut answer);
+        assert!(
+            !String::from_utf8_lossy(&answer).contains("200 OK"),
+            "plain HTTP must not be served: {answer:?}"
+        );
+    }
     assert!(server.stop().success());
 
     let mut again = Server::start(root.path(), &config);

@@ -137,6 +137,11 @@ impl Server {
         server
     }
 
+    /// The local CA `serve` made on first start; the API's certificate chains to it.
+    pub fn ca(&self) -> PathBuf {
+        self.data.join("tls/ca.crt")
+    }
+
     pub fn address(&self, name: &str) -> SocketAddr {
         self.addresses[name]
     }
@@ -147,7 +152,12 @@ impl Server {
 
     /// GET with the token; returns status and body.
     pub fn get(&self, path_and_query: &str) -> (u16, String) {
-        http_get(self.address("api"), path_and_query, Some(&self.token))
+        http_get(
+            self.address("api"),
+            path_and_query,
+            Some(&self.token),
+            &self.ca(),
+        )
     }
 
     pub fn get_json(&self, path_and_query: &str) -> serde_json::Value {
@@ -260,12 +270,19 @@ extern "C" {
 }
 
 /// A minimal HTTP/1.1 GET (the API is local and plain).
-pub fn http_get(address: SocketAddr, path_and_query: &str, token: Option<&str>) -> (u16, String) {
-    let mut stream =
-        TcpStream::connect_timeout(&address, Duration::from_secs(5)).expect("connect to API");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(60)))
+pub fn http_get(
+    address: SocketAddr,
+    path_and_query: &str,
+    token: Option<&str>,
+    ca: &Path,
+) -> (u16, String) {
+    let tcp = TcpStream::connect_timeout(&address, Duration::from_secs(5)).expect("connect to API");
+    tcp.set_read_timeout(Some(Duration::from_secs(60)))
         .expect("timeout");
+    let config = vigil_tls::client_config(ca, None).expect("TLS client config");
+    let name = rustls::pki_types::ServerName::IpAddress(address.ip().into());
+    let connection = rustls::ClientConnection::new(config, name).expect("TLS client");
+    let mut stream = rustls::StreamOwned::new(connection, tcp);
     let auth = token
         .map(|token| format!("Authorization: Bearer {token}\r\n"))
         .unwrap_or_default();
@@ -274,7 +291,13 @@ pub fn http_get(address: SocketAddr, path_and_query: &str, token: Option<&str>) 
     );
     stream.write_all(request.as_bytes()).expect("send request");
     let mut response = Vec::new();
-    stream.read_to_end(&mut response).expect("read response");
+    if let Err(error) = stream.read_to_end(&mut response) {
+        // A server that closes without close_notify after the whole response is fine here.
+        assert!(
+            error.kind() == std::io::ErrorKind::UnexpectedEof && !response.is_empty(),
+            "read response: {error}"
+        );
+    }
     let text = String::from_utf8_lossy(&response).into_owned();
     let status = text
         .split_whitespace()

@@ -1,6 +1,7 @@
 //! `vigil-api`: the REST API.
 //!
-//! [`router`] builds every route; [`ApiError`] maps failures to HTTP statuses in one place;
+//! [`router`] builds every route and [`serve`] serves it over HTTPS (or plain HTTP when
+//! configured so); [`ApiError`] maps failures to HTTP statuses in one place;
 //! [`AuditLog`] records every call. Every route but `/healthz` needs the API token
 //! (`Authorization: Bearer …`), compared in constant time; refusals are audited too.
 //!
@@ -17,7 +18,9 @@
 mod audit;
 mod error;
 mod routes;
+mod serve;
 
 pub use audit::AuditLog;
 pub use error::ApiError;
 pub use routes::{router, ApiState};
+pub use serve::serve;

@@ -93,9 +93,20 @@ impl Default for ServerConfig {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ApiConfig {
-    /// Default `"127.0.0.1:8080"`: local only until TLS and accounts are configured.
+    /// Default `"127.0.0.1:8080"`: local only until accounts are configured.
     #[serde(default = "default_api_addr")]
     pub listen: SocketAddr,
+    /// HTTPS (TLS 1.2 and 1.3). Default `true`; `false` only behind a TLS-terminating proxy.
+    #[serde(default = "default_true")]
+    pub tls: bool,
+    /// Certificate chain and key (PEM) of the API. Default: `tls/server.crt` in the data
+    /// directory, made with the local CA on first start (as for TLS listeners).
+    pub cert: Option<PathBuf>,
+    pub key: Option<PathBuf>,
+}
+
+fn default_true() -> bool {
+    true
 }
 
 fn default_api_addr() -> SocketAddr {
@@ -106,6 +117,9 @@ impl Default for ApiConfig {
     fn default() -> Self {
         Self {
             listen: default_api_addr(),
+            tls: true,
+            cert: None,
+            key: None,
         }
     }
 }
@@ -462,6 +476,9 @@ impl ServerConfig {
                     listener.name()
                 ));
             }
+        }
+        if self.api.cert.is_some() != self.api.key.is_some() {
+            errors.push("api: cert and key are given together or not at all".into());
         }
         if !(1..=19).contains(&self.archive.zstd_level) {
             errors.push(format!(

@@ -81,27 +81,54 @@ fn apply_flags(config: &mut ServerConfig, args: &ServeArgs) {
     }
 }
 
+/// A server certificate and key: the configured ones, or the data directory's local CA and
+/// server certificate, made on first start (then also the local CA, to check clients against).
+fn server_certificate(
+    config: &ServerConfig,
+    cert: &Option<std::path::PathBuf>,
+    key: &Option<std::path::PathBuf>,
+) -> anyhow::Result<(
+    std::path::PathBuf,
+    std::path::PathBuf,
+    Option<std::path::PathBuf>,
+)> {
+    if let (Some(cert), Some(key)) = (cert, key) {
+        return Ok((cert.clone(), key.clone(), None));
+    }
+    let dir = config.data_dir.join(data_dir::TLS_DIR);
+    let names = crate::certs::default_server_names();
+    let (ca, server, created) = vigil_tls::pki::ensure_server(&dir, &names)
+        .with_context(|| format!("cannot make or read the local CA in {}", dir.display()))?;
+    if created {
+        tracing::info!(ca = %ca.cert.display(), sha256 = %ca.fingerprint, "made a local CA and server certificate for the API and TLS listeners; give clients this CA");
+    } else {
+        tracing::info!(ca = %ca.cert.display(), sha256 = %ca.fingerprint, "the API and TLS listeners use the local CA");
+    }
+    Ok((server.cert, server.key, Some(ca.cert)))
+}
+
+/// The API's TLS config, or `None` when `api.tls` is off.
+fn api_tls(config: &ServerConfig) -> anyhow::Result<Option<Arc<rustls::ServerConfig>>> {
+    if !config.api.tls {
+        tracing::warn!("the API is plain HTTP (api.tls = false): put it behind a TLS proxy");
+        return Ok(None);
+    }
+    let (cert, key, _) = server_certificate(config, &config.api.cert, &config.api.key)?;
+    let tls = vigil_tls::server_config(&vigil_tls::ServerTls {
+        cert,
+        key,
+        client_ca: None,
+        client_auth: vigil_tls::ClientAuth::None,
+    })
+    .context("API TLS setup failed")?;
+    Ok(Some(tls))
+}
+
 /// The rustls side of a TLS listener. Without a configured certificate, the data directory's
 /// local CA and server certificate, made on first start.
 fn tls_options(config: &ServerConfig, tls: &TlsListenerConfig) -> anyhow::Result<TlsOptions> {
-    let (cert, key, client_ca) = match (&tls.cert, &tls.key) {
-        (Some(cert), Some(key)) => (cert.clone(), key.clone(), tls.client_ca.clone()),
-        _ => {
-            let dir = config.data_dir.join(data_dir::TLS_DIR);
-            let names = crate::certs::default_server_names();
-            let (ca, server, created) =
-                vigil_tls::pki::ensure_server(&dir, &names).with_context(|| {
-                    format!("cannot make or read the local CA in {}", dir.display())
-                })?;
-            if created {
-                tracing::info!(ca = %ca.cert.display(), sha256 = %ca.fingerprint, "made a local CA and server certificate for TLS listeners; give senders this CA");
-            } else {
-                tracing::info!(ca = %ca.cert.display(), sha256 = %ca.fingerprint, "TLS listeners use the local CA");
-            }
-            let client_ca = tls.client_ca.clone().or(Some(ca.cert));
-            (server.cert, server.key, client_ca)
-        }
-    };
+    let (cert, key, local_ca) = server_certificate(config, &tls.cert, &tls.key)?;
+    let client_ca = tls.client_ca.clone().or(local_ca);
     let client_auth = match tls.client_auth {
         ClientAuthMode::None => vigil_tls::ClientAuth::None,
         ClientAuthMode::Optional => vigil_tls::ClientAuth::Optional,
@@ -293,16 +320,15 @@ async fn serve(config: ServerConfig) -> anyhow::Result<()> {
             .context("cannot open the audit log")?,
         token,
     });
-    let api = {
-        let mut signal = signal.clone();
-        let app = vigil_api::router(state);
-        tokio::spawn(async move {
-            axum::serve(api_listener, app)
-                .with_graceful_shutdown(async move { signal.wait().await })
-                .await
-        })
-    };
-    tracing::info!(address = %api_address, "listening: API");
+    let api_tls = api_tls(&config)?;
+    let scheme = if api_tls.is_some() { "https" } else { "http" };
+    let api = tokio::spawn(vigil_api::serve(
+        api_listener,
+        api_tls,
+        vigil_api::router(state),
+        signal.clone(),
+    ));
+    tracing::info!(address = %api_address, %scheme, "listening: API");
     listening.insert("api".into(), api_address.to_string());
     write_listening(&data, &listening)?;
 
