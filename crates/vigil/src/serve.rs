@@ -295,6 +295,9 @@ async fn serve(config: ServerConfig) -> anyhow::Result<()> {
     ));
     let sources = build_sources(&config, &stamper, &metrics).await?;
 
+    // Everything that can fail at start fails before any listener takes a byte.
+    let api_tls = api_tls(&config)?;
+    let scheme = if api_tls.is_some() { "https" } else { "http" };
     let api_listener = tokio::net::TcpListener::bind(config.api.listen)
         .await
         .with_context(|| format!("cannot listen on {} for the API", config.api.listen))?;
@@ -320,8 +323,6 @@ async fn serve(config: ServerConfig) -> anyhow::Result<()> {
             .context("cannot open the audit log")?,
         token,
     });
-    let api_tls = api_tls(&config)?;
-    let scheme = if api_tls.is_some() { "https" } else { "http" };
     let api = tokio::spawn(vigil_api::serve(
         api_listener,
         api_tls,
