@@ -228,4 +228,42 @@ mod tests {
             (3, Some("stray"))
         );
     }
+
+    #[test]
+    fn a_certificate_origin_overrides_the_tenant_and_fills_a_missing_level() {
+        let stamper = stamper();
+        let listener: Arc<str> = Arc::from("syslog-tls");
+        let line = b"<13>1 2026-03-10T12:00:00Z host app - - - hi";
+        let stamp = |peer: &str, level: Option<i64>| {
+            let origin = Origin {
+                tenant: Arc::from("agency-a"),
+                level: level.map(|level| SecurityLevel::new(level).expect("level")),
+            };
+            stamper.syslog_event_from(
+                line,
+                false,
+                peer.parse().expect("addr"),
+                &listener,
+                received(),
+                Some(&origin),
+            )
+        };
+        // A known address keeps its system's level; the certificate names the tenant.
+        let known = stamp("10.1.2.3:514", None);
+        assert_eq!((known.tenant.as_ref(), known.level.get()), ("agency-a", 4));
+        assert!(!known.flags.contains(EventFlags::UNMAPPED_SOURCE));
+        // An unknown address with a level from the allow-list is mapped.
+        let leveled = stamp("192.0.2.1:514", Some(2));
+        assert_eq!(
+            (leveled.tenant.as_ref(), leveled.level.get()),
+            ("agency-a", 2)
+        );
+        assert!(!leveled.flags.contains(EventFlags::UNMAPPED_SOURCE));
+        // An unknown address without one gets the unmapped level, flagged and listed.
+        let unknown = stamp("192.0.2.2:514", None);
+        assert_eq!(unknown.tenant.as_ref(), "agency-a");
+        assert_eq!(unknown.level, stamper.source_map.unmapped().level);
+        assert!(unknown.flags.contains(EventFlags::UNMAPPED_SOURCE));
+        assert_eq!(stamper.unmapped().list().len(), 1);
+    }
 }
