@@ -7,11 +7,17 @@
 //! - [`outbox`]: the sender's disk-backed, bounded, fsynced store of unacknowledged batches
 //!   (full means backpressure, never dropping), recovered after a kill -9.
 //!
-//! Still to come (issue 3): the TLS 1.3 mutual-auth transport on `vigil-tls`, resend with
-//! backoff, and deduplication and durable acks at the receiver.
+//! - [`link`]: the conversation over a stream — [`link::receive`] serves one sender (deliver,
+//!   record in the [`link::Ledger`], then ack; a resent batch is only acked), and
+//!   [`link::run_sender`] keeps an outbox flowing to a failover list of receivers, resending
+//!   after reconnects with backoff and jitter.
+//!
+//! Still to come (issue 3): the receiver wired into `vigil serve` with a durable ledger,
+//! `vigil agent`, and forwarding upstream.
 
 pub mod batch;
 pub mod frame;
+pub mod link;
 pub mod outbox;
 
 pub use batch::{decode_batch, encode_batch, BatchError, BatchLimits};

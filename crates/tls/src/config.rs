@@ -78,6 +78,38 @@ fn roots(path: &Path) -> crate::Result<RootCertStore> {
 
 /// A server config: TLS 1.2 and 1.3, the given chain, and client certificates as asked.
 pub fn server_config(tls: &ServerTls) -> crate::Result<Arc<rustls::ServerConfig>> {
+    build_server(tls, VERSIONS)
+}
+
+/// The Vigil channel's receiving side: TLS 1.3 only, and a client certificate from `client_ca`
+/// required.
+pub fn channel_server_config(
+    cert: &Path,
+    key: &Path,
+    client_ca: &Path,
+) -> crate::Result<Arc<rustls::ServerConfig>> {
+    let tls = ServerTls {
+        cert: cert.to_path_buf(),
+        key: key.to_path_buf(),
+        client_ca: Some(client_ca.to_path_buf()),
+        client_auth: ClientAuth::Required,
+    };
+    build_server(&tls, &[&rustls::version::TLS13])
+}
+
+/// The Vigil channel's sending side: TLS 1.3 only, trusting `ca`, presenting its certificate.
+pub fn channel_client_config(
+    ca: &Path,
+    cert: &Path,
+    key: &Path,
+) -> crate::Result<Arc<rustls::ClientConfig>> {
+    build_client(ca, Some((cert, key)), &[&rustls::version::TLS13])
+}
+
+fn build_server(
+    tls: &ServerTls,
+    versions: &[&'static rustls::SupportedProtocolVersion],
+) -> crate::Result<Arc<rustls::ServerConfig>> {
     let provider = provider();
     let verifier = match (tls.client_auth, &tls.client_ca) {
         (ClientAuth::None, _) => WebPkiClientVerifier::no_client_auth(),
@@ -98,7 +130,7 @@ pub fn server_config(tls: &ServerTls) -> crate::Result<Arc<rustls::ServerConfig>
         }
     };
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_protocol_versions(VERSIONS)?
+        .with_protocol_versions(versions)?
         .with_client_cert_verifier(verifier)
         .with_single_cert(load_certs(&tls.cert)?, load_key(&tls.key)?)?;
     // No TLS 1.3 session tickets: senders hold long connections, so resumption gains nothing,
@@ -114,8 +146,16 @@ pub fn client_config(
     ca: &Path,
     identity: Option<(&Path, &Path)>,
 ) -> crate::Result<Arc<rustls::ClientConfig>> {
+    build_client(ca, identity, VERSIONS)
+}
+
+fn build_client(
+    ca: &Path,
+    identity: Option<(&Path, &Path)>,
+    versions: &[&'static rustls::SupportedProtocolVersion],
+) -> crate::Result<Arc<rustls::ClientConfig>> {
     let builder = rustls::ClientConfig::builder_with_provider(provider())
-        .with_protocol_versions(VERSIONS)?
+        .with_protocol_versions(versions)?
         .with_root_certificates(roots(ca)?);
     let config = match identity {
         Some((cert, key)) => builder.with_client_auth_cert(load_certs(cert)?, load_key(key)?)?,

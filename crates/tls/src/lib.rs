@@ -16,6 +16,9 @@ mod error;
 pub mod peer;
 pub mod pki;
 
-pub use config::{client_config, server_config, ClientAuth, ServerTls};
+pub use config::{
+    channel_client_config, channel_server_config, client_config, server_config, ClientAuth,
+    ServerTls,
+};
 pub use error::{Result, TlsError};
 pub use peer::{failure_reason, identities};

@@ -1,0 +1,398 @@
+//! The channel over a byte stream (in practice TLS 1.3 with mutual authentication, see
+//! `vigil_tls::channel_server_config`): [`receive`] serves one sender's connection, [`run_sender`]
+//! keeps one outbox flowing to a list of receivers.
+//!
+//! Exactly-once rests on three things: the sender resends everything after the sequence number
+//! the receiver says it holds (the welcome), the receiver acknowledges a batch only after its
+//! [`Deliver`] says the events are durable, and the [`Ledger`] remembers per stream what was
+//! delivered, so a resent batch is acknowledged without being delivered twice.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::Notify;
+use vigil_event::Event;
+use vigil_pipeline::ShutdownSignal;
+
+use crate::frame::{self, Ack, Frame, FrameDecoder, Hello, Welcome, PROTOCOL_VERSIONS};
+use crate::{decode_batch, BatchError, BatchLimits, FrameError, Outbox, OutboxError};
+
+pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ChannelError {
+    #[error("connection: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("frame: {0}")]
+    Frame(#[from] FrameError),
+    #[error("batch {seq}: {error}")]
+    Batch { seq: u64, error: BatchError },
+    #[error("outbox: {0}")]
+    Outbox(#[from] OutboxError),
+    #[error("protocol: {0}")]
+    Protocol(String),
+    #[error("refused by the receiver: {0}")]
+    Refused(String),
+    #[error("timed out: {0}")]
+    Timeout(&'static str),
+    #[error("the events of batch {0} could not be made durable")]
+    NotDurable(u64),
+}
+
+/// Who is sending, from its hello.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Peer {
+    pub node: String,
+    pub stream: [u8; 16],
+}
+
+/// What the receiver remembers per stream: the highest sequence number delivered. `record`
+/// must be durable when it returns for delivery to be exactly once across receiver restarts.
+pub trait Ledger: Send + Sync {
+    fn acked(&self, stream: &[u8; 16]) -> u64;
+    fn record(&self, stream: &[u8; 16], seq: u64) -> Result<(), ChannelError>;
+}
+
+/// Where received events go. The future resolves `true` once they are durable (fsynced).
+pub trait Deliver: Send + Sync {
+    fn deliver(&self, peer: &Peer, events: Vec<Event>) -> BoxFuture<bool>;
+}
+
+/// Reads whole frames from a stream.
+struct FrameReader<R> {
+    reader: R,
+    decoder: FrameDecoder,
+    buffer: Vec<u8>,
+}
+
+impl<R: AsyncRead + Unpin> FrameReader<R> {
+    fn new(reader: R, max_frame_bytes: usize) -> Self {
+        Self {
+            reader,
+            decoder: FrameDecoder::new(max_frame_bytes),
+            buffer: vec![0u8; 64 * 1024],
+        }
+    }
+
+    /// The next frame; `None` at a clean end of stream.
+    async fn next(&mut self) -> Result<Option<Frame>, ChannelError> {
+        loop {
+            if let Some(frame) = self.decoder.next_frame()? {
+                return Ok(Some(frame));
+            }
+            let read = self.reader.read(&mut self.buffer).await?;
+            if read == 0 {
+                if self.decoder.pending() > 0 {
+                    return Err(ChannelError::Protocol("stream ended inside a frame".into()));
+                }
+                return Ok(None);
+            }
+            self.decoder.push(&self.buffer[..read]);
+        }
+    }
+}
+
+async fn write_frame<W: AsyncWrite + Unpin>(
+    writer: &mut W,
+    frame: &Frame,
+) -> Result<(), ChannelError> {
+    writer.write_all(&frame::encode(frame)?).await?;
+    writer.flush().await?;
+    Ok(())
+}
+
+/// How a receiver serves a connection.
+#[derive(Clone, Debug)]
+pub struct ReceiverOptions {
+    pub node: String,
+    pub limits: BatchLimits,
+    pub max_frame_bytes: usize,
+    /// The hello must arrive within this.
+    pub hello_timeout: Duration,
+}
+
+impl Default for ReceiverOptions {
+    fn default() -> Self {
+        Self {
+            node: "vigil".into(),
+            limits: BatchLimits::default(),
+            max_frame_bytes: frame::MAX_FRAME_BYTES,
+            hello_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// What one connection brought.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Received {
+    pub batches: u64,
+    pub events: u64,
+    /// Batches the ledger already had (resent after a lost ack): acknowledged, not delivered.
+    pub duplicates: u64,
+}
+
+/// Serves one sender until it closes the connection. Each batch is delivered, then recorded
+/// in the ledger, then acknowledged; a batch the ledger already has is only acknowledged.
+pub async fn receive<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: S,
+    options: &ReceiverOptions,
+    ledger: &dyn Ledger,
+    deliver: &dyn Deliver,
+) -> Result<Received, ChannelError> {
+    let (reader, mut writer) = tokio::io::split(stream);
+    let mut reader = FrameReader::new(reader, options.max_frame_bytes);
+    let hello = match tokio::time::timeout(options.hello_timeout, reader.next()).await {
+        Err(_) => return Err(ChannelError::Timeout("hello")),
+        Ok(Ok(Some(Frame::Hello(hello)))) => hello,
+        Ok(Ok(Some(other))) => {
+            return Err(ChannelError::Protocol(format!(
+                "expected a hello, got {other:?}"
+            )))
+        }
+        Ok(Ok(None)) => return Err(ChannelError::Protocol("closed before the hello".into())),
+        Ok(Err(error)) => return Err(error),
+    };
+    let Some(version) = frame::negotiate(&hello) else {
+        let reason = format!(
+            "no common protocol version: sender {}..={}, receiver {}..={}",
+            hello.min_version,
+            hello.max_version,
+            PROTOCOL_VERSIONS.start(),
+            PROTOCOL_VERSIONS.end()
+        );
+        write_frame(&mut writer, &Frame::Refuse(reason.clone())).await?;
+        return Err(ChannelError::Refused(reason));
+    };
+    let peer = Peer {
+        node: hello.node,
+        stream: hello.stream,
+    };
+    let mut acked = ledger.acked(&peer.stream);
+    let welcome = Welcome {
+        version,
+        node: options.node.clone(),
+        max_frame_bytes: u32::try_from(options.max_frame_bytes).unwrap_or(u32::MAX),
+        acked,
+    };
+    write_frame(&mut writer, &Frame::Welcome(welcome)).await?;
+    let mut received = Received::default();
+    while let Some(frame) = reader.next().await? {
+        let Frame::Batch(batch) = frame else {
+            return Err(ChannelError::Protocol(format!(
+                "expected a batch, got {frame:?}"
+            )));
+        };
+        if batch.seq > acked {
+            let events =
+                decode_batch(&batch, &options.limits).map_err(|error| ChannelError::Batch {
+                    seq: batch.seq,
+                    error,
+                })?;
+            received.events += events.len() as u64;
+            if !deliver.deliver(&peer, events).await {
+                return Err(ChannelError::NotDurable(batch.seq));
+            }
+            ledger.record(&peer.stream, batch.seq)?;
+            acked = batch.seq;
+            received.batches += 1;
+        } else {
+            received.duplicates += 1;
+        }
+        write_frame(&mut writer, &Frame::Ack(Ack { seq: batch.seq })).await?;
+    }
+    Ok(received)
+}
+
+/// The outbox a sender drains, and the signal that something was appended to it.
+pub struct Outgoing {
+    pub outbox: Mutex<Outbox>,
+    pub appended: Notify,
+}
+
+impl Outgoing {
+    pub fn new(outbox: Outbox) -> Arc<Self> {
+        Arc::new(Self {
+            outbox: Mutex::new(outbox),
+            appended: Notify::new(),
+        })
+    }
+
+    /// Stores batches in the outbox (fsynced when this returns) and wakes the sender.
+    /// [`OutboxError::Full`] means: stop taking input until acks make room.
+    pub fn append(&self, batches: &mut [crate::frame::BatchFrame]) -> Result<(), OutboxError> {
+        self.lock().append(batches)?;
+        self.appended.notify_one();
+        Ok(())
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Outbox> {
+        self.outbox
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// How a sender connects and paces itself.
+#[derive(Clone)]
+pub struct SenderOptions {
+    /// Receivers in order of preference; on failure the next one is tried.
+    pub servers: Vec<SocketAddr>,
+    /// The name the receivers' certificate must carry.
+    pub server_name: rustls::pki_types::ServerName<'static>,
+    pub tls: Arc<rustls::ClientConfig>,
+    pub node: String,
+    /// Batches sent and not yet acknowledged, at most.
+    pub window: usize,
+    pub connect_timeout: Duration,
+    /// Reconnect delays grow from `backoff_min` to `backoff_max`, each with up to 50 % jitter.
+    pub backoff_min: Duration,
+    pub backoff_max: Duration,
+}
+
+/// A small generator for jitter; quality does not matter, spreading reconnects does.
+fn jitter(seed: &mut u64, delay: Duration) -> Duration {
+    *seed ^= *seed << 13;
+    *seed ^= *seed >> 7;
+    *seed ^= *seed << 17;
+    let fraction = (*seed % 1000) as f64 / 2000.0;
+    delay.mul_f64(1.0 + fraction)
+}
+
+/// Keeps the outbox flowing to the first receiver that answers, until `shutdown`. Errors end a
+/// session, never the sender: it reconnects with backoff and resends what is unacknowledged.
+pub async fn run_sender(
+    outgoing: Arc<Outgoing>,
+    options: SenderOptions,
+    mut shutdown: ShutdownSignal,
+) {
+    let mut failures: u32 = 0;
+    let mut server = 0usize;
+    let mut seed = u64::from(std::process::id()) | 1;
+    loop {
+        if options.servers.is_empty() {
+            tracing::error!("channel sender has no server to send to");
+            return;
+        }
+        let address = options.servers[server % options.servers.len()];
+        let mut connected = false;
+        let session = session(&outgoing, &options, address, &mut shutdown, &mut connected);
+        match session.await {
+            Ok(()) => return,
+            Err(error) => {
+                // A session that got as far as the welcome starts the backoff over.
+                failures = if connected {
+                    1
+                } else {
+                    failures.saturating_add(1)
+                };
+                server += 1;
+                let base = options
+                    .backoff_min
+                    .saturating_mul(1u32 << failures.min(16))
+                    .min(options.backoff_max);
+                let delay = jitter(&mut seed, base);
+                tracing::warn!(%address, %error, retry_in_ms = delay.as_millis() as u64, "channel session ended");
+                tokio::select! {
+                    () = tokio::time::sleep(delay) => {}
+                    () = shutdown.wait() => return,
+                }
+            }
+        }
+    }
+}
+
+/// One connection: hello, resend from what the receiver holds, then stream new batches. `Ok`
+/// only on shutdown; `connected` says whether the receiver welcomed it.
+async fn session(
+    outgoing: &Outgoing,
+    options: &SenderOptions,
+    address: SocketAddr,
+    shutdown: &mut ShutdownSignal,
+    connected: &mut bool,
+) -> Result<(), ChannelError> {
+    let tcp = tokio::time::timeout(
+        options.connect_timeout,
+        tokio::net::TcpStream::connect(address),
+    )
+    .await
+    .map_err(|_| ChannelError::Timeout("connect"))??;
+    tcp.set_nodelay(true)?;
+    let connector = tokio_rustls::TlsConnector::from(options.tls.clone());
+    let stream = tokio::time::timeout(
+        options.connect_timeout,
+        connector.connect(options.server_name.clone(), tcp),
+    )
+    .await
+    .map_err(|_| ChannelError::Timeout("TLS handshake"))??;
+    let (reader, mut writer) = tokio::io::split(stream);
+    let mut reader = FrameReader::new(reader, frame::MAX_FRAME_BYTES);
+    let stream_id = outgoing.lock().stream();
+    let hello = Hello {
+        min_version: *PROTOCOL_VERSIONS.start(),
+        max_version: *PROTOCOL_VERSIONS.end(),
+        node: options.node.clone(),
+        stream: stream_id,
+    };
+    write_frame(&mut writer, &Frame::Hello(hello)).await?;
+    let welcome = match tokio::time::timeout(options.connect_timeout, reader.next())
+        .await
+        .map_err(|_| ChannelError::Timeout("welcome"))??
+    {
+        Some(Frame::Welcome(welcome)) => welcome,
+        Some(Frame::Refuse(reason)) => return Err(ChannelError::Refused(reason)),
+        other => {
+            return Err(ChannelError::Protocol(format!(
+                "expected a welcome, got {other:?}"
+            )))
+        }
+    };
+    *connected = true;
+    outgoing.lock().ack(welcome.acked)?;
+    tracing::info!(%address, receiver = %welcome.node, holds = welcome.acked, "channel connected");
+    // Everything after what the receiver holds is (re)sent, in order.
+    let mut sent = welcome.acked.max(outgoing.lock().acked());
+    let mut acked = sent;
+    let window = options.window.max(1) as u64;
+    loop {
+        while sent - acked < window {
+            let batches = outgoing.lock().read_after(sent, 4 * 1024 * 1024)?;
+            if batches.is_empty() {
+                break;
+            }
+            for batch in batches {
+                if sent - acked >= window {
+                    break;
+                }
+                sent = batch.seq;
+                write_frame(&mut writer, &Frame::Batch(batch)).await?;
+            }
+        }
+        tokio::select! {
+            frame = reader.next() => match frame? {
+                Some(Frame::Ack(ack)) => {
+                    if ack.seq > sent {
+                        return Err(ChannelError::Protocol(format!(
+                            "ack {} for a batch not sent (last sent {sent})", ack.seq
+                        )));
+                    }
+                    acked = acked.max(ack.seq);
+                    outgoing.lock().ack(acked)?;
+                }
+                Some(Frame::Refuse(reason)) => return Err(ChannelError::Refused(reason)),
+                Some(other) => {
+                    return Err(ChannelError::Protocol(format!("expected an ack, got {other:?}")))
+                }
+                None => return Err(ChannelError::Protocol("the receiver closed the connection".into())),
+            },
+            () = outgoing.appended.notified(), if sent - acked < window => {}
+            () = shutdown.wait() => {
+                let _ = writer.shutdown().await;
+                return Ok(());
+            }
+        }
+    }
+}
