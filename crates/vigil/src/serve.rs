@@ -175,6 +175,26 @@ fn node_name(config: &ServerConfig) -> String {
     })
 }
 
+/// A syslog stream listener (TCP or TLS), bound now.
+fn stream_source(
+    name: String,
+    address: SocketAddr,
+    limits: &vigil_config::TcpLimits,
+    options: StreamOptions,
+    stamper: &Arc<Stamper>,
+    metrics: &Metrics,
+) -> anyhow::Result<(String, SocketAddr, Box<dyn Source>)> {
+    let source = SyslogTcpSource::bind(
+        &name,
+        address,
+        limits.clone(),
+        options,
+        stamper.clone(),
+        metrics,
+    )?;
+    Ok((name, source.local_addr()?, Box::new(source)))
+}
+
 /// The one registry of stages: each listener config becomes its source here, bound now so that
 /// a taken port fails the start.
 async fn build_sources(
@@ -211,15 +231,9 @@ async fn build_sources(
                     zlib: *compression == Compression::Zlib,
                     tls: None,
                 };
-                let source = SyslogTcpSource::bind(
-                    &name,
-                    *address,
-                    limits.clone(),
-                    options,
-                    stamper.clone(),
-                    metrics,
-                )?;
-                sources.push((name, source.local_addr()?, Box::new(source)));
+                sources.push(stream_source(
+                    name, *address, limits, options, stamper, metrics,
+                )?);
             }
             ListenerConfig::SyslogTls {
                 address,
@@ -228,22 +242,15 @@ async fn build_sources(
                 tls,
                 ..
             } => {
+                let tls = tls_options(config, tls)
+                    .with_context(|| format!("listener {name:?}: TLS setup failed"))?;
                 let options = StreamOptions {
                     zlib: *compression == Compression::Zlib,
-                    tls: Some(
-                        tls_options(config, tls)
-                            .with_context(|| format!("listener {name:?}: TLS setup failed"))?,
-                    ),
+                    tls: Some(tls),
                 };
-                let source = SyslogTcpSource::bind(
-                    &name,
-                    *address,
-                    limits.clone(),
-                    options,
-                    stamper.clone(),
-                    metrics,
-                )?;
-                sources.push((name, source.local_addr()?, Box::new(source)));
+                sources.push(stream_source(
+                    name, *address, limits, options, stamper, metrics,
+                )?);
             }
         }
     }
