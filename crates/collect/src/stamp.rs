@@ -91,27 +91,21 @@ impl Stamper {
                 event.flags.insert(flags);
             }
         }
+        // A certificate's origin names the tenant, and the level if it has one; the sender's
+        // system fills what it leaves open; a sender neither claims is unmapped.
         let matched = by_address.or(by_host);
-        match (origin, matched) {
-            (Some(origin), matched) => {
-                event.tenant = origin.tenant.clone();
-                match origin.level.or(matched.map(|matched| matched.level)) {
-                    Some(level) => event.level = level,
-                    None => {
-                        event.level = self.source_map.unmapped().level;
-                        event.flags.insert(EventFlags::UNMAPPED_SOURCE);
-                        self.unmapped
-                            .record(peer.ip(), event.host_name.as_deref(), received);
-                    }
-                }
-            }
-            (None, Some(matched)) => {
-                event.tenant = matched.tenant.clone();
-                event.level = matched.level;
-            }
-            (None, None) => {
-                let unmapped = self.source_map.unmapped();
-                event.tenant = unmapped.tenant.clone();
+        let unmapped = self.source_map.unmapped();
+        event.tenant = origin
+            .map(|origin| &origin.tenant)
+            .or(matched.map(|matched| &matched.tenant))
+            .unwrap_or(&unmapped.tenant)
+            .clone();
+        match origin
+            .and_then(|origin| origin.level)
+            .or(matched.map(|matched| matched.level))
+        {
+            Some(level) => event.level = level,
+            None => {
                 event.level = unmapped.level;
                 event.flags.insert(EventFlags::UNMAPPED_SOURCE);
                 self.unmapped
