@@ -7,15 +7,20 @@ use vigil_tls::pki::{self, Validity};
 
 use crate::cli::{CertsClientArgs, CertsInitArgs};
 
+/// This machine's name, from `/etc/hostname`, if it has one.
+pub fn machine_name() -> Option<String> {
+    std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|name| name.trim().to_owned())
+        .filter(|name| !name.is_empty())
+}
+
 /// The names a server certificate made here is valid for when none are given.
 pub fn default_server_names() -> Vec<String> {
-    let mut names = Vec::new();
-    if let Ok(host) = std::fs::read_to_string("/etc/hostname") {
-        let host = host.trim();
-        if !host.is_empty() && host != "localhost" {
-            names.push(host.to_owned());
-        }
-    }
+    let mut names: Vec<String> = machine_name()
+        .filter(|host| host != "localhost")
+        .into_iter()
+        .collect();
     names.extend(["localhost", "127.0.0.1", "::1"].map(String::from));
     names
 }

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -19,6 +20,7 @@ use vigil_store::index::IndexCatalog;
 use vigil_store::retention::{delete_partition, plan_deletions, remove_leftovers};
 use vigil_store::search::Searcher;
 use vigil_store::{list_partitions, Ingest, IngestOptions};
+use vigil_tls::pki::Issued;
 
 use crate::cli::ServeArgs;
 use crate::data_dir;
@@ -81,39 +83,69 @@ fn apply_flags(config: &mut ServerConfig, args: &ServeArgs) {
     }
 }
 
-/// A server certificate and key: the configured ones, or the data directory's local CA and
-/// server certificate, made on first start (then also the local CA, to check clients against).
-fn server_certificate(
-    config: &ServerConfig,
-    cert: &Option<std::path::PathBuf>,
-    key: &Option<std::path::PathBuf>,
-) -> anyhow::Result<(
-    std::path::PathBuf,
-    std::path::PathBuf,
-    Option<std::path::PathBuf>,
-)> {
-    if let (Some(cert), Some(key)) = (cert, key) {
-        return Ok((cert.clone(), key.clone(), None));
+/// Server certificates for the API and the TLS listeners. Those not configured come from the
+/// data directory's local CA and server certificate, made on first start and read once per run.
+struct Certificates {
+    dir: PathBuf,
+    /// The local CA and server certificate, once made or read.
+    local: Option<(Issued, Issued)>,
+}
+
+impl Certificates {
+    fn new(config: &ServerConfig) -> Self {
+        Self {
+            dir: config.data_dir.join(data_dir::TLS_DIR),
+            local: None,
+        }
     }
-    let dir = config.data_dir.join(data_dir::TLS_DIR);
-    let names = crate::certs::default_server_names();
-    let (ca, server, created) = vigil_tls::pki::ensure_server(&dir, &names)
-        .with_context(|| format!("cannot make or read the local CA in {}", dir.display()))?;
-    if created {
-        tracing::info!(ca = %ca.cert.display(), sha256 = %ca.fingerprint, "made a local CA and server certificate for the API and TLS listeners; give clients this CA");
-    } else {
-        tracing::info!(ca = %ca.cert.display(), sha256 = %ca.fingerprint, "the API and TLS listeners use the local CA");
+
+    /// The configured certificate and key, or the local ones (then also the local CA, to check
+    /// clients against).
+    fn server(
+        &mut self,
+        cert: &Option<PathBuf>,
+        key: &Option<PathBuf>,
+    ) -> anyhow::Result<(PathBuf, PathBuf, Option<PathBuf>)> {
+        if let (Some(cert), Some(key)) = (cert, key) {
+            return Ok((cert.clone(), key.clone(), None));
+        }
+        let local = |(ca, server): &(Issued, Issued)| {
+            (
+                server.cert.clone(),
+                server.key.clone(),
+                Some(ca.cert.clone()),
+            )
+        };
+        if let Some(made) = &self.local {
+            return Ok(local(made));
+        }
+        let names = crate::certs::default_server_names();
+        let (ca, server, created) =
+            vigil_tls::pki::ensure_server(&self.dir, &names).with_context(|| {
+                format!("cannot make or read the local CA in {}", self.dir.display())
+            })?;
+        if created {
+            tracing::info!(ca = %ca.cert.display(), sha256 = %ca.fingerprint, "made a local CA and server certificate for the API and TLS listeners; give clients this CA");
+        } else {
+            tracing::info!(ca = %ca.cert.display(), sha256 = %ca.fingerprint, "the API and TLS listeners use the local CA");
+        }
+        let made = (ca, server);
+        let result = local(&made);
+        self.local = Some(made);
+        Ok(result)
     }
-    Ok((server.cert, server.key, Some(ca.cert)))
 }
 
 /// The API's TLS config, or `None` when `api.tls` is off.
-fn api_tls(config: &ServerConfig) -> anyhow::Result<Option<Arc<rustls::ServerConfig>>> {
+fn api_tls(
+    config: &ServerConfig,
+    certificates: &mut Certificates,
+) -> anyhow::Result<Option<Arc<rustls::ServerConfig>>> {
     if !config.api.tls {
         tracing::warn!("the API is plain HTTP (api.tls = false): put it behind a TLS proxy");
         return Ok(None);
     }
-    let (cert, key, _) = server_certificate(config, &config.api.cert, &config.api.key)?;
+    let (cert, key, _) = certificates.server(&config.api.cert, &config.api.key)?;
     let tls = vigil_tls::server_config(&vigil_tls::ServerTls {
         cert,
         key,
@@ -126,8 +158,11 @@ fn api_tls(config: &ServerConfig) -> anyhow::Result<Option<Arc<rustls::ServerCon
 
 /// The rustls side of a TLS listener. Without a configured certificate, the data directory's
 /// local CA and server certificate, made on first start.
-fn tls_options(config: &ServerConfig, tls: &TlsListenerConfig) -> anyhow::Result<TlsOptions> {
-    let (cert, key, local_ca) = server_certificate(config, &tls.cert, &tls.key)?;
+fn tls_options(
+    tls: &TlsListenerConfig,
+    certificates: &mut Certificates,
+) -> anyhow::Result<TlsOptions> {
+    let (cert, key, local_ca) = certificates.server(&tls.cert, &tls.key)?;
     let client_ca = tls.client_ca.clone().or(local_ca);
     let client_auth = match tls.client_auth {
         ClientAuthMode::None => vigil_tls::ClientAuth::None,
@@ -166,13 +201,11 @@ fn tls_options(config: &ServerConfig, tls: &TlsListenerConfig) -> anyhow::Result
 }
 
 fn node_name(config: &ServerConfig) -> String {
-    config.node_name.clone().unwrap_or_else(|| {
-        std::fs::read_to_string("/etc/hostname")
-            .map(|name| name.trim().to_owned())
-            .ok()
-            .filter(|name| !name.is_empty())
-            .unwrap_or_else(|| "vigil".into())
-    })
+    config
+        .node_name
+        .clone()
+        .or_else(crate::certs::machine_name)
+        .unwrap_or_else(|| "vigil".into())
 }
 
 /// A syslog stream listener (TCP or TLS), bound now.
@@ -199,6 +232,7 @@ fn stream_source(
 /// a taken port fails the start.
 async fn build_sources(
     config: &ServerConfig,
+    certificates: &mut Certificates,
     stamper: &Arc<Stamper>,
     metrics: &Metrics,
 ) -> anyhow::Result<Vec<(String, SocketAddr, Box<dyn Source>)>> {
@@ -242,7 +276,7 @@ async fn build_sources(
                 tls,
                 ..
             } => {
-                let tls = tls_options(config, tls)
+                let tls = tls_options(tls, certificates)
                     .with_context(|| format!("listener {name:?}: TLS setup failed"))?;
                 let options = StreamOptions {
                     zlib: *compression == Compression::Zlib,
@@ -300,10 +334,11 @@ async fn serve(config: ServerConfig) -> anyhow::Result<()> {
         &node_name(&config),
         unmapped.clone(),
     ));
-    let sources = build_sources(&config, &stamper, &metrics).await?;
+    let mut certificates = Certificates::new(&config);
+    let sources = build_sources(&config, &mut certificates, &stamper, &metrics).await?;
 
     // Everything that can fail at start fails before any listener takes a byte.
-    let api_tls = api_tls(&config)?;
+    let api_tls = api_tls(&config, &mut certificates)?;
     let scheme = if api_tls.is_some() { "https" } else { "http" };
     let api_listener = tokio::net::TcpListener::bind(config.api.listen)
         .await
