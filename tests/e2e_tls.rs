@@ -8,28 +8,11 @@ mod common;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
-use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{Server, VIGIL};
+use common::Server;
 use rustls::pki_types::ServerName;
-
-fn certs_init(dir: &Path, clients: &[&str]) {
-    let mut command = Command::new(VIGIL);
-    command.args(["certs", "init"]).arg(dir);
-    for client in clients {
-        command.args(["--client", client]);
-    }
-    let output = command.output().expect("run vigil certs init");
-    assert!(
-        output.status.success(),
-        "vigil certs init failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let printed = String::from_utf8_lossy(&output.stdout);
-    assert!(printed.contains("SHA-256"), "{printed}");
-}
 
 /// Agency A is allowed (level 4); so is "expired", whose certificate is out of date.
 const CLIENTS: &str = r#"[[listeners.clients]]
@@ -146,8 +129,8 @@ fn mutual_tls_with_and_without_zlib_and_every_refusal_counted() {
     let root = tempfile::tempdir().expect("temp dir");
     let pki = root.path().join("pki");
     let other = root.path().join("other-pki");
-    certs_init(&pki, &["agency-a", "stranger"]);
-    certs_init(&other, &["agency-a"]);
+    common::certs_init(&pki, &["agency-a", "stranger"]);
+    common::certs_init(&other, &["agency-a"]);
     {
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(pki.join("client-agency-a.key"))

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Server, VIGIL};
+use common::Server;
 
 const MESSAGES: usize = 200;
 
@@ -180,14 +180,7 @@ fn rsyslog_and_syslog_ng_deliver_everything_over_tls_and_zlib() {
     };
     let root = tempfile::tempdir().expect("temp dir");
     let pki = root.path().join("pki");
-    let status = Command::new(VIGIL)
-        .args(["certs", "init"])
-        .arg(&pki)
-        .args(["--client", "agency-a"])
-        .stdout(Stdio::null())
-        .status()
-        .expect("vigil certs init");
-    assert!(status.success());
+    common::certs_init(&pki, &["agency-a"]);
     let config = common::write_tls_config(
         root.path(),
         &pki,

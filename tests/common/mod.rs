@@ -79,6 +79,23 @@ handshake_timeout = "2s"
     write_with(root, &text)
 }
 
+/// Runs `vigil certs init DIR --client NAME…` and checks it printed the CA's fingerprint.
+pub fn certs_init(dir: &Path, clients: &[&str]) {
+    let mut command = Command::new(VIGIL);
+    command.args(["certs", "init"]).arg(dir);
+    for client in clients {
+        command.args(["--client", client]);
+    }
+    let output = command.output().expect("run vigil certs init");
+    assert!(
+        output.status.success(),
+        "vigil certs init failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let printed = String::from_utf8_lossy(&output.stdout);
+    assert!(printed.contains("SHA-256"), "{printed}");
+}
+
 impl Server {
     /// Starts `vigil serve --config` and waits (≤ 30 s) for `listening.json`.
     pub fn start(root: &Path, config: &Path) -> Server {
