@@ -12,12 +12,14 @@
 //!   [`link::run_sender`] keeps an outbox flowing to a failover list of receivers, resending
 //!   after reconnects with backoff and jitter.
 //!
-//! Still to come (issue 3): the receiver wired into `vigil serve` with a durable ledger,
-//! `vigil agent`, and forwarding upstream.
+//! - [`listener`]: the receiving end as a pipeline source (TLS 1.3, client certificates
+//!   required), each batch delivered with its stream mark and acknowledged after the archive's
+//!   receipt.
 
 pub mod batch;
 pub mod frame;
 pub mod link;
+pub mod listener;
 pub mod outbox;
 
 pub use batch::{decode_batch, encode_batch, BatchError, BatchLimits};

@@ -7,6 +7,7 @@
 //! [`Deliver`] says the events are durable, and the [`Ledger`] remembers per stream what was
 //! delivered, so a resent batch is acknowledged without being delivered twice.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -43,23 +44,48 @@ pub enum ChannelError {
     NotDurable(u64),
 }
 
-/// Who is sending, from its hello.
+/// Who is sending: the names in its client certificate, and from its hello, its node name and
+/// stream id.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Peer {
+    pub identities: Vec<String>,
     pub node: String,
     pub stream: [u8; 16],
 }
 
-/// What the receiver remembers per stream: the highest sequence number delivered. `record`
-/// must be durable when it returns for delivery to be exactly once across receiver restarts.
+/// What the receiver holds of each stream. For delivery to be exactly once across receiver
+/// restarts, what it says must be durable, and recorded in step with the events (the
+/// [`Deliver`] implementation does both, see `vigil_store::ledger`).
 pub trait Ledger: Send + Sync {
-    fn acked(&self, stream: &[u8; 16]) -> u64;
-    fn record(&self, stream: &[u8; 16], seq: u64) -> Result<(), ChannelError>;
+    /// The highest sequence number of `stream` whose events are all durable; 0 for none.
+    fn held(&self, stream: &[u8; 16]) -> u64;
 }
 
-/// Where received events go. The future resolves `true` once they are durable (fsynced).
+/// Where received events go: the future resolves `true` once the events are durable and
+/// batch `seq` of the peer's stream is recorded as held.
 pub trait Deliver: Send + Sync {
-    fn deliver(&self, peer: &Peer, events: Vec<Event>) -> BoxFuture<bool>;
+    fn deliver(&self, peer: &Peer, seq: u64, events: Vec<Event>) -> BoxFuture<bool>;
+}
+
+/// One connection per stream at a time: a sender that reconnects while its old connection
+/// still delivers must not have a batch delivered twice side by side.
+#[derive(Default)]
+pub struct StreamLocks {
+    locks: Mutex<HashMap<[u8; 16], Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl StreamLocks {
+    fn lock_of(&self, stream: &[u8; 16]) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = self
+            .locks
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        // Forget the locks nobody holds, so the map does not grow with every stream ever seen.
+        if locks.len() > 1024 {
+            locks.retain(|_, lock| Arc::strong_count(lock) > 1);
+        }
+        locks.entry(*stream).or_default().clone()
+    }
 }
 
 /// Reads whole frames from a stream.
@@ -106,13 +132,18 @@ async fn write_frame<W: AsyncWrite + Unpin>(
 }
 
 /// How a receiver serves a connection.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct ReceiverOptions {
     pub node: String,
     pub limits: BatchLimits,
     pub max_frame_bytes: usize,
     /// The hello must arrive within this.
     pub hello_timeout: Duration,
+    /// Each frame must arrive whole within this of the last one (idle and slow senders are
+    /// closed; a sender reconnects when it has something to send).
+    pub idle_timeout: Duration,
+    /// Shared by every connection of a listener.
+    pub streams: Arc<StreamLocks>,
 }
 
 impl Default for ReceiverOptions {
@@ -122,6 +153,8 @@ impl Default for ReceiverOptions {
             limits: BatchLimits::default(),
             max_frame_bytes: frame::MAX_FRAME_BYTES,
             hello_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(300),
+            streams: Arc::default(),
         }
     }
 }
@@ -133,16 +166,21 @@ pub struct Received {
     pub events: u64,
     /// Batches the ledger already had (resent after a lost ack): acknowledged, not delivered.
     pub duplicates: u64,
+    /// Compressed batch bytes, as on the wire.
+    pub bytes: u64,
 }
 
-/// Serves one sender until it closes the connection. Each batch is delivered, then recorded
-/// in the ledger, then acknowledged; a batch the ledger already has is only acknowledged.
+/// Serves one sender until it closes the connection. Each batch is delivered (and with it
+/// recorded as held), then acknowledged; a batch the ledger already holds is only acknowledged.
+/// `received` counts as it goes, so a connection that ends in an error has its figures too.
 pub async fn receive<S: AsyncRead + AsyncWrite + Unpin>(
     stream: S,
+    identities: Vec<String>,
     options: &ReceiverOptions,
     ledger: &dyn Ledger,
     deliver: &dyn Deliver,
-) -> Result<Received, ChannelError> {
+    received: &mut Received,
+) -> Result<(), ChannelError> {
     let (reader, mut writer) = tokio::io::split(stream);
     let mut reader = FrameReader::new(reader, options.max_frame_bytes);
     let hello = match tokio::time::timeout(options.hello_timeout, reader.next()).await {
@@ -168,10 +206,18 @@ pub async fn receive<S: AsyncRead + AsyncWrite + Unpin>(
         return Err(ChannelError::Refused(reason));
     };
     let peer = Peer {
+        identities,
         node: hello.node,
         stream: hello.stream,
     };
-    let mut acked = ledger.acked(&peer.stream);
+    let lock = options.streams.lock_of(&peer.stream);
+    let Ok(_only_connection) = tokio::time::timeout(options.hello_timeout, lock.lock_owned()).await
+    else {
+        let reason = "another connection of this stream is still open".to_owned();
+        write_frame(&mut writer, &Frame::Refuse(reason.clone())).await?;
+        return Err(ChannelError::Refused(reason));
+    };
+    let mut acked = ledger.held(&peer.stream);
     let welcome = Welcome {
         version,
         node: options.node.clone(),
@@ -179,13 +225,20 @@ pub async fn receive<S: AsyncRead + AsyncWrite + Unpin>(
         acked,
     };
     write_frame(&mut writer, &Frame::Welcome(welcome)).await?;
-    let mut received = Received::default();
-    while let Some(frame) = reader.next().await? {
+    loop {
+        let frame = match tokio::time::timeout(options.idle_timeout, reader.next()).await {
+            Err(_) => return Err(ChannelError::Timeout("next frame")),
+            Ok(frame) => match frame? {
+                Some(frame) => frame,
+                None => return Ok(()),
+            },
+        };
         let Frame::Batch(batch) = frame else {
             return Err(ChannelError::Protocol(format!(
                 "expected a batch, got {frame:?}"
             )));
         };
+        received.bytes += batch.compressed.len() as u64;
         if batch.seq > acked {
             let events =
                 decode_batch(&batch, &options.limits).map_err(|error| ChannelError::Batch {
@@ -193,10 +246,9 @@ pub async fn receive<S: AsyncRead + AsyncWrite + Unpin>(
                     error,
                 })?;
             received.events += events.len() as u64;
-            if !deliver.deliver(&peer, events).await {
+            if !deliver.deliver(&peer, batch.seq, events).await {
                 return Err(ChannelError::NotDurable(batch.seq));
             }
-            ledger.record(&peer.stream, batch.seq)?;
             acked = batch.seq;
             received.batches += 1;
         } else {
@@ -204,7 +256,6 @@ pub async fn receive<S: AsyncRead + AsyncWrite + Unpin>(
         }
         write_frame(&mut writer, &Frame::Ack(Ack { seq: batch.seq })).await?;
     }
-    Ok(received)
 }
 
 /// The outbox a sender drains, and the signal that something was appended to it.

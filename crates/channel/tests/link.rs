@@ -14,7 +14,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use tokio::net::TcpListener;
 use vigil_channel::link::{
-    receive, run_sender, BoxFuture, ChannelError, Deliver, Ledger, Outgoing, Peer, ReceiverOptions,
+    receive, run_sender, BoxFuture, Deliver, Ledger, Outgoing, Peer, Received, ReceiverOptions,
     SenderOptions,
 };
 use vigil_channel::{encode_batch, Outbox, OutboxOptions};
@@ -31,15 +31,8 @@ struct MemoryLedger {
 }
 
 impl Ledger for MemoryLedger {
-    fn acked(&self, stream: &[u8; 16]) -> u64 {
+    fn held(&self, stream: &[u8; 16]) -> u64 {
         self.acked.lock().unwrap().get(stream).copied().unwrap_or(0)
-    }
-    fn record(&self, stream: &[u8; 16], seq: u64) -> Result<(), ChannelError> {
-        self.acked.lock().unwrap().insert(*stream, seq);
-        if seq == 30 {
-            self.cut.store(true, Ordering::SeqCst);
-        }
-        Ok(())
     }
 }
 
@@ -85,19 +78,24 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for CutWrites<S> {
     }
 }
 
-#[derive(Default)]
+/// Keeps the events and records each batch in the ledger with them, as the archive does.
 struct MemoryDeliver {
     messages: Mutex<Vec<String>>,
     batches: AtomicU64,
+    ledger: Arc<MemoryLedger>,
 }
 
 impl Deliver for MemoryDeliver {
-    fn deliver(&self, _peer: &Peer, events: Vec<Event>) -> BoxFuture<bool> {
+    fn deliver(&self, peer: &Peer, seq: u64, events: Vec<Event>) -> BoxFuture<bool> {
         self.messages
             .lock()
             .unwrap()
             .extend(events.into_iter().map(|event| event.message));
         self.batches.fetch_add(1, Ordering::SeqCst);
+        self.ledger.acked.lock().unwrap().insert(peer.stream, seq);
+        if seq == 30 {
+            self.ledger.cut.store(true, Ordering::SeqCst);
+        }
         Box::pin(async { true })
     }
 }
@@ -123,7 +121,11 @@ async fn every_batch_arrives_once_across_a_dropped_connection() {
     let server_tls = vigil_tls::channel_server_config(&server.cert, &server.key, &ca.cert).unwrap();
 
     let ledger = Arc::new(MemoryLedger::default());
-    let deliver = Arc::new(MemoryDeliver::default());
+    let deliver = Arc::new(MemoryDeliver {
+        messages: Mutex::default(),
+        batches: AtomicU64::default(),
+        ledger: ledger.clone(),
+    });
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     let connections = Arc::new(AtomicU64::new(0));
@@ -149,12 +151,29 @@ async fn every_batch_arrives_once_across_a_dropped_connection() {
                     if first {
                         let cut = ledger.cut.clone();
                         let stream = CutWrites { inner: tls, cut };
-                        let ended = receive(stream, &options, ledger.as_ref(), deliver.as_ref());
+                        let mut received = Received::default();
+                        let ended = receive(
+                            stream,
+                            Vec::new(),
+                            &options,
+                            ledger.as_ref(),
+                            deliver.as_ref(),
+                            &mut received,
+                        );
                         assert!(ended.await.is_err(), "the first connection is cut");
-                    } else if let Ok(received) =
-                        receive(tls, &options, ledger.as_ref(), deliver.as_ref()).await
-                    {
-                        duplicates.fetch_add(received.duplicates, Ordering::SeqCst);
+                    } else {
+                        let mut received = Received::default();
+                        let ended = receive(
+                            tls,
+                            Vec::new(),
+                            &options,
+                            ledger.as_ref(),
+                            deliver.as_ref(),
+                            &mut received,
+                        );
+                        if ended.await.is_ok() {
+                            duplicates.fetch_add(received.duplicates, Ordering::SeqCst);
+                        }
                     }
                 });
             }

@@ -122,6 +122,63 @@ impl Stamper {
     }
 }
 
+impl Stamper {
+    /// Stamps an event another Vigil node received and relayed (an agent, a forwarding SOC).
+    /// The tenant and level come from `origin` (the relay's certificate), else from the system
+    /// the event's sender address or host name belongs to here, else they stay as the relay
+    /// stamped them — unless the relay did not know the sender either, which makes the event
+    /// unmapped here too.
+    pub fn stamp_relayed(
+        &self,
+        event: &mut Event,
+        origin: Option<&Origin>,
+        listener: &Arc<str>,
+        relay: &str,
+    ) {
+        let matched = event
+            .source
+            .and_then(|source| self.source_map.match_address(source.ip()))
+            .or_else(|| {
+                event
+                    .host_name
+                    .as_deref()
+                    .and_then(|host| self.source_map.match_host(host))
+            });
+        let relay_knew = !event.flags.contains(EventFlags::UNMAPPED_SOURCE);
+        let unmapped = self.source_map.unmapped();
+        if let Some(tenant) = origin
+            .map(|origin| &origin.tenant)
+            .or(matched.map(|matched| &matched.tenant))
+        {
+            event.tenant = tenant.clone();
+        } else if !relay_knew {
+            event.tenant = unmapped.tenant.clone();
+        }
+        match origin
+            .and_then(|origin| origin.level)
+            .or(matched.map(|matched| matched.level))
+        {
+            Some(level) => {
+                event.level = level;
+                event.flags.remove(EventFlags::UNMAPPED_SOURCE);
+            }
+            None if relay_knew => {}
+            None => {
+                event.level = unmapped.level;
+                if let Some(source) = event.source {
+                    self.unmapped
+                        .record(source.ip(), event.host_name.as_deref(), event.created);
+                }
+            }
+        }
+        event.listener = listener.clone();
+        event.fields.insert(
+            vigil_event::field::AGENT_NAME.to_owned(),
+            vigil_event::Value::Str(relay.to_owned()),
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -259,5 +316,75 @@ mod tests {
         assert_eq!(unknown.level, stamper.source_map.unmapped().level);
         assert!(unknown.flags.contains(EventFlags::UNMAPPED_SOURCE));
         assert_eq!(stamper.unmapped().list().len(), 1);
+    }
+}
+
+#[cfg(test)]
+mod relayed_tests {
+    use super::*;
+    use vigil_config::{SystemConfig, UnmappedConfig};
+    use vigil_pipeline::Metrics;
+
+    fn relayed(source: &str, tenant: &str, level: i64, unmapped: bool) -> Event {
+        let mut event = Event::new(Timestamp::now(), b"relayed".to_vec());
+        event.source = Some(source.parse().expect("address"));
+        event.tenant = Arc::from(tenant);
+        event.level = SecurityLevel::new(level).expect("level");
+        if unmapped {
+            event.flags.insert(EventFlags::UNMAPPED_SOURCE);
+        }
+        event
+    }
+
+    #[test]
+    fn relayed_events_take_the_system_here_else_keep_what_the_relay_knew() {
+        let systems = [SystemConfig {
+            name: "core".into(),
+            tenant: "ministry".into(),
+            level: 4,
+            sources: vec!["10.0.0.0/8".into()],
+            timezone: None,
+        }];
+        let map = SourceMap::build(&systems, &UnmappedConfig::default()).expect("map");
+        let stamper = Stamper::new(
+            map,
+            "soc",
+            Arc::new(UnmappedSources::new(&Metrics::default())),
+        );
+        let listener: Arc<str> = Arc::from("channel");
+        let default_level = stamper.source_map.unmapped().level;
+
+        // An agent that knew no systems: the SOC's map decides.
+        let mut event = relayed("10.1.2.3:514", "default", 2, true);
+        stamper.stamp_relayed(&mut event, None, &listener, "agent-1");
+        assert_eq!(&*event.tenant, "ministry");
+        assert_eq!(event.level.get(), 4);
+        assert!(!event.flags.contains(EventFlags::UNMAPPED_SOURCE));
+        assert_eq!(&*event.listener, "channel");
+        assert_eq!(
+            event.fields.get(vigil_event::field::AGENT_NAME),
+            Some(&vigil_event::Value::Str("agent-1".into()))
+        );
+
+        // A SOC that forwards its own tenant's events: they keep it.
+        let mut event = relayed("192.0.2.7:514", "agency-x", 3, false);
+        stamper.stamp_relayed(&mut event, None, &listener, "agency-soc");
+        assert_eq!((&*event.tenant, event.level.get()), ("agency-x", 3));
+
+        // Nobody knows the sender: unmapped defaults, still flagged.
+        let mut event = relayed("192.0.2.8:514", "whatever", 5, true);
+        stamper.stamp_relayed(&mut event, None, &listener, "agent-1");
+        assert_eq!(&*event.tenant, &*stamper.source_map.unmapped().tenant);
+        assert_eq!(event.level, default_level);
+        assert!(event.flags.contains(EventFlags::UNMAPPED_SOURCE));
+
+        // The relay's certificate names the tenant and level.
+        let origin = Origin {
+            tenant: Arc::from("province"),
+            level: Some(SecurityLevel::new(5).expect("level")),
+        };
+        let mut event = relayed("10.1.2.3:514", "default", 2, true);
+        stamper.stamp_relayed(&mut event, Some(&origin), &listener, "agent-2");
+        assert_eq!((&*event.tenant, event.level.get()), ("province", 5));
     }
 }

@@ -10,6 +10,8 @@ use crate::{ConfigError, HumanDuration, RetentionConfig};
 pub const DEFAULT_SYSLOG_ADDR: &str = "0.0.0.0:5514";
 /// RFC 5425's port for syslog over TLS.
 pub const DEFAULT_SYSLOG_TLS_ADDR: &str = "0.0.0.0:6514";
+/// The Vigil channel (agents, forwarding SOCs).
+pub const DEFAULT_CHANNEL_ADDR: &str = "0.0.0.0:6515";
 pub const DEFAULT_API_ADDR: &str = "127.0.0.1:8080";
 
 /// `vigil serve`'s config file. Every key is optional; with no file at all Vigil runs on these
@@ -25,8 +27,9 @@ pub struct ServerConfig {
     pub node_name: Option<String>,
     #[serde(default)]
     pub api: ApiConfig,
-    /// Network listeners. Default: syslog over UDP and TCP on 0.0.0.0:5514, and over TLS on
-    /// 0.0.0.0:6514 with the certificate made on first start.
+    /// Network listeners. Default: syslog over UDP and TCP on 0.0.0.0:5514, over TLS on
+    /// 0.0.0.0:6514, and the agent channel on 0.0.0.0:6515, with the certificate made on first
+    /// start.
     #[serde(default = "default_listeners")]
     pub listeners: Vec<ListenerConfig>,
     /// Monitored information systems: which senders belong to which tenant and level.
@@ -69,6 +72,13 @@ fn default_listeners() -> Vec<ListenerConfig> {
             limits: TcpLimits::default(),
             compression: Compression::None,
             tls: TlsListenerConfig::default(),
+        },
+        ListenerConfig::Channel {
+            name: "channel".into(),
+            address: DEFAULT_CHANNEL_ADDR.parse().expect("valid default address"),
+            tls: ChannelTlsConfig::default(),
+            max_connections: default_max_connections(),
+            idle_timeout: default_idle_timeout(),
         },
     ]
 }
@@ -159,6 +169,67 @@ pub enum ListenerConfig {
         #[serde(flatten)]
         tls: TlsListenerConfig,
     },
+    /// The Vigil channel from agents and from other SOCs: TLS 1.3, client certificates always
+    /// required, batches acknowledged once archived.
+    Channel {
+        name: String,
+        address: SocketAddr,
+        #[serde(flatten)]
+        tls: ChannelTlsConfig,
+        /// Open connections in all; more are refused. Default 10000.
+        #[serde(default = "default_max_connections")]
+        max_connections: usize,
+        /// A connection whose next frame does not arrive whole within this is closed (its
+        /// sender reconnects when it has something to send). Default `"5m"`.
+        #[serde(default = "default_idle_timeout")]
+        idle_timeout: HumanDuration,
+    },
+}
+
+/// The TLS side of a `channel` listener: always TLS 1.3 with a client certificate.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChannelTlsConfig {
+    /// Server certificate chain (PEM). Default: the data directory's, as for TLS listeners.
+    pub cert: Option<PathBuf>,
+    pub key: Option<PathBuf>,
+    /// CA bundle (PEM) agents' certificates must chain to. Default: the local CA when `cert` is
+    /// the default one; required with a configured `cert`.
+    pub client_ca: Option<PathBuf>,
+    /// Allow-list of agent identities, each mapped to a tenant (and level). When it is not
+    /// empty, only these agents are accepted; when it is, any certificate from `client_ca` is,
+    /// and its events keep the tenant and level of their senders' systems.
+    #[serde(default)]
+    pub clients: Vec<TlsClientConfig>,
+    /// Default `"10s"`.
+    #[serde(default = "default_handshake_timeout")]
+    pub handshake_timeout: HumanDuration,
+}
+
+impl Default for ChannelTlsConfig {
+    fn default() -> Self {
+        Self {
+            cert: None,
+            key: None,
+            client_ca: None,
+            clients: Vec::new(),
+            handshake_timeout: default_handshake_timeout(),
+        }
+    }
+}
+
+impl ChannelTlsConfig {
+    /// The same checks as a TLS listener with `client_auth = "required"`.
+    fn as_tls_listener(&self) -> TlsListenerConfig {
+        TlsListenerConfig {
+            cert: self.cert.clone(),
+            key: self.key.clone(),
+            client_ca: self.client_ca.clone(),
+            client_auth: ClientAuthMode::Required,
+            clients: self.clients.clone(),
+            handshake_timeout: self.handshake_timeout,
+        }
+    }
 }
 
 /// Stream compression a TCP or TLS listener accepts.
@@ -242,7 +313,8 @@ impl ListenerConfig {
         match self {
             ListenerConfig::SyslogUdp { name, .. }
             | ListenerConfig::SyslogTcp { name, .. }
-            | ListenerConfig::SyslogTls { name, .. } => name,
+            | ListenerConfig::SyslogTls { name, .. }
+            | ListenerConfig::Channel { name, .. } => name,
         }
     }
 
@@ -250,7 +322,8 @@ impl ListenerConfig {
         match self {
             ListenerConfig::SyslogUdp { address, .. }
             | ListenerConfig::SyslogTcp { address, .. }
-            | ListenerConfig::SyslogTls { address, .. } => address,
+            | ListenerConfig::SyslogTls { address, .. }
+            | ListenerConfig::Channel { address, .. } => address,
         }
     }
 
@@ -258,7 +331,8 @@ impl ListenerConfig {
         match self {
             ListenerConfig::SyslogUdp { address, .. }
             | ListenerConfig::SyslogTcp { address, .. }
-            | ListenerConfig::SyslogTls { address, .. } => *address,
+            | ListenerConfig::SyslogTls { address, .. }
+            | ListenerConfig::Channel { address, .. } => *address,
         }
     }
 }
@@ -469,6 +543,20 @@ impl ServerConfig {
                     }
                     limits.max_frame_bytes
                 }
+                ListenerConfig::Channel {
+                    tls,
+                    max_connections,
+                    ..
+                } => {
+                    errors.extend(tls_errors(listener.name(), &tls.as_tls_listener()));
+                    if *max_connections == 0 {
+                        errors.push(format!(
+                            "listeners {:?}: max_connections must be at least 1",
+                            listener.name()
+                        ));
+                    }
+                    continue;
+                }
             };
             if !(64..=16 * 1024 * 1024).contains(&max_frame_bytes) {
                 errors.push(format!(
@@ -522,7 +610,7 @@ mod tests {
         let config = ServerConfig::parse("", "test").unwrap();
         assert_eq!(config, ServerConfig::default());
         config.validate().unwrap();
-        assert_eq!(config.listeners.len(), 3);
+        assert_eq!(config.listeners.len(), 4);
     }
 
     #[test]

@@ -96,6 +96,10 @@ impl EventFlags {
         self.0 |= other.0;
     }
 
+    pub fn remove(&mut self, other: EventFlags) {
+        self.0 &= !other.0;
+    }
+
     pub fn is_empty(self) -> bool {
         self.0 == 0
     }

@@ -20,4 +20,6 @@ mod stage;
 pub use error::{PipelineError, Result};
 pub use metrics::{Counter, Gauge, Metrics};
 pub use shutdown::{Shutdown, ShutdownSignal};
-pub use stage::{batch_channel, BatchReceiver, BatchSender, BoxFuture, Delivery, Sink, Source};
+pub use stage::{
+    batch_channel, BatchReceiver, BatchSender, BoxFuture, Delivery, DeliveryMark, Sink, Source,
+};

@@ -18,6 +18,17 @@ pub type BatchReceiver = mpsc::Receiver<Delivery>;
 pub struct Delivery {
     pub events: Batch,
     pub durable: Option<oneshot::Sender<()>>,
+    /// Where the batch came from in an acknowledged stream (the agent channel). The sink
+    /// records the mark durably together with the events, so a receiver restarted after a
+    /// crash knows what it holds without trusting a separate, later write.
+    pub mark: Option<DeliveryMark>,
+}
+
+/// A batch's place in a sender's stream: the stream id and the batch's sequence number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct DeliveryMark {
+    pub stream: [u8; 16],
+    pub seq: u64,
 }
 
 impl Delivery {
@@ -29,6 +40,7 @@ impl Delivery {
             Self {
                 events,
                 durable: Some(durable),
+                mark: None,
             },
             receipt,
         )
@@ -40,6 +52,7 @@ impl From<Batch> for Delivery {
         Self {
             events,
             durable: None,
+            mark: None,
         }
     }
 }

@@ -16,11 +16,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use vigil_event::{Event, Timestamp};
-use vigil_pipeline::{BatchReceiver, BoxFuture, Counter, Gauge, Metrics, PipelineError, Sink};
+use vigil_pipeline::{
+    BatchReceiver, BoxFuture, Counter, DeliveryMark, Gauge, Metrics, PipelineError, Sink,
+};
 
 use crate::archive::format::MAX_BATCH_EVENTS;
 use crate::archive::{segments_of, ArchivePosition, PartitionArchive, RecoveryOutcome};
 use crate::index::{IndexCatalog, PartitionIndexWriter};
+use crate::ledger::DeliveryLedger;
 use crate::{list_partitions, PartitionKey, StoreError};
 
 /// How the ingest threads run; `vigil serve` fills it from `[archive]` and `[index]`.
@@ -138,6 +141,7 @@ pub struct Ingest {
     options: IngestOptions,
     catalog: Arc<IndexCatalog>,
     metrics: Arc<IngestMetrics>,
+    ledger: Option<Arc<DeliveryLedger>>,
 }
 
 struct ArchivedBatch {
@@ -153,12 +157,24 @@ impl Ingest {
             options,
             catalog,
             metrics: Arc::new(IngestMetrics::new(metrics)),
+            ledger: None,
         }
+    }
+
+    /// Records the marks of deliveries that carry one (acknowledged streams) in `ledger`, in
+    /// step with the archive; see [`crate::ledger`].
+    pub fn with_ledger(mut self, ledger: Arc<DeliveryLedger>) -> Self {
+        self.ledger = Some(ledger);
+        self
     }
 
     /// Brings every index up to its archive: cuts torn tails, replays what the last commit did
     /// not cover, commits. Run before accepting input. Returns the events replayed.
-    pub fn recover(&self) -> crate::Result<u64> {
+    ///
+    /// With a ledger, the ids of replayed events that `resendable` picks (those of acknowledged
+    /// streams) are noted in it before the index commit: their batches' marks may be missing,
+    /// and their senders may resend them.
+    pub fn recover(&self, resendable: &dyn Fn(&Event) -> bool) -> crate::Result<u64> {
         let mut replayed = 0;
         for key in list_partitions(&self.options.data_dir)? {
             let partition = self.catalog.open_or_create(key)?;
@@ -188,7 +204,18 @@ impl Ingest {
                 self.options.writer_threads,
                 self.options.writer_memory_bytes,
             )?;
-            let count = writer.replay_archive_tail(&self.options.data_dir)?;
+            let mut resent = Vec::new();
+            let count = writer.replay_archive_tail(&self.options.data_dir, &mut |event| {
+                if self.ledger.is_some() && resendable(event) {
+                    resent.push(event.id);
+                }
+            })?;
+            if let Some(ledger) = &self.ledger {
+                if !resent.is_empty() {
+                    tracing::info!(partition = %key, events = resent.len(), "noted the ids of channel events in the archive tail: a resent batch will not archive them twice");
+                }
+                ledger.note_recovered(&resent)?;
+            }
             writer.commit()?;
             if count > 0 {
                 tracing::info!(partition = %key, events = count, "replayed the archive tail into the index");
@@ -202,6 +229,7 @@ impl Ingest {
     fn archive_loop(
         options: IngestOptions,
         metrics: Arc<IngestMetrics>,
+        ledger: Option<Arc<DeliveryLedger>>,
         mut input: BatchReceiver,
         to_index: SyncSender<ArchivedBatch>,
     ) -> crate::Result<()> {
@@ -213,9 +241,11 @@ impl Ingest {
                 return Ok(());
             };
             let mut receipts = Vec::new();
+            let mut marks = Vec::new();
             let mut take = |delivery: vigil_pipeline::Delivery, pending: &mut Vec<Event>| {
                 pending.extend(delivery.events);
                 receipts.extend(delivery.durable);
+                marks.extend(delivery.mark);
             };
             let mut pending: Vec<Event> = Vec::new();
             take(first, &mut pending);
@@ -282,6 +312,13 @@ impl Ingest {
                 }
             }
             last_sync = Instant::now();
+            // The marks go after the archive fsync and before the index sees the group: see
+            // the ledger's module docs for why a crash in between loses and doubles nothing.
+            if all_archived {
+                if let Some(ledger) = &ledger {
+                    record_marks(ledger, &metrics, &marks);
+                }
+            }
             // Everything gathered is fsynced: tell the sources that wait for it. If a batch had
             // to be given up, no receipt of the group is sent (dropped, they read as "not
             // durable"): senders that wait for acknowledgements will send again.
@@ -375,6 +412,17 @@ impl Ingest {
                 return Ok(());
             }
         }
+    }
+}
+
+/// Records the marks of a group, retrying until it works: the group's receipts wait for it.
+fn record_marks(ledger: &DeliveryLedger, metrics: &IngestMetrics, marks: &[DeliveryMark]) {
+    let mut attempt = 0;
+    while let Err(error) = ledger.record(marks) {
+        attempt += 1;
+        metrics.archive_errors.inc();
+        tracing::error!(%error, attempt, "cannot record delivery marks; retrying");
+        std::thread::sleep(Duration::from_secs(1));
     }
 }
 
@@ -472,7 +520,7 @@ fn add_to_index(
             // A partition first written in this run may have an archive head start (a restart
             // inside the same day): index it first so the order holds.
             if writer.position() < batch.start {
-                writer.replay_archive_tail(&options.data_dir)?;
+                writer.replay_archive_tail(&options.data_dir, &mut |_| {})?;
             }
             slot.insert(writer)
         }
@@ -496,9 +544,13 @@ impl Sink for Ingest {
                     .spawn(move || Ingest::index_loop(options, catalog, metrics, from_archive))
                     .map_err(|error| stage_error("index", error.to_string()))?
             };
-            let (options, metrics) = (self.options.clone(), self.metrics.clone());
+            let (options, metrics, ledger) = (
+                self.options.clone(),
+                self.metrics.clone(),
+                self.ledger.clone(),
+            );
             let archived = tokio::task::spawn_blocking(move || {
-                Ingest::archive_loop(options, metrics, input, to_index)
+                Ingest::archive_loop(options, metrics, ledger, input, to_index)
             })
             .await
             .map_err(|error| stage_error("archive", error.to_string()))?;
@@ -587,5 +639,96 @@ mod tests {
             drop(sender);
             sink.await.expect("join").expect("sink");
         });
+    }
+
+    fn options(dir: &std::path::Path) -> IngestOptions {
+        IngestOptions {
+            data_dir: dir.to_path_buf(),
+            fsync_interval: Duration::from_millis(10),
+            zstd_level: 1,
+            segment_max_bytes: 1 << 30,
+            commit_interval: Duration::from_secs(60),
+            writer_memory_bytes: 32 << 20,
+            writer_threads: 1,
+        }
+    }
+
+    /// A mark is held once its receipt comes; events archived by a run that died before their
+    /// marks were recorded are remembered by the next run's recovery, before its index commit.
+    #[test]
+    fn marks_are_recorded_with_the_archive_and_a_crash_leaves_the_ids_known() {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let channel: Arc<str> = Arc::from("channel");
+        let relayed = |count| {
+            let mut batch = events(count);
+            for event in &mut batch {
+                event.listener = channel.clone();
+            }
+            batch
+        };
+        let catalog = Arc::new(IndexCatalog::open(dir.path()).expect("catalog"));
+        let ledger = Arc::new(DeliveryLedger::open(dir.path()).expect("ledger"));
+        let ingest = Ingest::new(options(dir.path()), catalog.clone(), &Metrics::default())
+            .with_ledger(ledger.clone());
+        let stream = [9u8; 16];
+        runtime.block_on(async {
+            let (sender, input) = batch_channel(4);
+            let sink = tokio::spawn(Box::new(ingest).run(input));
+            let (mut delivery, receipt) = Delivery::with_receipt(relayed(3));
+            delivery.mark = Some(DeliveryMark { stream, seq: 7 });
+            sender.send(delivery).await.expect("send");
+            receipt.await.expect("durable");
+            assert_eq!(ledger.held(&stream), 7);
+            drop(sender);
+            sink.await.expect("join").expect("sink");
+        });
+
+        // A run without its ledger stands in for one killed between the archive fsync and
+        // the marks: the events are archived, the index has not committed them.
+        let lost_marks = relayed(4);
+        let ids: Vec<_> = lost_marks.iter().map(|event| event.id).collect();
+        let mut unmarked = relayed(2);
+        for event in &mut unmarked {
+            event.listener = Arc::from("syslog-tcp");
+        }
+        let syslog_ids: Vec<_> = unmarked.iter().map(|event| event.id).collect();
+        {
+            let mut archive_options = options(dir.path());
+            archive_options.commit_interval = Duration::from_secs(3600);
+            let metrics = Arc::new(IngestMetrics::new(&Metrics::default()));
+            let mut archives = HashMap::new();
+            let key = PartitionKey {
+                level: lost_marks[0].level,
+                day: lost_marks[0].created.utc_day(),
+            };
+            let mut all = lost_marks;
+            all.extend(unmarked);
+            append_with_retry(&archive_options, &metrics, &mut archives, key, all)
+                .expect("archived");
+            archives
+                .get_mut(&key)
+                .expect("open archive")
+                .sync()
+                .expect("sync");
+        }
+        drop(ledger);
+        let ledger = Arc::new(DeliveryLedger::open(dir.path()).expect("reopen ledger"));
+        let ingest = Ingest::new(options(dir.path()), catalog, &Metrics::default())
+            .with_ledger(ledger.clone());
+        let replayed = ingest
+            .recover(&|event| &*event.listener == "channel")
+            .expect("recover");
+        assert_eq!(replayed, 6);
+        assert!(ids.iter().all(|id| ledger.recovered(id)));
+        assert!(!syslog_ids.iter().any(|id| ledger.recovered(id)));
+        assert_eq!(ledger.held(&stream), 7, "the marks survive");
+        drop(ledger);
+        let ledger = DeliveryLedger::open(dir.path()).expect("reopen ledger");
+        assert!(ids.iter().all(|id| ledger.recovered(id)), "durably");
     }
 }

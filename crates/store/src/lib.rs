@@ -17,10 +17,12 @@ pub mod archive;
 mod error;
 pub mod index;
 mod ingest;
+pub mod ledger;
 mod partition;
 pub mod retention;
 pub mod search;
 
 pub use error::{Result, StoreError};
 pub use ingest::{Ingest, IngestOptions};
+pub use ledger::DeliveryLedger;
 pub use partition::{list_partitions, PartitionKey, PARTITIONS_DIR};

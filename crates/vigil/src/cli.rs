@@ -86,6 +86,10 @@ pub struct ServeArgs {
     /// Syslog over TLS on this address (replaces the configured TLS listener's).
     #[arg(long, value_name = "ADDR")]
     pub syslog_tls: Option<SocketAddr>,
+    /// The Vigil channel (agents, forwarding SOCs) on this address (replaces the configured
+    /// channel listener's).
+    #[arg(long, value_name = "ADDR")]
+    pub channel: Option<SocketAddr>,
     /// The API on this address.
     #[arg(long, value_name = "ADDR")]
     pub api: Option<SocketAddr>,

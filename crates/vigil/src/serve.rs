@@ -9,17 +9,20 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use vigil_api::{ApiState, AuditLog};
+use vigil_channel::link::{Ledger, Peer, ReceiverOptions};
+use vigil_channel::listener::{Admission, ChannelListenerOptions, ChannelSource, ReceiverLedger};
 use vigil_collect::syslog::{StreamOptions, SyslogTcpSource, SyslogUdpSource, TlsOptions};
 use vigil_collect::{Origin, Stamper, UnmappedSources};
 use vigil_config::{
-    ClientAuthMode, Compression, ListenerConfig, RetentionMinimums, ServerConfig, TlsListenerConfig,
+    ChannelTlsConfig, ClientAuthMode, Compression, ListenerConfig, RetentionMinimums, ServerConfig,
+    TlsClientConfig, TlsListenerConfig,
 };
 use vigil_event::Timestamp;
 use vigil_pipeline::{batch_channel, Metrics, Shutdown, ShutdownSignal, Sink, Source};
 use vigil_store::index::IndexCatalog;
 use vigil_store::retention::{delete_partition, plan_deletions, remove_leftovers};
 use vigil_store::search::Searcher;
-use vigil_store::{list_partitions, Ingest, IngestOptions};
+use vigil_store::{list_partitions, DeliveryLedger, Ingest, IngestOptions};
 use vigil_tls::pki::Issued;
 
 use crate::cli::ServeArgs;
@@ -62,9 +65,14 @@ fn apply_flags(config: &mut ServerConfig, args: &ServeArgs) {
     }
     // The defaults hold one listener of each kind, the template for a flag without one.
     let defaults = ServerConfig::default().listeners;
-    for (address, template) in [args.syslog_udp, args.syslog_tcp, args.syslog_tls]
-        .into_iter()
-        .zip(defaults)
+    for (address, template) in [
+        args.syslog_udp,
+        args.syslog_tcp,
+        args.syslog_tls,
+        args.channel,
+    ]
+    .into_iter()
+    .zip(defaults)
     {
         let Some(address) = address else { continue };
         let kind = std::mem::discriminant(&template);
@@ -178,20 +186,7 @@ fn tls_options(
     let clients = tls
         .clients
         .iter()
-        .map(|client| {
-            let level = client
-                .level
-                .map(vigil_event::SecurityLevel::new)
-                .transpose()
-                .context("client level")?;
-            Ok((
-                client.identity.clone(),
-                Origin {
-                    tenant: Arc::from(client.tenant.as_str()),
-                    level,
-                },
-            ))
-        })
+        .map(origin_of)
         .collect::<anyhow::Result<Vec<_>>>()?;
     Ok(TlsOptions {
         config: server,
@@ -228,14 +223,131 @@ fn stream_source(
     Ok((name, source.local_addr()?, Box::new(source)))
 }
 
+/// Who may send over a channel listener, and how their events are stamped.
+struct RelayAdmission {
+    /// The allow-list: identity → tenant (and level). Empty: any client of the CA.
+    clients: Vec<(String, Origin)>,
+    stamper: Arc<Stamper>,
+    listener: Arc<str>,
+}
+
+impl RelayAdmission {
+    fn origin(&self, identities: &[String]) -> Option<&Origin> {
+        self.clients
+            .iter()
+            .find(|(identity, _)| identities.contains(identity))
+            .map(|(_, origin)| origin)
+    }
+}
+
+impl Admission for RelayAdmission {
+    fn admit(&self, identities: &[String]) -> Result<(), String> {
+        if self.clients.is_empty() || self.origin(identities).is_some() {
+            Ok(())
+        } else {
+            Err("its certificate names no allowed client".into())
+        }
+    }
+
+    fn stamp(&self, peer: &Peer, event: &mut vigil_event::Event) {
+        self.stamper.stamp_relayed(
+            event,
+            self.origin(&peer.identities),
+            &self.listener,
+            &peer.node,
+        );
+    }
+}
+
+/// The store's delivery ledger, as the channel sees it.
+struct StoreLedger(Arc<DeliveryLedger>);
+
+impl Ledger for StoreLedger {
+    fn held(&self, stream: &[u8; 16]) -> u64 {
+        self.0.held(stream)
+    }
+}
+
+impl ReceiverLedger for StoreLedger {
+    fn archived(&self, id: &vigil_event::EventId) -> bool {
+        self.0.recovered(id)
+    }
+}
+
+/// A channel listener, bound now.
+async fn channel_source(
+    name: String,
+    address: SocketAddr,
+    (tls, max_connections, idle_timeout): (&ChannelTlsConfig, usize, std::time::Duration),
+    certificates: &mut Certificates,
+    (stamper, ledger, node): (&Arc<Stamper>, &Arc<DeliveryLedger>, &str),
+    metrics: &Metrics,
+) -> anyhow::Result<(String, SocketAddr, Box<dyn Source>)> {
+    let (cert, key, local_ca) = certificates.server(&tls.cert, &tls.key)?;
+    let client_ca = tls
+        .client_ca
+        .clone()
+        .or(local_ca)
+        .context("a channel listener needs client_ca with a configured cert")?;
+    let server = vigil_tls::channel_server_config(&cert, &key, &client_ca)?;
+    let clients = tls
+        .clients
+        .iter()
+        .map(origin_of)
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let admission = RelayAdmission {
+        clients,
+        stamper: stamper.clone(),
+        listener: Arc::from(name.as_str()),
+    };
+    let options = ChannelListenerOptions {
+        name: name.clone(),
+        tls: server,
+        handshake_timeout: tls.handshake_timeout.0,
+        max_connections,
+        receiver: ReceiverOptions {
+            node: node.to_owned(),
+            idle_timeout,
+            ..ReceiverOptions::default()
+        },
+    };
+    let source = ChannelSource::bind(
+        address,
+        options,
+        Arc::new(StoreLedger(ledger.clone())),
+        Arc::new(admission),
+        metrics,
+    )
+    .await
+    .with_context(|| format!("cannot listen on {address} for {name:?}"))?;
+    Ok((name, source.local_addr()?, Box::new(source)))
+}
+
+fn origin_of(client: &TlsClientConfig) -> anyhow::Result<(String, Origin)> {
+    let level = client
+        .level
+        .map(vigil_event::SecurityLevel::new)
+        .transpose()
+        .context("client level")?;
+    Ok((
+        client.identity.clone(),
+        Origin {
+            tenant: Arc::from(client.tenant.as_str()),
+            level,
+        },
+    ))
+}
+
 /// The one registry of stages: each listener config becomes its source here, bound now so that
 /// a taken port fails the start.
 async fn build_sources(
     config: &ServerConfig,
     certificates: &mut Certificates,
     stamper: &Arc<Stamper>,
+    ledger: &Arc<DeliveryLedger>,
     metrics: &Metrics,
 ) -> anyhow::Result<Vec<(String, SocketAddr, Box<dyn Source>)>> {
+    let node = node_name(config);
     let mut sources: Vec<(String, SocketAddr, Box<dyn Source>)> = Vec::new();
     for listener in &config.listeners {
         let name = listener.name().to_owned();
@@ -286,6 +398,25 @@ async fn build_sources(
                     name, *address, limits, options, stamper, metrics,
                 )?);
             }
+            ListenerConfig::Channel {
+                address,
+                tls,
+                max_connections,
+                idle_timeout,
+                ..
+            } => {
+                sources.push(
+                    channel_source(
+                        name,
+                        *address,
+                        (tls, *max_connections, idle_timeout.0),
+                        certificates,
+                        (stamper, ledger, &node),
+                        metrics,
+                    )
+                    .await?,
+                );
+            }
         }
     }
     Ok(sources)
@@ -307,6 +438,7 @@ async fn serve(config: ServerConfig) -> anyhow::Result<()> {
 
     let metrics = Metrics::default();
     let catalog = Arc::new(IndexCatalog::open(&data)?);
+    let ledger = Arc::new(DeliveryLedger::open(&data)?);
     let ingest = Ingest::new(
         IngestOptions {
             data_dir: data.clone(),
@@ -319,9 +451,18 @@ async fn serve(config: ServerConfig) -> anyhow::Result<()> {
         },
         catalog.clone(),
         &metrics,
-    );
+    )
+    .with_ledger(ledger.clone());
     let recover_started = std::time::Instant::now();
-    let replayed = ingest.recover()?;
+    // Events that came over a channel may be resent by their sender after a crash.
+    let channels: Vec<String> = config
+        .listeners
+        .iter()
+        .filter(|listener| matches!(listener, ListenerConfig::Channel { .. }))
+        .map(|listener| listener.name().to_owned())
+        .collect();
+    let replayed =
+        ingest.recover(&|event| channels.iter().any(|name| **name == *event.listener))?;
     tracing::info!(
         events = replayed,
         elapsed_ms = recover_started.elapsed().as_millis() as u64,
@@ -335,7 +476,7 @@ async fn serve(config: ServerConfig) -> anyhow::Result<()> {
         unmapped.clone(),
     ));
     let mut certificates = Certificates::new(&config);
-    let sources = build_sources(&config, &mut certificates, &stamper, &metrics).await?;
+    let sources = build_sources(&config, &mut certificates, &stamper, &ledger, &metrics).await?;
 
     // Everything that can fail at start fails before any listener takes a byte.
     let api_tls = api_tls(&config, &mut certificates)?;
@@ -465,6 +606,7 @@ mod tests {
             syslog_udp: udp.map(|address| address.parse().expect("address")),
             syslog_tcp: None,
             syslog_tls: tls.map(|address| address.parse().expect("address")),
+            channel: None,
             api: None,
         }
     }
@@ -483,7 +625,8 @@ mod tests {
             [
                 "syslog-udp 0.0.0.0:5514",
                 "syslog-tcp 0.0.0.0:5514",
-                "syslog-tls 127.0.0.1:7000"
+                "syslog-tls 127.0.0.1:7000",
+                "channel 0.0.0.0:6515"
             ]
         );
 

@@ -107,13 +107,19 @@ impl PartitionIndexWriter {
     }
 
     /// Indexes whatever the archive holds past the covered position (after a crash or restart).
-    pub fn replay_archive_tail(&mut self, data_dir: &std::path::Path) -> crate::Result<u64> {
+    /// `seen` is called with each event added.
+    pub fn replay_archive_tail(
+        &mut self,
+        data_dir: &std::path::Path,
+        seen: &mut dyn FnMut(&vigil_event::Event),
+    ) -> crate::Result<u64> {
         let archive_dir = self.partition.key.archive_dir(data_dir);
         let mut cursor = BatchCursor::new(&archive_dir, self.pending.archive)?;
         let mut replayed = 0;
         while let Some((start, end, batch)) = cursor.next()? {
             if self.add_batch(start, end, &batch.events)? {
                 replayed += batch.events.len() as u64;
+                batch.events.iter().for_each(&mut *seen);
             }
         }
         Ok(replayed)
