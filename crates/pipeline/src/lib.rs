@@ -2,8 +2,10 @@
 //!
 //! Owns the stage traits ([`Source`], [`Sink`]), the bounded batch channels between them (a full
 //! channel is backpressure: TCP sources stop reading), the [`Shutdown`] signal, and the
-//! [`Metrics`] registry every stage counts into and `/metrics` renders. Depends only on
-//! `vigil-event`; the stage crates depend on it, never on each other.
+//! [`Metrics`] registry every stage counts into and `/metrics` renders, and [`marks::MarkLog`],
+//! the durable "how far am I in each stream" map that deliveries with a [`DeliveryMark`] are
+//! recorded in (the store's ledger, the agent's file positions). Depends only on `vigil-event`;
+//! the stage crates depend on it, never on each other.
 //!
 //! ```
 //! let metrics = vigil_pipeline::Metrics::default();
@@ -13,6 +15,7 @@
 //! ```
 
 mod error;
+pub mod marks;
 mod metrics;
 mod shutdown;
 mod stage;
