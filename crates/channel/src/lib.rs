@@ -21,6 +21,7 @@ pub mod frame;
 pub mod link;
 pub mod listener;
 pub mod outbox;
+pub mod sink;
 
 pub use batch::{decode_batch, encode_batch, BatchError, BatchLimits};
 pub use frame::{Frame, FrameDecoder, FrameError};

@@ -17,9 +17,9 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::Notify;
 use vigil_event::Event;
-use vigil_pipeline::ShutdownSignal;
+use vigil_pipeline::{Counter, DeliveryMark, Gauge, Metrics, ShutdownSignal};
 
-use crate::frame::{self, Ack, Frame, FrameDecoder, Hello, Welcome, PROTOCOL_VERSIONS};
+use crate::frame::{self, Ack, BatchFrame, Frame, FrameDecoder, Hello, Welcome, PROTOCOL_VERSIONS};
 use crate::{decode_batch, BatchError, BatchLimits, FrameError, Outbox, OutboxError};
 
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
@@ -258,29 +258,146 @@ pub async fn receive<S: AsyncRead + AsyncWrite + Unpin>(
     }
 }
 
-/// The outbox a sender drains, and the signal that something was appended to it.
+/// Counters of one sender (an agent's channel, a forwarding target), labelled with its name.
+pub struct SenderMetrics {
+    batches_sent: Counter,
+    batches_resent: Counter,
+    batches_acked: Counter,
+    events_acked: Counter,
+    bytes_sent: Counter,
+    sessions_failed: Counter,
+    connected: Gauge,
+    outbox_batches: Gauge,
+    outbox_bytes: Gauge,
+    outbox_full: Gauge,
+}
+
+impl SenderMetrics {
+    pub fn new(metrics: &Metrics, sender: &str) -> Self {
+        let labels = [("sender", sender)];
+        Self {
+            batches_sent: metrics.counter(
+                "vigil_channel_batches_sent_total",
+                "Batches written to the receiver (first sends and resends).",
+                &labels,
+            ),
+            batches_resent: metrics.counter(
+                "vigil_channel_batches_resent_total",
+                "Batches sent again after a reconnect (unacknowledged when the last session ended).",
+                &labels,
+            ),
+            batches_acked: metrics.counter(
+                "vigil_channel_batches_acked_total",
+                "Batches the receiver acknowledged as durable.",
+                &labels,
+            ),
+            events_acked: metrics.counter(
+                "vigil_channel_events_acked_total",
+                "Events in the batches the receiver acknowledged.",
+                &labels,
+            ),
+            bytes_sent: metrics.counter(
+                "vigil_channel_bytes_sent_total",
+                "Compressed batch bytes written to the receiver.",
+                &labels,
+            ),
+            sessions_failed: metrics.counter(
+                "vigil_channel_sessions_failed_total",
+                "Sessions that ended in an error (each followed by a reconnect with backoff).",
+                &labels,
+            ),
+            connected: metrics.gauge(
+                "vigil_channel_connected",
+                "1 while a receiver has welcomed this sender.",
+                &labels,
+            ),
+            outbox_batches: metrics.gauge(
+                "vigil_channel_outbox_batches",
+                "Batches in the outbox not yet acknowledged.",
+                &labels,
+            ),
+            outbox_bytes: metrics.gauge(
+                "vigil_channel_outbox_bytes",
+                "Bytes on disk of outbox segments not yet fully acknowledged.",
+                &labels,
+            ),
+            outbox_full: metrics.gauge(
+                "vigil_channel_outbox_full",
+                "1 while the outbox is full and its inputs are held back (backpressure).",
+                &labels,
+            ),
+        }
+    }
+}
+
+/// The outbox a sender drains, the signals between its writer and its sender, and their
+/// counters.
 pub struct Outgoing {
     pub outbox: Mutex<Outbox>,
+    /// Something was appended.
     pub appended: Notify,
+    /// Acknowledgements made room.
+    pub room: Notify,
+    pub metrics: SenderMetrics,
 }
 
 impl Outgoing {
-    pub fn new(outbox: Outbox) -> Arc<Self> {
-        Arc::new(Self {
+    pub fn new(outbox: Outbox, metrics: SenderMetrics) -> Arc<Self> {
+        let outgoing = Arc::new(Self {
             outbox: Mutex::new(outbox),
             appended: Notify::new(),
-        })
+            room: Notify::new(),
+            metrics,
+        });
+        outgoing.update_gauges(&outgoing.lock());
+        outgoing
     }
 
     /// Stores batches in the outbox (fsynced when this returns) and wakes the sender.
     /// [`OutboxError::Full`] means: stop taking input until acks make room.
-    pub fn append(&self, batches: &mut [crate::frame::BatchFrame]) -> Result<(), OutboxError> {
-        self.lock().append(batches)?;
+    pub fn append(&self, batches: &mut [BatchFrame]) -> Result<(), OutboxError> {
+        self.append_marked(batches, &[])
+    }
+
+    /// As [`Outgoing::append`], with the marks of the inputs (see [`Outbox::append_marked`]).
+    pub fn append_marked(
+        &self,
+        batches: &mut [BatchFrame],
+        marks: &[DeliveryMark],
+    ) -> Result<(), OutboxError> {
+        let mut outbox = self.lock();
+        let appended = outbox.append_marked(batches, marks);
+        self.update_gauges(&outbox);
+        drop(outbox);
+        appended?;
         self.appended.notify_one();
         Ok(())
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Outbox> {
+    /// Marks the outbox full (or not), for metrics.
+    pub fn set_full(&self, full: bool) {
+        self.metrics.outbox_full.set(i64::from(full));
+    }
+
+    fn ack(&self, seq: u64) -> Result<(), OutboxError> {
+        let mut outbox = self.lock();
+        let acked = outbox.ack(seq);
+        self.update_gauges(&outbox);
+        drop(outbox);
+        self.room.notify_one();
+        acked
+    }
+
+    fn update_gauges(&self, outbox: &Outbox) {
+        self.metrics
+            .outbox_batches
+            .set(i64::try_from(outbox.unacked_batches()).unwrap_or(i64::MAX));
+        self.metrics
+            .outbox_bytes
+            .set(i64::try_from(outbox.unacked_bytes()).unwrap_or(i64::MAX));
+    }
+
+    pub fn lock(&self) -> std::sync::MutexGuard<'_, Outbox> {
         self.outbox
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -323,6 +440,8 @@ pub async fn run_sender(
     let mut failures: u32 = 0;
     let mut server = 0usize;
     let mut seed = u64::from(std::process::id()) | 1;
+    // The highest sequence number ever sent: a batch at or below it is a resend.
+    let mut highest_sent = 0u64;
     loop {
         if options.servers.is_empty() {
             tracing::error!("channel sender has no server to send to");
@@ -330,10 +449,20 @@ pub async fn run_sender(
         }
         let address = options.servers[server % options.servers.len()];
         let mut connected = false;
-        let session = session(&outgoing, &options, address, &mut shutdown, &mut connected);
-        match session.await {
+        let session = session(
+            &outgoing,
+            &options,
+            address,
+            &mut shutdown,
+            &mut connected,
+            &mut highest_sent,
+        );
+        let ended = session.await;
+        outgoing.metrics.connected.set(0);
+        match ended {
             Ok(()) => return,
             Err(error) => {
+                outgoing.metrics.sessions_failed.inc();
                 // A session that got as far as the welcome starts the backoff over.
                 failures = if connected {
                     1
@@ -364,6 +493,7 @@ async fn session(
     address: SocketAddr,
     shutdown: &mut ShutdownSignal,
     connected: &mut bool,
+    highest_sent: &mut u64,
 ) -> Result<(), ChannelError> {
     let tcp = tokio::time::timeout(
         options.connect_timeout,
@@ -402,12 +532,15 @@ async fn session(
         }
     };
     *connected = true;
-    outgoing.lock().ack(welcome.acked)?;
+    outgoing.metrics.connected.set(1);
+    outgoing.ack(welcome.acked)?;
     tracing::info!(%address, receiver = %welcome.node, holds = welcome.acked, "channel connected");
     // Everything after what the receiver holds is (re)sent, in order.
     let mut sent = welcome.acked.max(outgoing.lock().acked());
     let mut acked = sent;
     let window = options.window.max(1) as u64;
+    // Events per batch in flight, to count the events acknowledged.
+    let mut in_flight: std::collections::VecDeque<(u64, u32)> = Default::default();
     loop {
         while sent - acked < window {
             let batches = outgoing.lock().read_after(sent, 4 * 1024 * 1024)?;
@@ -419,6 +552,14 @@ async fn session(
                     break;
                 }
                 sent = batch.seq;
+                let metrics = &outgoing.metrics;
+                metrics.batches_sent.inc();
+                metrics.bytes_sent.add(batch.compressed.len() as u64);
+                if batch.seq <= *highest_sent {
+                    metrics.batches_resent.inc();
+                }
+                *highest_sent = (*highest_sent).max(batch.seq);
+                in_flight.push_back((batch.seq, batch.events));
                 write_frame(&mut writer, &Frame::Batch(batch)).await?;
             }
         }
@@ -431,7 +572,15 @@ async fn session(
                         )));
                     }
                     acked = acked.max(ack.seq);
-                    outgoing.lock().ack(acked)?;
+                    while let Some(&(seq, events)) = in_flight.front() {
+                        if seq > acked {
+                            break;
+                        }
+                        in_flight.pop_front();
+                        outgoing.metrics.batches_acked.inc();
+                        outgoing.metrics.events_acked.add(u64::from(events));
+                    }
+                    outgoing.ack(acked)?;
                 }
                 Some(Frame::Refuse(reason)) => return Err(ChannelError::Refused(reason)),
                 Some(other) => {

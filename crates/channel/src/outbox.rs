@@ -7,8 +7,12 @@
 //! DIR/acked                       highest acknowledged sequence number: u64 LE + CRC-32
 //! DIR/<first seq, 20 digits>.obx  segments of records, oldest first
 //! record := length u32 LE (of seq + body) | CRC-32 u32 LE (of seq + body) | seq u64 LE | body
-//! body   := postcard of the BatchFrame
+//! body   := postcard of (BatchFrame, marks: [(key [16], value u64)])
 //! ```
+//!
+//! A batch may carry the marks of its inputs (a tailed file's identity and the offset its lines
+//! end at): stored in the same record, they are durable exactly when the batch is. After a
+//! kill -9, [`Outbox::marks`] has the newest of them, for the inputs to resume from.
 //!
 //! Recovery walks every segment; a record that is cut short or fails its CRC ends its segment
 //! (the rest is cut off and counted). Only a torn tail is expected — an append returns after its
@@ -20,7 +24,26 @@ use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+use vigil_pipeline::DeliveryMark;
+
 use crate::frame::BatchFrame;
+
+/// A record's body as written.
+#[derive(Serialize)]
+struct StoredRef<'a> {
+    frame: &'a BatchFrame,
+    marks: &'a [([u8; 16], u64)],
+}
+
+/// A record's body as read.
+#[derive(Deserialize)]
+struct Stored {
+    frame: BatchFrame,
+    marks: Vec<([u8; 16], u64)>,
+}
 
 const SEGMENT_SUFFIX: &str = ".obx";
 const RECORD_HEADER_BYTES: usize = 8;
@@ -99,6 +122,8 @@ pub struct Outbox {
     current: Option<File>,
     next_seq: u64,
     acked: u64,
+    /// The highest value of each mark in the records on disk.
+    marks: HashMap<[u8; 16], u64>,
 }
 
 fn segment_name(first: u64) -> String {
@@ -164,6 +189,7 @@ impl Outbox {
         let acked_file = Self::read_acked(dir);
         let mut recovered = Recovered::default();
         let mut segments = Vec::new();
+        let mut marks: HashMap<[u8; 16], u64> = HashMap::new();
         let mut highest = 0u64;
         let count = names.len();
         for (index, (first_name, path)) in names.into_iter().enumerate() {
@@ -186,6 +212,14 @@ impl Outbox {
                         file.sync_all()
                     })
                     .map_err(io("cut", &path))?;
+            }
+            for (_, _, body) in &records {
+                if let Ok(stored) = postcard::from_bytes::<Stored>(body) {
+                    for (key, value) in stored.marks {
+                        let entry = marks.entry(key).or_default();
+                        *entry = (*entry).max(value);
+                    }
+                }
             }
             let seqs: Vec<(u64, u64)> = records.iter().map(|(at, seq, _)| (*at, *seq)).collect();
             let (first, last) = match (seqs.first(), seqs.last()) {
@@ -215,6 +249,7 @@ impl Outbox {
             current: None,
             next_seq,
             acked,
+            marks,
         };
         for segment in &outbox.segments {
             for &(_, seq) in &segment.records {
@@ -295,6 +330,11 @@ impl Outbox {
         self.next_seq
     }
 
+    /// The newest value of each input mark stored with a batch (see the module docs).
+    pub fn marks(&self) -> &HashMap<[u8; 16], u64> {
+        &self.marks
+    }
+
     pub fn unacked_batches(&self) -> u64 {
         self.next_seq - 1 - self.acked
     }
@@ -313,11 +353,28 @@ impl Outbox {
     /// returning them: once this returns, a kill -9 loses none of them. Refused whole, with
     /// [`OutboxError::Full`], when they would take the outbox past its limit.
     pub fn append(&mut self, batches: &mut [BatchFrame]) -> Result<(), OutboxError> {
+        self.append_marked(batches, &[])
+    }
+
+    /// As [`Outbox::append`], with the marks of the inputs the batches came from, stored with
+    /// the last batch.
+    pub fn append_marked(
+        &mut self,
+        batches: &mut [BatchFrame],
+        marks: &[DeliveryMark],
+    ) -> Result<(), OutboxError> {
         let mut records = Vec::new();
         let mut lengths = Vec::with_capacity(batches.len());
+        let stored_marks: Vec<([u8; 16], u64)> =
+            marks.iter().map(|mark| (mark.stream, mark.seq)).collect();
+        let last = batches.len().saturating_sub(1);
         for (offset, batch) in batches.iter_mut().enumerate() {
             batch.seq = self.next_seq + offset as u64;
-            let body = postcard::to_stdvec(&*batch)
+            let stored = StoredRef {
+                frame: batch,
+                marks: if offset == last { &stored_marks } else { &[] },
+            };
+            let body = postcard::to_stdvec(&stored)
                 .map_err(|error| OutboxError::Encode(error.to_string()))?;
             let length = u32::try_from(body.len() + 8)
                 .ok()
@@ -374,6 +431,10 @@ impl Outbox {
         }
         segment.bytes += records.len() as u64;
         self.next_seq += batches.len() as u64;
+        for mark in marks {
+            let entry = self.marks.entry(mark.stream).or_default();
+            *entry = (*entry).max(mark.seq);
+        }
         Ok(())
     }
 
@@ -421,10 +482,10 @@ impl Outbox {
                 if record_seq <= seq {
                     continue;
                 }
-                let batch: BatchFrame = postcard::from_bytes(body)
+                let stored: Stored = postcard::from_bytes(body)
                     .map_err(|error| OutboxError::Encode(format!("stored batch: {error}")))?;
                 taken += body.len();
-                out.push(batch);
+                out.push(stored.frame);
                 if taken >= max_bytes {
                     return Ok(out);
                 }
@@ -515,6 +576,31 @@ mod tests {
         let pending = outbox.read_after(outbox.acked(), usize::MAX).unwrap();
         assert_eq!(pending, batches[12..].to_vec());
         assert_eq!(outbox.read_after(18, 1).unwrap(), batches[18..19].to_vec());
+    }
+
+    /// Marks stored with batches come back after a reopen, also once their batches are acked
+    /// (the segment open for appends is never deleted, so the newest marks stay on disk).
+    #[test]
+    fn input_marks_are_durable_with_their_batch() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut outbox, _) = small(dir.path());
+        let mark = |key: u8, offset: u64| DeliveryMark {
+            stream: [key; 16],
+            seq: offset,
+        };
+        outbox
+            .append_marked(&mut [batch(1, 100)], &[mark(1, 500), mark(2, 70)])
+            .unwrap();
+        outbox
+            .append_marked(&mut [batch(2, 100), batch(3, 100)], &[mark(1, 900)])
+            .unwrap();
+        assert_eq!(outbox.marks().get(&[1; 16]), Some(&900));
+        outbox.ack(3).unwrap();
+        drop(outbox);
+        let (outbox, _) = small(dir.path());
+        assert_eq!(outbox.marks().get(&[1; 16]), Some(&900));
+        assert_eq!(outbox.marks().get(&[2; 16]), Some(&70));
+        assert_eq!(outbox.unacked_batches(), 0);
     }
 
     #[test]

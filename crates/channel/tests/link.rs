@@ -15,11 +15,11 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpListener;
 use vigil_channel::link::{
     receive, run_sender, BoxFuture, Deliver, Ledger, Outgoing, Peer, Received, ReceiverOptions,
-    SenderOptions,
+    SenderMetrics, SenderOptions,
 };
 use vigil_channel::{encode_batch, Outbox, OutboxOptions};
 use vigil_event::{Event, Timestamp};
-use vigil_pipeline::Shutdown;
+use vigil_pipeline::{Metrics, Shutdown};
 use vigil_tls::pki::{self, Validity};
 
 /// Remembers per stream what was delivered; once batch 30 is recorded it cuts the first
@@ -197,7 +197,7 @@ async fn every_batch_arrives_once_across_a_dropped_connection() {
     }
 
     let (outbox, _) = Outbox::open(&dir.path().join("outbox"), OutboxOptions::default()).unwrap();
-    let outgoing = Outgoing::new(outbox);
+    let outgoing = Outgoing::new(outbox, SenderMetrics::new(&Metrics::default(), "test"));
     for batch in 0..50 {
         let mut frame = [encode_batch(0, &batch_events(batch, 10), 3).unwrap()];
         outgoing.append(&mut frame).unwrap();

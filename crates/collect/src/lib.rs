@@ -14,6 +14,7 @@
 mod error;
 mod stamp;
 pub mod syslog;
+pub mod tail;
 mod unmapped;
 
 pub use error::{CollectError, Result};
