@@ -184,6 +184,39 @@ impl OutboxSink {
     }
 }
 
+/// Deliveries gathered into one batch.
+#[derive(Default)]
+struct Gathered {
+    events: Vec<Event>,
+    /// Bytes of the events' originals.
+    bytes: usize,
+    receipts: Vec<tokio::sync::oneshot::Sender<()>>,
+    /// The newest mark of each input.
+    marks: Vec<DeliveryMark>,
+}
+
+impl Gathered {
+    fn take(&mut self, delivery: vigil_pipeline::Delivery) {
+        self.bytes += delivery
+            .events
+            .iter()
+            .map(|event| event.original.len())
+            .sum::<usize>();
+        self.events.extend(delivery.events);
+        self.receipts.extend(delivery.durable);
+        if let Some(mark) = delivery.mark {
+            match self
+                .marks
+                .iter_mut()
+                .find(|known| known.stream == mark.stream)
+            {
+                Some(known) => known.seq = known.seq.max(mark.seq),
+                None => self.marks.push(mark),
+            }
+        }
+    }
+}
+
 impl Sink for OutboxSink {
     fn run(self: Box<Self>, mut input: BatchReceiver) -> BoxFuture<vigil_pipeline::Result<()>> {
         Box::pin(async move {
@@ -192,32 +225,14 @@ impl Sink for OutboxSink {
                     return Ok::<(), PipelineError>(());
                 };
                 let deadline = tokio::time::Instant::now() + self.options.linger;
-                let mut events: Vec<Event> = Vec::new();
-                let mut bytes = 0usize;
-                let mut receipts = Vec::new();
-                let mut marks: Vec<DeliveryMark> = Vec::new();
-                let mut take = |delivery: vigil_pipeline::Delivery, events: &mut Vec<Event>| {
-                    bytes += delivery
-                        .events
-                        .iter()
-                        .map(|event| event.original.len())
-                        .sum::<usize>();
-                    events.extend(delivery.events);
-                    receipts.extend(delivery.durable);
-                    if let Some(mark) = delivery.mark {
-                        match marks.iter_mut().find(|known| known.stream == mark.stream) {
-                            Some(known) => known.seq = known.seq.max(mark.seq),
-                            None => marks.push(mark),
-                        }
-                    }
-                };
-                take(first, &mut events);
+                let mut gathered = Gathered::default();
+                gathered.take(first);
                 let mut closed = false;
-                while events.len() < self.options.max_batch_events
-                    && bytes < self.options.max_batch_bytes
+                while gathered.events.len() < self.options.max_batch_events
+                    && gathered.bytes < self.options.max_batch_bytes
                 {
                     match tokio::time::timeout_at(deadline, input.recv()).await {
-                        Ok(Some(more)) => take(more, &mut events),
+                        Ok(Some(more)) => gathered.take(more),
                         Ok(None) => {
                             closed = true;
                             break;
@@ -225,6 +240,12 @@ impl Sink for OutboxSink {
                         Err(_) => break,
                     }
                 }
+                let Gathered {
+                    events,
+                    receipts,
+                    marks,
+                    ..
+                } = gathered;
                 if !events.is_empty() || !marks.is_empty() {
                     self.store(events, marks).await;
                 }

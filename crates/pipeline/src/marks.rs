@@ -18,6 +18,9 @@ pub const RECORD_BYTES: usize = 28;
 /// Past this size the log is rewritten with one record per key.
 const COMPACT_BYTES: u64 = 1024 * 1024;
 
+/// Records as read: key and value.
+pub type Records = Vec<([u8; 16], u64)>;
+
 /// One record's bytes.
 pub fn encode_record(key: &[u8; 16], value: u64) -> [u8; RECORD_BYTES] {
     let mut bytes = [0u8; RECORD_BYTES];
@@ -30,7 +33,7 @@ pub fn encode_record(key: &[u8; 16], value: u64) -> [u8; RECORD_BYTES] {
 
 /// The valid records of a file in order (none if it does not exist), and the length they
 /// cover: reading stops at the first record that is cut short or fails its CRC.
-pub fn read_records(path: &Path) -> std::io::Result<(Vec<([u8; 16], u64)>, u64)> {
+pub fn read_records(path: &Path) -> std::io::Result<(Records, u64)> {
     let mut bytes = Vec::new();
     match File::open(path) {
         Ok(mut file) => {

@@ -15,6 +15,9 @@ pub struct Cli {
 pub enum Command {
     /// Run the SOC node: listeners, archive, indexes, API. With no config, runs on defaults.
     Serve(ServeArgs),
+    /// Run the edge collector: syslog listeners and tailed files, forwarded to a SOC over the
+    /// channel (TLS 1.3, client certificate), buffered on disk until acknowledged.
+    Agent(AgentArgs),
     /// Search the archived events (reads the data directory; works while `serve` runs).
     Search(SearchArgs),
     /// Walk the archive's hash chain; exit 1 naming the first broken batch.
@@ -93,6 +96,54 @@ pub struct ServeArgs {
     /// The API on this address.
     #[arg(long, value_name = "ADDR")]
     pub api: Option<SocketAddr>,
+}
+
+#[derive(Debug, Args)]
+pub struct AgentArgs {
+    /// A SOC's channel address, HOST:PORT (repeatable: a failover list, in order).
+    #[arg(long = "server", value_name = "HOST:PORT", required = true)]
+    pub servers: Vec<String>,
+    /// The CA (PEM) the SOC's certificate must chain to.
+    #[arg(long, value_name = "FILE")]
+    pub ca: PathBuf,
+    /// This agent's client certificate (PEM), e.g. from `vigil certs client`.
+    #[arg(long, value_name = "FILE")]
+    pub cert: PathBuf,
+    /// Its private key (PEM).
+    #[arg(long, value_name = "FILE")]
+    pub key: PathBuf,
+    /// The name the SOC's certificate must carry. Default: the host of the first --server.
+    #[arg(long, value_name = "NAME")]
+    pub server_name: Option<String>,
+    /// Syslog over TCP on this address.
+    #[arg(long, value_name = "ADDR")]
+    pub syslog_tcp: Option<SocketAddr>,
+    /// Syslog over UDP on this address.
+    #[arg(long, value_name = "ADDR")]
+    pub syslog_udp: Option<SocketAddr>,
+    /// A log file to follow, line by line (repeatable). Positions survive restarts; rotation
+    /// and truncation are followed.
+    #[arg(long = "tail", value_name = "PATH")]
+    pub tails: Vec<PathBuf>,
+    /// Outbox, file positions and state.
+    #[arg(long, value_name = "DIR", default_value = "vigil-agent-data")]
+    pub data_dir: PathBuf,
+    /// This agent's name, sent to the SOC (events carry it as `agent.name`). Default: the
+    /// machine's name.
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// Unacknowledged bytes the outbox holds at most; when full, the inputs are held back.
+    #[arg(long, value_name = "MIB", default_value_t = 1024)]
+    pub outbox_max_mib: u64,
+    /// zstd level of batches (1-19).
+    #[arg(long, default_value_t = 3)]
+    pub zstd_level: i32,
+    /// Batches sent and not yet acknowledged, at most.
+    #[arg(long, default_value_t = 8)]
+    pub window: usize,
+    /// Serve Prometheus metrics at http://ADDR/metrics (plain HTTP; keep it on loopback).
+    #[arg(long, value_name = "ADDR")]
+    pub metrics: Option<SocketAddr>,
 }
 
 #[derive(Debug, Args)]

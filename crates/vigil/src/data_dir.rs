@@ -49,7 +49,7 @@ pub fn lock(data_dir: &Path) -> anyhow::Result<DataDirLock> {
     // SAFETY: flock on a descriptor we own; no memory is shared.
     let locked = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
     if locked != 0 {
-        bail!("{} is in use by another vigil serve", data_dir.display());
+        bail!("{} is in use by another vigil process", data_dir.display());
     }
     Ok(DataDirLock { _file: file })
 }

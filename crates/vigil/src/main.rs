@@ -1,7 +1,8 @@
-//! `vigil`: the one binary. Subcommands: `serve` (the SOC node), `search`, `verify` (archive
-//! integrity), `retention plan` and `certs`. This crate wires the layers below it together and is the only
-//! place that uses `anyhow`.
+//! `vigil`: the one binary. Subcommands: `serve` (the SOC node), `agent` (the edge collector),
+//! `search`, `verify` (archive integrity), `retention plan` and `certs`. This crate wires the
+//! layers below it together and is the only place that uses `anyhow`.
 
+mod agent;
 mod certs;
 mod cli;
 mod data_dir;
@@ -14,6 +15,7 @@ fn main() -> std::process::ExitCode {
     let cli = cli::Cli::parse();
     let outcome = match cli.command {
         cli::Command::Serve(args) => serve::run(args),
+        cli::Command::Agent(args) => agent::run(args),
         cli::Command::Search(args) => offline::search(args),
         cli::Command::Verify(args) => offline::verify(args),
         cli::Command::Retention(cli::RetentionCommand::Plan(args)) => offline::retention_plan(args),
