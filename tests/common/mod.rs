@@ -400,3 +400,190 @@ pub fn logger(args: &[&str], lines: &str) {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+/// A loopback port that was free a moment ago (for a server that must come back on the same
+/// port after a kill).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|address| address.port())
+        .expect("a free port")
+}
+
+/// A config whose one listener is the channel on `127.0.0.1:port`, with the certificates
+/// `vigil certs init PKI` made, plus `extra` (its `[[listeners.clients]]`, more listeners).
+pub fn write_channel_config(root: &Path, pki: &Path, port: u16, extra: &str) -> PathBuf {
+    let text = format!(
+        r#"[[listeners]]
+type = "channel"
+name = "channel"
+address = "127.0.0.1:{port}"
+cert = "{pki}/server.crt"
+key = "{pki}/server.key"
+client_ca = "{pki}/ca.crt"
+handshake_timeout = "2s"
+{extra}
+"#,
+        pki = pki.display(),
+    );
+    write_with(root, &text)
+}
+
+/// A running `vigil agent`.
+pub struct Agent {
+    pub child: Child,
+    pub root: PathBuf,
+    pub data: PathBuf,
+    pub args: Vec<String>,
+    pub addresses: HashMap<String, SocketAddr>,
+}
+
+impl Agent {
+    /// Starts `vigil agent` with its data in `root/agent`, metrics on a free loopback port, the
+    /// client certificate `client-NAME` from `pki`, and `args`; waits (≤ 30 s) until it listens.
+    pub fn start(root: &Path, pki: &Path, name: &str, server_port: u16, args: &[&str]) -> Agent {
+        let data = root.join("agent");
+        let mut all: Vec<String> = vec![
+            "agent".into(),
+            "--server".into(),
+            format!("127.0.0.1:{server_port}"),
+            "--ca".into(),
+            pki.join("ca.crt").display().to_string(),
+            "--cert".into(),
+            pki.join(format!("client-{name}.crt")).display().to_string(),
+            "--key".into(),
+            pki.join(format!("client-{name}.key")).display().to_string(),
+            "--name".into(),
+            name.into(),
+            "--data-dir".into(),
+            data.display().to_string(),
+            "--metrics".into(),
+            "127.0.0.1:0".into(),
+        ];
+        all.extend(args.iter().map(|arg| arg.to_string()));
+        let mut agent = Agent {
+            child: Self::spawn(root, &all),
+            root: root.to_owned(),
+            data,
+            args: all,
+            addresses: HashMap::new(),
+        };
+        agent.wait_ready();
+        agent
+    }
+
+    fn spawn(root: &Path, args: &[String]) -> Child {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(root.join("agent.log"))
+            .expect("agent log");
+        Command::new(VIGIL)
+            .args(args)
+            .env("VIGIL_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("start vigil agent")
+    }
+
+    fn wait_ready(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(text) = std::fs::read_to_string(self.data.join("listening.json")) {
+                let parsed: HashMap<String, String> =
+                    serde_json::from_str(&text).expect("listening.json");
+                self.addresses = parsed
+                    .into_iter()
+                    .map(|(name, address)| (name, address.parse().expect("address")))
+                    .collect();
+                return;
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("vigil agent exited with {status}:\n{}", self.log());
+            }
+            assert!(
+                Instant::now() < deadline,
+                "vigil agent not ready in 30 s:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Starts the same agent again (after a kill).
+    pub fn restart(&mut self) {
+        let _ = std::fs::remove_file(self.data.join("listening.json"));
+        self.child = Self::spawn(&self.root, &self.args);
+        self.wait_ready();
+    }
+
+    pub fn address(&self, name: &str) -> SocketAddr {
+        self.addresses[name]
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.root.join("agent.log")).unwrap_or_default()
+    }
+
+    /// A metric's value (summed over the series that match `labels`).
+    pub fn metric(&self, name: &str, labels: &[(&str, &str)]) -> u64 {
+        let mut tcp = TcpStream::connect_timeout(&self.address("metrics"), Duration::from_secs(5))
+            .expect("connect to agent metrics");
+        tcp.set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        tcp.write_all(b"GET /metrics HTTP/1.1\r\nhost: agent\r\n\r\n")
+            .expect("request");
+        let mut text = String::new();
+        tcp.read_to_string(&mut text).expect("response");
+        sum_series(&text, name, labels)
+    }
+
+    /// SIGKILL.
+    pub fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// SIGTERM, then wait (≤ 60 s).
+    pub fn stop(&mut self) -> ExitStatus {
+        // SAFETY: signalling our own child by its pid.
+        unsafe {
+            libc_kill(self.child.id() as i32, 15);
+        }
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status;
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("vigil agent did not stop in 60 s:\n{}", self.log());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The sum of the series of metric `name` whose labels include all of `labels`.
+pub fn sum_series(text: &str, name: &str, labels: &[(&str, &str)]) -> u64 {
+    text.lines()
+        .filter(|line| !line.starts_with('#'))
+        .filter(|line| {
+            let series = line.split_whitespace().next().unwrap_or("");
+            let series_name = series.split('{').next().unwrap_or("");
+            series_name == name
+                && labels
+                    .iter()
+                    .all(|(key, value)| series.contains(&format!("{key}=\"{value}\"")))
+        })
+        .filter_map(|line| line.split_whitespace().last()?.parse::<u64>().ok())
+        .sum()
+}
