@@ -127,7 +127,7 @@ impl Stamper {
     /// The tenant and level come from `origin` (the relay's certificate), else from the system
     /// the event's sender address or host name belongs to here, else they stay as the relay
     /// stamped them — unless the relay did not know the sender either, which makes the event
-    /// unmapped here too.
+    /// unmapped here too. `agent.name` keeps the first relay; `vigil.via` lists them all.
     pub fn stamp_relayed(
         &self,
         event: &mut Event,
@@ -172,10 +172,22 @@ impl Stamper {
             }
         }
         event.listener = listener.clone();
-        event.fields.insert(
-            vigil_event::field::AGENT_NAME.to_owned(),
-            vigil_event::Value::Str(relay.to_owned()),
-        );
+        event
+            .fields
+            .entry(vigil_event::field::AGENT_NAME.to_owned())
+            .or_insert_with(|| vigil_event::Value::Str(relay.to_owned()));
+        let via = event
+            .fields
+            .entry(vigil_event::field::VIA.to_owned())
+            .or_insert_with(|| vigil_event::Value::List(Vec::new()));
+        match via {
+            vigil_event::Value::List(nodes) => {
+                nodes.push(vigil_event::Value::Str(relay.to_owned()))
+            }
+            other => {
+                *other = vigil_event::Value::List(vec![vigil_event::Value::Str(relay.to_owned())])
+            }
+        }
     }
 }
 
@@ -366,10 +378,22 @@ mod relayed_tests {
             Some(&vigil_event::Value::Str("agent-1".into()))
         );
 
-        // A SOC that forwards its own tenant's events: they keep it.
+        // A SOC that forwards its own tenant's events: they keep it, and the first relay.
         let mut event = relayed("192.0.2.7:514", "agency-x", 3, false);
+        stamper.stamp_relayed(&mut event, None, &listener, "agent-9");
         stamper.stamp_relayed(&mut event, None, &listener, "agency-soc");
         assert_eq!((&*event.tenant, event.level.get()), ("agency-x", 3));
+        assert_eq!(
+            event.fields.get(vigil_event::field::AGENT_NAME),
+            Some(&vigil_event::Value::Str("agent-9".into()))
+        );
+        assert_eq!(
+            event.fields.get(vigil_event::field::VIA),
+            Some(&vigil_event::Value::List(vec![
+                vigil_event::Value::Str("agent-9".into()),
+                vigil_event::Value::Str("agency-soc".into())
+            ]))
+        );
 
         // Nobody knows the sender: unmapped defaults, still flagged.
         let mut event = relayed("192.0.2.8:514", "whatever", 5, true);

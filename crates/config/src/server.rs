@@ -43,6 +43,58 @@ pub struct ServerConfig {
     pub index: IndexConfig,
     #[serde(default)]
     pub retention: RetentionConfig,
+    /// Forwarding upstream (to a national SOC): none by default.
+    #[serde(default)]
+    pub forward: Vec<ForwardConfig>,
+}
+
+/// `[[forward]]`: a stream of this node's archived events, chosen by filter, sent to another
+/// Vigil over the channel (TLS 1.3 with this node's client certificate), exactly once.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ForwardConfig {
+    /// Names the target in logs, metrics and the state folder (`DATA_DIR/forward/NAME`).
+    pub name: String,
+    /// The receiver's channel address, HOST:PORT; more are a failover list, in order.
+    pub servers: Vec<String>,
+    /// The CA (PEM) the receiver's certificate must chain to.
+    pub ca: PathBuf,
+    /// This node's client certificate and key (PEM), from the receiver's CA.
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    /// The name the receiver's certificate must carry. Default: the host of the first server.
+    pub server_name: Option<String>,
+    /// Only events of these tenants. Default: all.
+    #[serde(default)]
+    pub tenants: Vec<String>,
+    /// Only events of these security levels. Default: all.
+    #[serde(default)]
+    pub levels: Vec<i64>,
+    /// Only events matching every term: `field:value` (equal, case-insensitive) or a bare word
+    /// (in the message, case-insensitive). Default: all.
+    pub query: Option<String>,
+    /// Where a new forward starts: `"now"` (default: only what is archived from its first
+    /// start on) or `"beginning"` (everything the archive holds).
+    #[serde(default)]
+    pub start: ForwardStart,
+    /// zstd level of batches (1-19). Default 3.
+    #[serde(default = "default_zstd_level")]
+    pub zstd_level: i32,
+    /// Unacknowledged bytes kept at most; when full, reading the archive waits. Default 1024.
+    #[serde(default = "default_outbox_max_mib")]
+    pub outbox_max_mib: u64,
+}
+
+fn default_outbox_max_mib() -> u64 {
+    1024
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ForwardStart {
+    #[default]
+    Now,
+    Beginning,
 }
 
 fn default_data_dir() -> PathBuf {
@@ -95,6 +147,7 @@ impl Default for ServerConfig {
             archive: ArchiveConfig::default(),
             index: IndexConfig::default(),
             retention: RetentionConfig::default(),
+            forward: Vec::new(),
         }
     }
 }
@@ -563,6 +616,36 @@ impl ServerConfig {
                     "listeners {:?}: max_frame_bytes {max_frame_bytes} is outside 64..=16777216",
                     listener.name()
                 ));
+            }
+        }
+        let mut forward_names = std::collections::HashSet::new();
+        for forward in &self.forward {
+            let name = &forward.name;
+            if name.is_empty()
+                || !name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
+                errors.push(format!(
+                    "forward {name:?}: a name is letters, digits, '-' and '_'"
+                ));
+            }
+            if !forward_names.insert(name.as_str()) {
+                errors.push(format!("forward: the name {name:?} is used twice"));
+            }
+            if forward.servers.is_empty() {
+                errors.push(format!("forward {name:?}: servers is empty"));
+            }
+            if !(1..=19).contains(&forward.zstd_level) {
+                errors.push(format!(
+                    "forward {name:?}: zstd_level {} is outside 1..=19",
+                    forward.zstd_level
+                ));
+            }
+            for level in &forward.levels {
+                if vigil_event::SecurityLevel::new(*level).is_err() {
+                    errors.push(format!("forward {name:?}: level {level} is outside 1-5"));
+                }
             }
         }
         if self.api.cert.is_some() != self.api.key.is_some() {

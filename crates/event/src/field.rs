@@ -25,8 +25,10 @@ pub const PROCESS_PID: &str = "process.pid";
 pub const SOURCE_IP: &str = "source.ip";
 pub const SOURCE_PORT: &str = "source.port";
 pub const OBSERVER_HOSTNAME: &str = "observer.hostname";
-/// The Vigil agent (or forwarding SOC) an event came through, by its node name.
+/// The Vigil agent (or forwarding SOC) that first relayed an event, by its node name.
 pub const AGENT_NAME: &str = "agent.name";
+/// Every Vigil node that relayed an event over the channel, in order (agent, agency SOC, …).
+pub const VIA: &str = "vigil.via";
 pub const OBSERVER_TYPE: &str = "observer.type";
 pub const OBSERVER_PRODUCT: &str = "observer.product";
 pub const TENANT: &str = "vigil.tenant";

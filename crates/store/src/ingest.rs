@@ -142,6 +142,42 @@ pub struct Ingest {
     catalog: Arc<IndexCatalog>,
     metrics: Arc<IngestMetrics>,
     ledger: Option<Arc<DeliveryLedger>>,
+    durable: Arc<DurableEnds>,
+}
+
+/// Where each partition's archive is synced up to, published after every group commit, for
+/// readers that must see only durable batches (forwarding upstream).
+#[derive(Default)]
+pub struct DurableEnds {
+    ends: std::sync::Mutex<HashMap<PartitionKey, ArchivePosition>>,
+    changed: tokio::sync::Notify,
+}
+
+impl DurableEnds {
+    /// Every partition with its durable end.
+    pub fn all(&self) -> Vec<(PartitionKey, ArchivePosition)> {
+        let ends = self
+            .ends
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut all: Vec<_> = ends.iter().map(|(key, end)| (*key, *end)).collect();
+        all.sort();
+        all
+    }
+
+    /// Resolves after the next group commit (or at once if one happened since the last call).
+    pub async fn changed(&self) {
+        self.changed.notified().await;
+    }
+
+    fn advance(&self, key: PartitionKey, end: ArchivePosition) {
+        let mut ends = self
+            .ends
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let known = ends.entry(key).or_insert(end);
+        *known = (*known).max(end);
+    }
 }
 
 struct ArchivedBatch {
@@ -158,7 +194,13 @@ impl Ingest {
             catalog,
             metrics: Arc::new(IngestMetrics::new(metrics)),
             ledger: None,
+            durable: Arc::default(),
         }
+    }
+
+    /// The durable ends of the archive, filled by [`Ingest::recover`] and every group commit.
+    pub fn durable(&self) -> Arc<DurableEnds> {
+        self.durable.clone()
     }
 
     /// Records the marks of deliveries that carry one (acknowledged streams) in `ledger`, in
@@ -191,14 +233,18 @@ impl Ingest {
                 None => continue,
             };
             if covered == archive_end {
+                self.durable.advance(key, archive_end);
                 continue;
             }
-            let (_archive, outcome) = PartitionArchive::open(
+            let (archive, outcome) = PartitionArchive::open(
                 &self.options.data_dir,
                 &key,
                 self.options.segment_max_bytes,
             )?;
             self.metrics.report_recovery(&key, &outcome);
+            // What is left after cutting a torn tail was written by an earlier run: durable.
+            self.durable.advance(key, archive.position());
+            drop(archive);
             let mut writer = PartitionIndexWriter::open(
                 partition,
                 self.options.writer_threads,
@@ -230,6 +276,7 @@ impl Ingest {
         options: IngestOptions,
         metrics: Arc<IngestMetrics>,
         ledger: Option<Arc<DeliveryLedger>>,
+        durable: Arc<DurableEnds>,
         mut input: BatchReceiver,
         to_index: SyncSender<ArchivedBatch>,
     ) -> crate::Result<()> {
@@ -326,6 +373,12 @@ impl Ingest {
                 for receipt in receipts {
                     let _ = receipt.send(());
                 }
+            }
+            for batch in &archived {
+                durable.advance(batch.key, batch.end);
+            }
+            if !archived.is_empty() {
+                durable.changed.notify_waiters();
             }
             let today = Timestamp::now().utc_day();
             archives.retain(|key, _| key.day >= today.pred_opt().unwrap_or(today));
@@ -544,13 +597,14 @@ impl Sink for Ingest {
                     .spawn(move || Ingest::index_loop(options, catalog, metrics, from_archive))
                     .map_err(|error| stage_error("index", error.to_string()))?
             };
-            let (options, metrics, ledger) = (
+            let (options, metrics, ledger, durable) = (
                 self.options.clone(),
                 self.metrics.clone(),
                 self.ledger.clone(),
+                self.durable.clone(),
             );
             let archived = tokio::task::spawn_blocking(move || {
-                Ingest::archive_loop(options, metrics, ledger, input, to_index)
+                Ingest::archive_loop(options, metrics, ledger, durable, input, to_index)
             })
             .await
             .map_err(|error| stage_error("archive", error.to_string()))?;

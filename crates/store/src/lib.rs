@@ -23,6 +23,6 @@ pub mod retention;
 pub mod search;
 
 pub use error::{Result, StoreError};
-pub use ingest::{Ingest, IngestOptions};
+pub use ingest::{DurableEnds, Ingest, IngestOptions};
 pub use ledger::DeliveryLedger;
 pub use partition::{list_partitions, PartitionKey, PARTITIONS_DIR};

@@ -52,12 +52,12 @@ pub fn run(args: AgentArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// The host part of HOST:PORT (brackets of an IPv6 address removed).
-fn host_of(server: &str) -> &str {
+pub(crate) fn host_of(server: &str) -> &str {
     let host = server.rsplit_once(':').map_or(server, |(host, _)| host);
     host.trim_start_matches('[').trim_end_matches(']')
 }
 
-async fn resolve(servers: &[String]) -> anyhow::Result<Vec<SocketAddr>> {
+pub(crate) async fn resolve(servers: &[String]) -> anyhow::Result<Vec<SocketAddr>> {
     let mut addresses = Vec::new();
     for server in servers {
         let resolved = tokio::net::lookup_host(server.as_str())

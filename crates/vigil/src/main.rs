@@ -6,6 +6,7 @@ mod agent;
 mod certs;
 mod cli;
 mod data_dir;
+mod forward;
 mod offline;
 mod serve;
 

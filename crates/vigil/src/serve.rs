@@ -453,6 +453,7 @@ async fn serve(config: ServerConfig) -> anyhow::Result<()> {
         &metrics,
     )
     .with_ledger(ledger.clone());
+    let durable = ingest.durable();
     let recover_started = std::time::Instant::now();
     // Events that came over a channel may be resent by their sender after a crash.
     let channels: Vec<String> = config
@@ -516,6 +517,15 @@ async fn serve(config: ServerConfig) -> anyhow::Result<()> {
     listening.insert("api".into(), api_address.to_string());
     write_listening(&data, &listening)?;
 
+    let forwards = crate::forward::start(
+        &config.forward,
+        &data,
+        &node_name(&config),
+        &durable,
+        &metrics,
+        &signal,
+    )
+    .await?;
     let janitor = tokio::spawn(janitor(catalog, config.clone(), signal.clone()));
     tracing::info!(data_dir = %data.display(), "vigil is ready");
 
@@ -530,6 +540,11 @@ async fn serve(config: ServerConfig) -> anyhow::Result<()> {
         }
     }
     sink.await.context("the ingest task panicked")??;
+    for forward in forwards {
+        if let Err(error) = forward.await {
+            tracing::error!(%error, "a forward task panicked");
+        }
+    }
     api.await.context("the API task panicked")??;
     janitor.abort();
     tracing::info!("stopped; everything received is archived and indexed");

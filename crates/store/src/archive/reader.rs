@@ -84,6 +84,8 @@ pub struct BatchCursor {
     segment_index: usize,
     reader: Option<(BufReader<File>, u64, u64)>,
     start_offset: u64,
+    /// Stop here (what is known to be durable), when set.
+    until: Option<ArchivePosition>,
 }
 
 impl BatchCursor {
@@ -101,7 +103,15 @@ impl BatchCursor {
             segment_index: 0,
             reader: None,
             start_offset,
+            until: None,
         })
+    }
+
+    /// A cursor that stops at `until`: readers that must see only synced batches (forwarding)
+    /// pass the durable end the archive thread published.
+    pub fn until(mut self, until: ArchivePosition) -> Self {
+        self.until = Some(until);
+        self
     }
 
     /// The next batch with its start and end positions, or `None` at the end.
@@ -132,6 +142,15 @@ impl BatchCursor {
                 continue;
             }
             let start = *offset;
+            if let Some(until) = self.until {
+                if (ArchivePosition {
+                    segment,
+                    offset: start,
+                }) >= until
+                {
+                    return Ok(None);
+                }
+            }
             // The reader is positioned at `start` and reads on in order.
             let batch = read_checked(&path, start, |buffer, _| reader.read_exact(buffer))?;
             *offset = start + batch.header.total_len();
