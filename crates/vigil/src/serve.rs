@@ -307,6 +307,8 @@ async fn channel_source(
         max_connections,
         receiver: ReceiverOptions {
             node: node.to_owned(),
+            // The hello follows the handshake at once; a sender that dawdles is refused.
+            hello_timeout: tls.handshake_timeout.0,
             idle_timeout,
             ..ReceiverOptions::default()
         },
