@@ -14,6 +14,8 @@
 #   KEEP=1            keep the temp dir (data, config, server log)
 #   NO_BUILD=1        skip `cargo build --release`
 #   TLS=1             send over syslog/TLS (RFC 5425, TLS 1.3, the local CA made on first start)
+#   CHANNEL=1         send to a `vigil agent` (syslog TCP) that forwards over the Vigil channel
+#                     (TLS 1.3, mTLS, zstd); also reports wire bytes per event and agent CPU
 #
 # Loopback only; the server listens on 127.0.0.1:0 and everything is under a temp dir.
 set -euo pipefail
@@ -26,6 +28,7 @@ INDEX_DEADLINE=${INDEX_DEADLINE:-300}
 PIN=${PIN:-0}
 KEEP=${KEEP:-0}
 export TLS=${TLS:-0}
+export CHANNEL=${CHANNEL:-0}
 TAG=loadgen
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -49,11 +52,14 @@ fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/vigil-e2e.XXXXXX")
 data=$work/data
 server_pid=
+agent_pid=
 cleanup() {
-    if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then
-        kill -KILL "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-    fi
+    for pid in $server_pid $agent_pid; do
+        if kill -0 "$pid" 2>/dev/null; then
+            kill -KILL "$pid" 2>/dev/null || true
+            wait "$pid" 2>/dev/null || true
+        fi
+    done
     if [[ $KEEP == 1 ]]; then
         echo "e2e: kept $work" >&2
     else
@@ -83,6 +89,19 @@ client_auth = "none"
 [index]
 commit_interval = "5s"
 TOML
+if [[ $CHANNEL == 1 ]]; then
+    "$vigil" certs init "$work/pki" --client bench-agent >/dev/null
+    cat >>"$work/vigil.toml" <<TOML
+
+[[listeners]]
+type = "channel"
+name = "channel"
+address = "127.0.0.1:0"
+cert = "$work/pki/server.crt"
+key = "$work/pki/server.key"
+client_ca = "$work/pki/ca.crt"
+TOML
+fi
 
 now() { date +%s.%N; }
 
@@ -107,6 +126,25 @@ listening = json.load(open(sys.argv[1]))
 print(listening["syslog-tls" if sys.argv[2] == "1" else "syslog-tcp"], listening["api"])' "$data/listening.json" "$TLS")
 tls_args=()
 [[ $TLS == 1 ]] && tls_args=(--tls-ca "$data/tls/ca.crt")
+agent_metrics=
+if [[ $CHANNEL == 1 ]]; then
+    channel_address=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["channel"])' "$data/listening.json")
+    "${server_pin[@]}" "$vigil" agent --server "$channel_address" --server-name localhost \
+        --ca "$work/pki/ca.crt" --cert "$work/pki/client-bench-agent.crt" --key "$work/pki/client-bench-agent.key" \
+        --syslog-tcp 127.0.0.1:0 --data-dir "$work/agent" --metrics 127.0.0.1:0 --name bench-agent \
+        >"$work/agent.log" 2>&1 &
+    agent_pid=$!
+    for _ in $(seq 1 300); do
+        [[ -s $work/agent/listening.json ]] && break
+        sleep 0.1
+    done
+    [[ -s $work/agent/listening.json ]] || { echo "e2e: agent not ready" >&2; cat "$work/agent.log" >&2; exit 1; }
+    read -r tcp_address agent_metrics < <(python3 -c '
+import json, sys
+listening = json.load(open(sys.argv[1]))
+print(listening["syslog-tcp"], listening["metrics"])' "$work/agent/listening.json")
+    echo "e2e: agent takes syslog at $tcp_address and forwards to $channel_address" >&2
+fi
 token=$(tr -d '[:space:]' <"$data/secrets/api-token")
 echo "e2e: syslog tcp $tcp_address, api $api_address; sending for ${DURATION}s over $CONNECTIONS connections" >&2
 
@@ -170,6 +208,32 @@ PY
 )
 echo "e2e: poll: $poll_json" >&2
 
+# The agent's wire figures and CPU, before stopping it.
+agent_json='{}'
+if [[ $CHANNEL == 1 ]]; then
+    agent_cpu_ticks=$(sed 's/.*) //' "/proc/$agent_pid/stat" | awk '{ print $12 + $13 }')
+    agent_json=$(python3 - "$agent_metrics" "$agent_cpu_ticks" "$(getconf CLK_TCK)" <<'PY'
+import json, sys, urllib.request
+text = urllib.request.urlopen(f"http://{sys.argv[1]}/metrics", timeout=30).read().decode()
+values = {}
+for line in text.splitlines():
+    if line and not line.startswith("#"):
+        name = line.split("{")[0].split()[0]
+        values[name] = values.get(name, 0) + float(line.split()[-1])
+print(json.dumps({
+    "wire_bytes": values.get("vigil_channel_bytes_sent_total", 0),
+    "batch_raw_bytes": values.get("vigil_channel_raw_bytes_total", 0),
+    "events_acked": values.get("vigil_channel_events_acked_total", 0),
+    "batches_sent": values.get("vigil_channel_batches_sent_total", 0),
+    "agent_cpu_secs": float(sys.argv[2]) / int(sys.argv[3]),
+}))
+PY
+)
+    kill -TERM "$agent_pid" 2>/dev/null || true
+    wait "$agent_pid" 2>/dev/null || true
+    agent_pid=
+fi
+
 # Server resources before stopping it.
 vm_hwm_kb=$(awk '/^VmHWM:/ { print $2 }' "/proc/$server_pid/status")
 clock_ticks=$(getconf CLK_TCK)
@@ -210,7 +274,7 @@ index_bytes=$(du_sum "$data"/partitions/level-*/*/index)
 shopt -u nullglob
 
 python3 - "$loadgen_json" "$poll_json" "$start" "$send_end" "$archive_bytes" "$index_bytes" \
-    "$vm_hwm_kb" "$cpu_ticks" "$clock_ticks" "$stop_secs" "$server_status" "$PIN" <<'PY'
+    "$vm_hwm_kb" "$cpu_ticks" "$clock_ticks" "$stop_secs" "$server_status" "$PIN" "$agent_json" <<'PY'
 import json, os, sys
 
 loadgen, poll = json.loads(sys.argv[1]), json.loads(sys.argv[2])
@@ -218,6 +282,7 @@ start, send_end = float(sys.argv[3]), float(sys.argv[4])
 archive_bytes, index_bytes = int(sys.argv[5]), int(sys.argv[6])
 vm_hwm_kb, cpu_ticks, clock_ticks = int(sys.argv[7]), float(sys.argv[8]), int(sys.argv[9])
 stop_secs, server_status, pin = float(sys.argv[10]), int(sys.argv[11]), sys.argv[12] == "1"
+agent = json.loads(sys.argv[13])
 sent, raw = loadgen["sent"], loadgen["bytes"]
 
 def rate(at):
@@ -247,13 +312,18 @@ summary = {
     "server_exit_status": server_status,
     "pinned": pin,
     "tls": os.environ.get("TLS") == "1",
+    "channel": os.environ.get("CHANNEL") == "1",
 }
+if summary["channel"]:
+    summary.update(agent)
+    summary["wire_bytes_per_event"] = agent["wire_bytes"] / sent if sent else None
+    summary["wire_per_raw"] = agent["wire_bytes"] / raw if raw else None
 
 def fmt(value, spec):
     return "n/a" if value is None else format(value, spec)
 
 print(f"""
-Vigil end-to-end ({'pinned: server CPU 0, loadgen CPU 1' if pin else 'unpinned'}, {'syslog over TLS 1.3' if summary['tls'] else 'plain TCP'})
+Vigil end-to-end ({'pinned: server CPU 0, loadgen CPU 1' if pin else 'unpinned'}, {'agent → channel (TLS 1.3, zstd) → server' if summary['channel'] else 'syslog over TLS 1.3' if summary['tls'] else 'plain TCP'})
   sent                         {sent:,} events, {raw / 1e6:,.1f} MB raw, {loadgen['connections']} connections, {loadgen['elapsed_secs']:.1f} s
   sustained during send        {loadgen['events_per_sec']:,.0f} events/s ({raw / loadgen['elapsed_secs'] / 1e6:,.1f} MB/s raw)
   until all archived           {fmt(rate(poll['archived_at']), ',.0f')} events/s ({fmt(summary['secs_until_archived'], '.1f')} s)
@@ -265,6 +335,10 @@ Vigil end-to-end ({'pinned: server CPU 0, loadgen CPU 1' if pin else 'unpinned'}
   server peak RSS              {summary['server_peak_rss_mib']:,.0f} MiB
   server CPU                   {summary['server_cpu_secs']:,.1f} s (user + system)
   server stop after SIGTERM    {stop_secs:.1f} s, exit status {server_status}
+""")
+if summary["channel"]:
+    print(f"""  channel wire bytes           {agent['wire_bytes'] / 1e6:,.1f} MB: {summary['wire_bytes_per_event']:.1f} B/event, {summary['wire_per_raw']:.3f} of raw
+  agent CPU                    {agent['agent_cpu_secs']:,.1f} s (user + system)
 """)
 print(json.dumps(summary))
 sys.exit(0 if summary["zero_loss"] and server_status == 0 else 1)
