@@ -12,6 +12,8 @@
 //!   [`link::run_sender`] keeps an outbox flowing to a failover list of receivers, resending
 //!   after reconnects with backoff and jitter.
 //!
+//! - [`upstream`]: senders for receivers that do not speak the channel — HTTPS (JSON batches,
+//!   zstd or gzip) and syslog over TLS (RFC 5424 lines with a JSON body).
 //! - [`listener`]: the receiving end as a pipeline source (TLS 1.3, client certificates
 //!   required), each batch delivered with its stream mark and acknowledged after the archive's
 //!   receipt.
@@ -22,6 +24,7 @@ pub mod link;
 pub mod listener;
 pub mod outbox;
 pub mod sink;
+pub mod upstream;
 
 pub use batch::{decode_batch, encode_batch, BatchError, BatchLimits};
 pub use frame::{Frame, FrameDecoder, FrameError};

@@ -7,7 +7,7 @@
 //! [`Deliver`] says the events are durable, and the [`Ledger`] remembers per stream what was
 //! delivered, so a resent batch is acknowledged without being delivered twice.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -61,11 +61,15 @@ pub trait Ledger: Send + Sync {
     fn held(&self, stream: &[u8; 16]) -> u64;
 }
 
-/// Where received events go: the future resolves `true` once the events are durable and
-/// batch `seq` of the peer's stream is recorded as held.
+/// Where received events go. `deliver` hands the batch on (batches must reach the store in the
+/// order they are handed on) and resolves to the receipt: a future that resolves `true` once
+/// the events are durable and batch `seq` of the peer's stream is recorded as held.
 pub trait Deliver: Send + Sync {
-    fn deliver(&self, peer: &Peer, seq: u64, events: Vec<Event>) -> BoxFuture<bool>;
+    fn deliver(&self, peer: &Peer, seq: u64, events: Vec<Event>) -> BoxFuture<BoxFuture<bool>>;
 }
+
+/// Batches a receiver has handed on and not yet acknowledged, at most.
+const MAX_IN_FLIGHT: usize = 32;
 
 /// One connection per stream at a time: a sender that reconnects while its old connection
 /// still delivers must not have a batch delivered twice side by side.
@@ -217,7 +221,7 @@ pub async fn receive<S: AsyncRead + AsyncWrite + Unpin>(
         write_frame(&mut writer, &Frame::Refuse(reason.clone())).await?;
         return Err(ChannelError::Refused(reason));
     };
-    let mut acked = ledger.held(&peer.stream);
+    let acked = ledger.held(&peer.stream);
     let welcome = Welcome {
         version,
         node: options.node.clone(),
@@ -225,48 +229,115 @@ pub async fn receive<S: AsyncRead + AsyncWrite + Unpin>(
         acked,
     };
     write_frame(&mut writer, &Frame::Welcome(welcome)).await?;
-    loop {
-        let frame = match tokio::time::timeout(options.idle_timeout, reader.next()).await {
-            Err(_) => return Err(ChannelError::Timeout("next frame")),
-            Ok(frame) => match frame? {
-                Some(frame) => frame,
-                None => return Ok(()),
-            },
-        };
-        let Frame::Batch(batch) = frame else {
-            return Err(ChannelError::Protocol(format!(
-                "expected a batch, got {frame:?}"
-            )));
-        };
-        received.bytes += batch.compressed.len() as u64;
-        if batch.seq > acked {
-            let events =
-                decode_batch(&batch, &options.limits).map_err(|error| ChannelError::Batch {
-                    seq: batch.seq,
-                    error,
-                })?;
-            received.events += events.len() as u64;
-            if !deliver.deliver(&peer, batch.seq, events).await {
-                return Err(ChannelError::NotDurable(batch.seq));
-            }
-            acked = batch.seq;
-            received.batches += 1;
-        } else {
-            received.duplicates += 1;
+    // Batches handed on and not yet durable, in order; `None` for a duplicate (only acked).
+    // Decoding and handing on the next batch overlaps with the archive's work on the last.
+    let mut pending: VecDeque<(u64, Option<BoxFuture<bool>>)> = VecDeque::new();
+    let served = serve_batches(
+        &mut reader,
+        &mut writer,
+        &peer,
+        acked,
+        options,
+        deliver,
+        received,
+        &mut pending,
+    )
+    .await;
+    // Whatever ended the connection, what was handed on is seen through before the stream's
+    // lock is released: a reconnecting sender must be welcomed with it held, or it resends it.
+    for (_, durable) in pending {
+        if let Some(durable) = durable {
+            durable.await;
         }
-        write_frame(&mut writer, &Frame::Ack(Ack { seq: batch.seq })).await?;
+    }
+    served
+}
+
+/// The batches of one connection, after the welcome.
+#[allow(clippy::too_many_arguments)]
+async fn serve_batches<R: AsyncRead + Unpin, W: AsyncWrite + Unpin>(
+    reader: &mut FrameReader<R>,
+    writer: &mut W,
+    peer: &Peer,
+    mut acked: u64,
+    options: &ReceiverOptions,
+    deliver: &dyn Deliver,
+    received: &mut Received,
+    pending: &mut VecDeque<(u64, Option<BoxFuture<bool>>)>,
+) -> Result<(), ChannelError> {
+    let mut reading = true;
+    loop {
+        while let Some((seq, None)) = pending.front() {
+            let seq = *seq;
+            pending.pop_front();
+            write_frame(writer, &Frame::Ack(Ack { seq })).await?;
+        }
+        if !reading && pending.is_empty() {
+            return Ok(());
+        }
+        let waiting = pending
+            .front()
+            .is_some_and(|(_, durable)| durable.is_some());
+        let room = reading && pending.len() < MAX_IN_FLIGHT;
+        tokio::select! {
+            durable = async {
+                match pending.front_mut() {
+                    Some((_, Some(durable))) => durable.await,
+                    _ => false,
+                }
+            }, if waiting => {
+                let Some((seq, _)) = pending.pop_front() else { continue };
+                if !durable {
+                    return Err(ChannelError::NotDurable(seq));
+                }
+                received.batches += 1;
+                write_frame(writer, &Frame::Ack(Ack { seq })).await?;
+            }
+            frame = tokio::time::timeout(options.idle_timeout, reader.next()), if room => {
+                let frame = match frame {
+                    Err(_) => return Err(ChannelError::Timeout("next frame")),
+                    Ok(frame) => frame?,
+                };
+                let Some(frame) = frame else {
+                    // The sender is done: acknowledge what is still on its way, then close.
+                    reading = false;
+                    continue;
+                };
+                let Frame::Batch(batch) = frame else {
+                    return Err(ChannelError::Protocol(format!(
+                        "expected a batch, got {frame:?}"
+                    )));
+                };
+                received.bytes += batch.compressed.len() as u64;
+                if batch.seq <= acked {
+                    received.duplicates += 1;
+                    pending.push_back((batch.seq, None));
+                    continue;
+                }
+                let seq = batch.seq;
+                let limits = options.limits;
+                let events = tokio::task::spawn_blocking(move || decode_batch(&batch, &limits))
+                    .await
+                    .map_err(|error| ChannelError::Protocol(format!("decoding panicked: {error}")))?
+                    .map_err(|error| ChannelError::Batch { seq, error })?;
+                received.events += events.len() as u64;
+                let durable = deliver.deliver(peer, seq, events).await;
+                acked = seq;
+                pending.push_back((seq, Some(durable)));
+            }
+        }
     }
 }
 
 /// Counters of one sender (an agent's channel, a forwarding target), labelled with its name.
 pub struct SenderMetrics {
-    batches_sent: Counter,
-    batches_resent: Counter,
-    batches_acked: Counter,
-    events_acked: Counter,
-    bytes_sent: Counter,
-    sessions_failed: Counter,
-    connected: Gauge,
+    pub(crate) batches_sent: Counter,
+    pub(crate) batches_resent: Counter,
+    pub(crate) batches_acked: Counter,
+    pub(crate) events_acked: Counter,
+    pub(crate) bytes_sent: Counter,
+    pub(crate) sessions_failed: Counter,
+    pub(crate) connected: Gauge,
     outbox_batches: Gauge,
     outbox_bytes: Gauge,
     outbox_full: Gauge,
@@ -379,7 +450,8 @@ impl Outgoing {
         self.metrics.outbox_full.set(i64::from(full));
     }
 
-    fn ack(&self, seq: u64) -> Result<(), OutboxError> {
+    /// Every batch up to `seq` is delivered: forget them, and wake a writer waiting for room.
+    pub fn ack(&self, seq: u64) -> Result<(), OutboxError> {
         let mut outbox = self.lock();
         let acked = outbox.ack(seq);
         self.update_gauges(&outbox);

@@ -213,7 +213,7 @@ struct PipelineDeliver {
 }
 
 impl Deliver for PipelineDeliver {
-    fn deliver(&self, peer: &Peer, seq: u64, events: Vec<Event>) -> BoxFuture<bool> {
+    fn deliver(&self, peer: &Peer, seq: u64, events: Vec<Event>) -> BoxFuture<BoxFuture<bool>> {
         let before = events.len();
         let mut events: Vec<Event> = events
             .into_iter()
@@ -234,7 +234,11 @@ impl Deliver for PipelineDeliver {
             seq,
         });
         let out = self.out.clone();
-        Box::pin(async move { out.send(delivery).await.is_ok() && receipt.await.is_ok() })
+        Box::pin(async move {
+            let sent = out.send(delivery).await.is_ok();
+            let durable: BoxFuture<bool> = Box::pin(async move { sent && receipt.await.is_ok() });
+            durable
+        })
     }
 }
 

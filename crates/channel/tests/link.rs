@@ -86,7 +86,7 @@ struct MemoryDeliver {
 }
 
 impl Deliver for MemoryDeliver {
-    fn deliver(&self, peer: &Peer, seq: u64, events: Vec<Event>) -> BoxFuture<bool> {
+    fn deliver(&self, peer: &Peer, seq: u64, events: Vec<Event>) -> BoxFuture<BoxFuture<bool>> {
         self.messages
             .lock()
             .unwrap()
@@ -96,7 +96,10 @@ impl Deliver for MemoryDeliver {
         if seq == 30 {
             self.ledger.cut.store(true, Ordering::SeqCst);
         }
-        Box::pin(async { true })
+        Box::pin(async {
+            let durable: BoxFuture<bool> = Box::pin(async { true });
+            durable
+        })
     }
 }
 
