@@ -86,6 +86,7 @@ struct MemoryDeliver {
 }
 
 impl Deliver for MemoryDeliver {
+    #[allow(clippy::async_yields_async)]
     fn deliver(&self, peer: &Peer, seq: u64, events: Vec<Event>) -> BoxFuture<BoxFuture<bool>> {
         self.messages
             .lock()
