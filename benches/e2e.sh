@@ -10,7 +10,7 @@
 #   SIZE=250          bytes per message
 #   RATE_PER_CONN=0   messages/s per connection, 0 = as fast as the server takes them
 #   INDEX_DEADLINE=300  seconds to wait, after the send, for everything to be searchable
-#   PIN=1             server on CPU 0, loadgen on CPU 1 (taskset)
+#   PIN=1             server on CPU 0, loadgen (and the agent) on CPU 1 (taskset)
 #   KEEP=1            keep the temp dir (data, config, server log)
 #   NO_BUILD=1        skip `cargo build --release`
 #   TLS=1             send over syslog/TLS (RFC 5425, TLS 1.3, the local CA made on first start)
@@ -129,7 +129,7 @@ tls_args=()
 agent_metrics=
 if [[ $CHANNEL == 1 ]]; then
     channel_address=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["channel"])' "$data/listening.json")
-    "${server_pin[@]}" "$vigil" agent --server "$channel_address" --server-name localhost \
+    "${loadgen_pin[@]}" "$vigil" agent --server "$channel_address" --server-name localhost \
         --ca "$work/pki/ca.crt" --cert "$work/pki/client-bench-agent.crt" --key "$work/pki/client-bench-agent.key" \
         --syslog-tcp 127.0.0.1:0 --data-dir "$work/agent" --metrics 127.0.0.1:0 --name bench-agent \
         >"$work/agent.log" 2>&1 &
