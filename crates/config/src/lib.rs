@@ -22,9 +22,9 @@ pub use duration::HumanDuration;
 pub use error::{ConfigError, Result};
 pub use retention::{RetentionConfig, RetentionMinimums, RetentionPolicy};
 pub use server::{
-    ApiConfig, ArchiveConfig, ChannelTlsConfig, ClientAuthMode, Compression, ForwardConfig,
-    ForwardStart, IndexConfig, ListenerConfig, ServerConfig, TcpLimits, TlsClientConfig,
-    TlsListenerConfig, DEFAULT_API_ADDR, DEFAULT_CHANNEL_ADDR, DEFAULT_SYSLOG_ADDR,
-    DEFAULT_SYSLOG_TLS_ADDR,
+    ApiConfig, ArchiveConfig, ChannelTlsConfig, ClientAuthMode, Compression, ContentEncodingConfig,
+    ForwardConfig, ForwardKind, ForwardStart, IndexConfig, ListenerConfig, ServerConfig, TcpLimits,
+    TlsClientConfig, TlsListenerConfig, DEFAULT_API_ADDR, DEFAULT_CHANNEL_ADDR,
+    DEFAULT_SYSLOG_ADDR, DEFAULT_SYSLOG_TLS_ADDR,
 };
 pub use sources::{SourceMap, SourceMatch, SystemConfig, UnmappedConfig};

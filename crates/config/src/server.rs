@@ -48,20 +48,33 @@ pub struct ServerConfig {
     pub forward: Vec<ForwardConfig>,
 }
 
-/// `[[forward]]`: a stream of this node's archived events, chosen by filter, sent to another
-/// Vigil over the channel (TLS 1.3 with this node's client certificate), exactly once.
+/// `[[forward]]`: a stream of this node's archived events, chosen by filter, sent upstream:
+/// to another Vigil over the channel (TLS 1.3 with this node's client certificate, exactly
+/// once), to an HTTPS endpoint as JSON batches, or as syslog over TLS.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ForwardConfig {
     /// Names the target in logs, metrics and the state folder (`DATA_DIR/forward/NAME`).
     pub name: String,
-    /// The receiver's channel address, HOST:PORT; more are a failover list, in order.
+    /// `"channel"` (default), `"https"` or `"syslog_tls"`.
+    #[serde(default, rename = "type")]
+    pub kind: ForwardKind,
+    /// The receiver's address, HOST:PORT (channel, syslog_tls); more are a failover list.
+    #[serde(default)]
     pub servers: Vec<String>,
+    /// `https`: the endpoint, `https://HOST[:PORT]/PATH`.
+    pub url: Option<String>,
     /// The CA (PEM) the receiver's certificate must chain to.
     pub ca: PathBuf,
-    /// This node's client certificate and key (PEM), from the receiver's CA.
-    pub cert: PathBuf,
-    pub key: PathBuf,
+    /// This node's client certificate and key (PEM), from the receiver's CA: required by the
+    /// channel, optional (mutual TLS) for https and syslog_tls.
+    pub cert: Option<PathBuf>,
+    pub key: Option<PathBuf>,
+    /// `https`: a file holding a bearer token, sent as `Authorization: Bearer …`.
+    pub bearer_token_file: Option<PathBuf>,
+    /// `https`: `"zstd"` (default) or `"gzip"`.
+    #[serde(default)]
+    pub content_encoding: ContentEncodingConfig,
     /// The name the receiver's certificate must carry. Default: the host of the first server.
     pub server_name: Option<String>,
     /// Only events of these tenants. Default: all.
@@ -87,6 +100,23 @@ pub struct ForwardConfig {
 
 fn default_outbox_max_mib() -> u64 {
     1024
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ForwardKind {
+    #[default]
+    Channel,
+    Https,
+    SyslogTls,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContentEncodingConfig {
+    #[default]
+    Zstd,
+    Gzip,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -633,8 +663,27 @@ impl ServerConfig {
             if !forward_names.insert(name.as_str()) {
                 errors.push(format!("forward: the name {name:?} is used twice"));
             }
-            if forward.servers.is_empty() {
-                errors.push(format!("forward {name:?}: servers is empty"));
+            match forward.kind {
+                ForwardKind::Channel | ForwardKind::SyslogTls if forward.servers.is_empty() => {
+                    errors.push(format!("forward {name:?}: servers is empty"));
+                }
+                ForwardKind::Https => match forward.url.as_deref() {
+                    Some(url) if url.starts_with("https://") => {}
+                    _ => errors.push(format!(
+                        "forward {name:?}: type \"https\" needs url = \"https://HOST[:PORT]/PATH\""
+                    )),
+                },
+                _ => {}
+            }
+            if forward.cert.is_some() != forward.key.is_some() {
+                errors.push(format!(
+                    "forward {name:?}: cert and key are given together or not at all"
+                ));
+            }
+            if forward.kind == ForwardKind::Channel && forward.cert.is_none() {
+                errors.push(format!(
+                    "forward {name:?}: the channel needs this node's client certificate (cert, key)"
+                ));
             }
             if !(1..=19).contains(&forward.zstd_level) {
                 errors.push(format!(

@@ -1,5 +1,7 @@
 //! Forwarding upstream: each `[[forward]]` reads this node's archive as it becomes durable,
-//! keeps the events its filter chooses, and sends them to another Vigil over the channel.
+//! keeps the events its filter chooses, and sends them on: to another Vigil over the channel,
+//! to an HTTPS endpoint as JSON batches, or as syslog over TLS
+//! (`vigil_channel::upstream`; the syslog receiver gets each batch at least once).
 //!
 //! ```text
 //! DATA_DIR/forward/NAME/outbox/     batches not yet acknowledged by the receiver
@@ -17,8 +19,11 @@ use std::time::Duration;
 
 use anyhow::Context;
 use vigil_channel::link::{run_sender, Outgoing, SenderMetrics, SenderOptions};
+use vigil_channel::upstream::{
+    run_http_sender, run_syslog_sender, ContentEncoding, HttpOptions, SyslogOptions,
+};
 use vigil_channel::{encode_batch, Outbox, OutboxError, OutboxOptions};
-use vigil_config::{ForwardConfig, ForwardStart};
+use vigil_config::{ContentEncodingConfig, ForwardConfig, ForwardKind, ForwardStart};
 use vigil_event::Event;
 use vigil_pipeline::marks::MarkLog;
 use vigil_pipeline::{Counter, DeliveryMark, Metrics, ShutdownSignal};
@@ -326,15 +331,9 @@ pub async fn start(
             tracing::info!(forward = %name, "new forward: starting from what is archived from now on");
         }
         let outgoing = Outgoing::new(outbox, SenderMetrics::new(metrics, name));
-        let servers = crate::agent::resolve(&config.servers).await?;
-        let server_name = config
-            .server_name
-            .clone()
-            .unwrap_or_else(|| crate::agent::host_of(&config.servers[0]).to_owned());
-        let server_name = rustls::pki_types::ServerName::try_from(server_name.clone())
-            .with_context(|| format!("forward {name:?}: {server_name:?} is not a server name"))?;
-        let tls = vigil_tls::channel_client_config(&config.ca, &config.cert, &config.key)
-            .with_context(|| format!("forward {name:?}: TLS setup failed"))?;
+        let sender = sender(config, node, outgoing.clone(), signal.clone())
+            .await
+            .with_context(|| format!("forward {name:?}"))?;
         let labels = [("forward", name.as_str())];
         let reader = Reader {
             name: name.clone(),
@@ -362,24 +361,128 @@ pub async fn start(
                 ),
             },
         };
-        tracing::info!(forward = %name, servers = ?servers, "forwarding");
         tasks.push(tokio::spawn(reader.run(signal.clone())));
-        tasks.push(tokio::spawn(run_sender(
-            outgoing,
-            SenderOptions {
+        tasks.push(sender);
+    }
+    Ok(tasks)
+}
+
+/// `https://HOST[:PORT]/PATH` → (HOST, PORT, PATH).
+fn parse_url(url: &str) -> anyhow::Result<(String, u16, String)> {
+    let rest = url
+        .strip_prefix("https://")
+        .context("the url must start with https://")?;
+    let (authority, path) = match rest.find('/') {
+        Some(slash) => (&rest[..slash], &rest[slash..]),
+        None => (rest, "/"),
+    };
+    // An IPv6 address is bracketed: its colons are not the port's.
+    let (host, port) = match authority.strip_prefix('[') {
+        Some(bracketed) => {
+            let (host, after) = bracketed
+                .split_once(']')
+                .with_context(|| format!("unclosed [ in {url:?}"))?;
+            (host, after.strip_prefix(':'))
+        }
+        None => match authority.rsplit_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (authority, None),
+        },
+    };
+    let port = match port {
+        Some(port) => port
+            .parse::<u16>()
+            .with_context(|| format!("bad port in {url:?}"))?,
+        None => 443,
+    };
+    anyhow::ensure!(!host.is_empty(), "no host in {url:?}");
+    Ok((host.to_owned(), port, path.to_owned()))
+}
+
+/// The sending side of one forward, by its type, started.
+async fn sender(
+    config: &ForwardConfig,
+    node: &str,
+    outgoing: Arc<Outgoing>,
+    signal: ShutdownSignal,
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    let identity = config.cert.as_deref().zip(config.key.as_deref());
+    let server_name = |host: &str| {
+        let name = config
+            .server_name
+            .clone()
+            .unwrap_or_else(|| host.to_owned());
+        rustls::pki_types::ServerName::try_from(name.clone())
+            .with_context(|| format!("{name:?} is not a server name"))
+    };
+    let (backoff_min, backoff_max) = (Duration::from_millis(200), Duration::from_secs(30));
+    match config.kind {
+        ForwardKind::Channel => {
+            let (cert, key) = identity.context("the channel needs cert and key")?;
+            let servers = crate::agent::resolve(&config.servers).await?;
+            let options = SenderOptions {
+                server_name: server_name(crate::agent::host_of(&config.servers[0]))?,
+                tls: vigil_tls::channel_client_config(&config.ca, cert, key)
+                    .context("TLS setup failed")?,
                 servers,
-                server_name,
-                tls,
                 node: node.to_owned(),
                 window: 8,
                 connect_timeout: Duration::from_secs(10),
-                backoff_min: Duration::from_millis(200),
-                backoff_max: Duration::from_secs(30),
-            },
-            signal.clone(),
-        )));
+                backoff_min,
+                backoff_max,
+            };
+            tracing::info!(forward = %config.name, servers = ?options.servers, "forwarding over the channel");
+            Ok(tokio::spawn(run_sender(outgoing, options, signal)))
+        }
+        ForwardKind::Https => {
+            let url = config.url.as_deref().context("no url")?;
+            let (host, port, path) = parse_url(url)?;
+            let bearer_token = match &config.bearer_token_file {
+                Some(path) => Some(
+                    std::fs::read_to_string(path)
+                        .with_context(|| format!("cannot read {}", path.display()))?
+                        .trim()
+                        .to_owned(),
+                ),
+                None => None,
+            };
+            let options = HttpOptions {
+                addresses: crate::agent::resolve(&[format!("{host}:{port}")]).await?,
+                server_name: server_name(&host)?,
+                host: if port == 443 {
+                    host.clone()
+                } else {
+                    format!("{host}:{port}")
+                },
+                path,
+                tls: vigil_tls::client_config(&config.ca, identity).context("TLS setup failed")?,
+                bearer_token,
+                encoding: match config.content_encoding {
+                    ContentEncodingConfig::Zstd => ContentEncoding::Zstd,
+                    ContentEncodingConfig::Gzip => ContentEncoding::Gzip,
+                },
+                node: node.to_owned(),
+                timeout: Duration::from_secs(30),
+                backoff_min,
+                backoff_max,
+            };
+            tracing::info!(forward = %config.name, %url, "forwarding over HTTPS");
+            Ok(tokio::spawn(run_http_sender(outgoing, options, signal)))
+        }
+        ForwardKind::SyslogTls => {
+            let options = SyslogOptions {
+                addresses: crate::agent::resolve(&config.servers).await?,
+                server_name: server_name(crate::agent::host_of(&config.servers[0]))?,
+                tls: vigil_tls::client_config(&config.ca, identity).context("TLS setup failed")?,
+                node: node.to_owned(),
+                timeout: Duration::from_secs(30),
+                backoff_min,
+                backoff_max,
+            };
+            tracing::info!(forward = %config.name, servers = ?config.servers, "forwarding as syslog over TLS");
+            Ok(tokio::spawn(run_syslog_sender(outgoing, options, signal)))
+        }
     }
-    Ok(tasks)
 }
 
 #[cfg(test)]
@@ -389,10 +492,14 @@ mod tests {
     fn config(query: &str, tenants: &[&str], levels: &[i64]) -> ForwardConfig {
         ForwardConfig {
             name: "up".into(),
+            kind: ForwardKind::Channel,
             servers: vec!["127.0.0.1:1".into()],
+            url: None,
             ca: "ca".into(),
-            cert: "c".into(),
-            key: "k".into(),
+            cert: Some("c".into()),
+            key: Some("k".into()),
+            bearer_token_file: None,
+            content_encoding: ContentEncodingConfig::Zstd,
             server_name: None,
             tenants: tenants.iter().map(|t| t.to_string()).collect(),
             levels: levels.to_vec(),
@@ -427,6 +534,24 @@ mod tests {
         assert!(!filter.matches(&event("Packet allowed", "mof", 4, "fw-1")));
         let everything = EventFilter::new(&config("", &[], &[]));
         assert!(everything.matches(&event("anything", "x", 1, "h")));
+    }
+
+    #[test]
+    fn https_urls_split_into_host_port_and_path() {
+        assert_eq!(
+            parse_url("https://govsoc.example/api/ingest").expect("url"),
+            ("govsoc.example".into(), 443, "/api/ingest".into())
+        );
+        assert_eq!(
+            parse_url("https://127.0.0.1:8443").expect("url"),
+            ("127.0.0.1".into(), 8443, "/".into())
+        );
+        assert_eq!(
+            parse_url("https://[::1]:9000/x").expect("url"),
+            ("::1".into(), 9000, "/x".into())
+        );
+        assert!(parse_url("http://plain.example/").is_err());
+        assert!(parse_url("https://host:notaport/").is_err());
     }
 
     #[test]
