@@ -1,8 +1,10 @@
-//! Event batches on the wire: postcard, then zstd. Decoding is bounded before any work: the
-//! event count and the declared decompressed size are checked against limits, and zstd stops
-//! at the declared size, so a small frame cannot expand into a large allocation (a zstd bomb).
+//! Event batches on the wire: the compact form the archive uses (`vigil_event::compact`) as
+//! postcard, then zstd. Decoding is bounded before any work: the event count and the declared
+//! decompressed size are checked against limits, and zstd stops at the declared size, so a
+//! small frame cannot expand into a large allocation (a zstd bomb).
 
-use vigil_event::Event;
+use vigil_event::compact::CompactEvent;
+use vigil_event::{Event, Timestamp};
 
 use crate::frame::BatchFrame;
 
@@ -54,7 +56,18 @@ impl BatchError {
 
 /// `events` as batch `seq`, compressed at `zstd_level`.
 pub fn encode_batch(seq: u64, events: &[Event], zstd_level: i32) -> Result<BatchFrame, BatchError> {
-    let raw = postcard::to_stdvec(events).map_err(|error| BatchError::Encode(error.to_string()))?;
+    // The archive's compact form: message, host and app name as references into the original.
+    let mut previous_created = Timestamp::from_nanos(0);
+    let compact: Vec<CompactEvent> = events
+        .iter()
+        .map(|event| {
+            let compact = CompactEvent::from_event(event, previous_created);
+            previous_created = event.created;
+            compact
+        })
+        .collect();
+    let raw =
+        postcard::to_stdvec(&compact).map_err(|error| BatchError::Encode(error.to_string()))?;
     let raw_bytes =
         u32::try_from(raw.len()).map_err(|_| BatchError::Encode("batch over 4 GiB".into()))?;
     let events = u32::try_from(events.len())
@@ -96,15 +109,25 @@ pub fn decode_batch(frame: &BatchFrame, limits: &BatchLimits) -> Result<Vec<Even
             reason: format!("got {} bytes", raw.len()),
         });
     }
-    let events: Vec<Event> =
+    let compact: Vec<CompactEvent> =
         postcard::from_bytes(&raw).map_err(|error| BatchError::Malformed(error.to_string()))?;
-    if events.len() != frame.events as usize {
+    if compact.len() != frame.events as usize {
         return Err(BatchError::CountMismatch {
             declared: frame.events,
-            found: events.len(),
+            found: compact.len(),
         });
     }
-    Ok(events)
+    let mut previous_created = Timestamp::from_nanos(0);
+    compact
+        .into_iter()
+        .map(|compact| {
+            let event = compact
+                .into_event(previous_created)
+                .map_err(BatchError::Malformed)?;
+            previous_created = event.created;
+            Ok(event)
+        })
+        .collect()
 }
 
 #[cfg(test)]

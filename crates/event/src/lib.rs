@@ -2,8 +2,9 @@
 //!
 //! Owns the [`Event`] (one log line, decoded and enriched), its [`Value`] map for fields beyond the
 //! core schema, the field names of that schema ([`field`]), ids ([`EventId`]), time
-//! ([`Timestamp`]) and the monitored system's [`SecurityLevel`]. It depends on no other Vigil
-//! crate; every other crate depends on it.
+//! ([`Timestamp`]) and the monitored system's [`SecurityLevel`], and [`compact`], the encoding
+//! the archive and the channel share. It depends on no other Vigil crate; every other crate
+//! depends on it.
 //!
 //! ```
 //! use vigil_event::{Event, SecurityLevel, Timestamp, field};
@@ -13,6 +14,7 @@
 //! assert_eq!(event.to_json()[field::MESSAGE], "hello");
 //! ```
 
+pub mod compact;
 mod error;
 mod event;
 pub mod field;

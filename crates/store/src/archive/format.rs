@@ -5,7 +5,7 @@
 //! batch    := header (BATCH_HEADER_BYTES) payload
 //! header   := "VGB1" payload_len:u32 raw_len:u32 event_count:u32 first_seq:u64 written_nanos:i64
 //!             prev_hash:[u8;32] hash:[u8;32] header_crc:u32
-//! payload  := zstd frame of the postcard encoding of Vec<CompactEvent> (see `compact.rs`)
+//! payload  := zstd frame of the postcard encoding of Vec<CompactEvent> (see `vigil_event::compact`)
 //! hash     := SHA-256(prev_hash ‖ header bytes 4..32 ‖ payload)
 //! ```
 //! `header_crc` (CRC-32 of the header bytes before it) finds torn or damaged headers cheaply; the
@@ -14,7 +14,7 @@
 use sha2::{Digest, Sha256};
 use vigil_event::{Event, Timestamp};
 
-use super::compact::CompactEvent;
+use vigil_event::compact::CompactEvent;
 
 use crate::{PartitionKey, StoreError};
 

@@ -5,7 +5,6 @@
 //! segments of a partition, starting from a genesis hash derived from the partition's key, so a
 //! flipped byte, a removed batch or reordered segments all break it; [`verify`] walks it.
 
-mod compact;
 pub mod format;
 mod reader;
 mod verify;

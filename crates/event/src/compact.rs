@@ -1,4 +1,5 @@
-//! The archive's encoding of an event: the [`Event`] minus what `event.original` already holds.
+//! The compact encoding of an event, used by the archive and the channel: the [`Event`] minus
+//! what `event.original` already holds.
 //!
 //! A decoded syslog event repeats its line: `message`, `host.name` and `process.name` are
 //! usually verbatim slices of `event.original`. Stored as (offset, length) into the original they
@@ -10,7 +11,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
-use vigil_event::{Event, EventFlags, EventId, SecurityLevel, StructuredElement, Timestamp, Value};
+use crate::{Event, EventFlags, EventId, SecurityLevel, StructuredElement, Timestamp, Value};
 
 /// Text that is either a slice of `event.original` or carried whole.
 #[derive(Serialize, Deserialize)]
@@ -59,7 +60,7 @@ impl Text {
 
 /// Field for field an [`Event`], with the three texts as [`Text`].
 #[derive(Serialize, Deserialize)]
-pub(crate) struct CompactEvent {
+pub struct CompactEvent {
     id: EventId,
     /// `@timestamp` − `event.created`, nanoseconds: small for live traffic, a varint of 1-5 bytes.
     timestamp_from_created: i64,
@@ -89,7 +90,7 @@ pub(crate) struct CompactEvent {
 impl CompactEvent {
     /// `previous_created` is the `event.created` of the event before it in the batch (zero for
     /// the first): times are stored as differences, which postcard writes as short varints.
-    pub(crate) fn from_event(event: &Event, previous_created: Timestamp) -> Self {
+    pub fn from_event(event: &Event, previous_created: Timestamp) -> Self {
         let original = &event.original;
         Self {
             id: event.id,
@@ -129,7 +130,7 @@ impl CompactEvent {
         }
     }
 
-    pub(crate) fn into_event(self, previous_created: Timestamp) -> Result<Event, String> {
+    pub fn into_event(self, previous_created: Timestamp) -> Result<Event, String> {
         let created = previous_created
             .as_nanos()
             .wrapping_add(self.created_from_previous);
