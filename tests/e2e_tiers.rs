@@ -88,10 +88,13 @@ query = "log.syslog.severity.code:2"
     let event = &found["events"][0];
     assert_eq!(event["vigil.tenant"], "ministry-of-finance");
     assert_eq!(event["vigil.level"], 4);
-    assert_eq!(event["agent.name"], "agent-1", "the agent it entered by");
+    assert_eq!(
+        event["observer.hostname"], "agent-1",
+        "the agent it entered by"
+    );
     assert_eq!(
         event["vigil.via"],
-        serde_json::json!(["agent-1", "agency-soc"]),
+        serde_json::json!(["agency-soc"]),
         "and the SOC it came from"
     );
     assert_eq!(event["host.name"], "fw-1");

@@ -127,7 +127,7 @@ impl Stamper {
     /// The tenant and level come from `origin` (the relay's certificate), else from the system
     /// the event's sender address or host name belongs to here, else they stay as the relay
     /// stamped them — unless the relay did not know the sender either, which makes the event
-    /// unmapped here too. `agent.name` keeps the first relay; `vigil.via` lists them all.
+    /// unmapped here too. `vigil.via` lists the relays that did not observe the event.
     pub fn stamp_relayed(
         &self,
         event: &mut Event,
@@ -172,20 +172,19 @@ impl Stamper {
             }
         }
         event.listener = listener.clone();
-        event
-            .fields
-            .entry(vigil_event::field::AGENT_NAME.to_owned())
-            .or_insert_with(|| vigil_event::Value::Str(relay.to_owned()));
-        let via = event
-            .fields
-            .entry(vigil_event::field::VIA.to_owned())
-            .or_insert_with(|| vigil_event::Value::List(Vec::new()));
-        match via {
-            vigil_event::Value::List(nodes) => {
-                nodes.push(vigil_event::Value::Str(relay.to_owned()))
-            }
-            other => {
-                *other = vigil_event::Value::List(vec![vigil_event::Value::Str(relay.to_owned())])
+        // The node that took the event from its sender is `observer.hostname` (an agent, or a
+        // SOC's listener). A relay that is not that node forwards events observed elsewhere:
+        // `vigil.via` lists those relays, so a national SOC shows which SOC an event came from.
+        // (An agent adds nothing: one more field per event costs the index dearly.)
+        if event.observer.as_deref() != Some(relay) {
+            let via = event
+                .fields
+                .entry(vigil_event::field::VIA.to_owned())
+                .or_insert_with(|| vigil_event::Value::List(Vec::new()));
+            let hop = vigil_event::Value::Str(relay.to_owned());
+            match via {
+                vigil_event::Value::List(nodes) => nodes.push(hop),
+                other => *other = vigil_event::Value::List(vec![hop]),
             }
         }
     }
@@ -368,30 +367,30 @@ mod relayed_tests {
 
         // An agent that knew no systems: the SOC's map decides.
         let mut event = relayed("10.1.2.3:514", "default", 2, true);
+        event.observer = Some(Arc::from("agent-1"));
         stamper.stamp_relayed(&mut event, None, &listener, "agent-1");
         assert_eq!(&*event.tenant, "ministry");
         assert_eq!(event.level.get(), 4);
         assert!(!event.flags.contains(EventFlags::UNMAPPED_SOURCE));
         assert_eq!(&*event.listener, "channel");
-        assert_eq!(
-            event.fields.get(vigil_event::field::AGENT_NAME),
-            Some(&vigil_event::Value::Str("agent-1".into()))
+        assert!(
+            event.fields.is_empty(),
+            "the agent observed it: no relay field"
         );
 
-        // A SOC that forwards its own tenant's events: they keep it, and the first relay.
+        // A SOC that forwards its own tenant's events: they keep it, and name the SOCs.
         let mut event = relayed("192.0.2.7:514", "agency-x", 3, false);
+        event.observer = Some(Arc::from("agent-9"));
         stamper.stamp_relayed(&mut event, None, &listener, "agent-9");
         stamper.stamp_relayed(&mut event, None, &listener, "agency-soc");
+        stamper.stamp_relayed(&mut event, None, &listener, "regional-soc");
         assert_eq!((&*event.tenant, event.level.get()), ("agency-x", 3));
-        assert_eq!(
-            event.fields.get(vigil_event::field::AGENT_NAME),
-            Some(&vigil_event::Value::Str("agent-9".into()))
-        );
+        assert_eq!(event.observer.as_deref(), Some("agent-9"));
         assert_eq!(
             event.fields.get(vigil_event::field::VIA),
             Some(&vigil_event::Value::List(vec![
-                vigil_event::Value::Str("agent-9".into()),
-                vigil_event::Value::Str("agency-soc".into())
+                vigil_event::Value::Str("agency-soc".into()),
+                vigil_event::Value::Str("regional-soc".into())
             ]))
         );
 

@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
 use crate::{Event, EventFlags, EventId, SecurityLevel, StructuredElement, Timestamp, Value};
+use serde::{Deserialize, Serialize};
 
 /// Text that is either a slice of `event.original` or carried whole.
 #[derive(Serialize, Deserialize)]

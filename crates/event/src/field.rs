@@ -25,9 +25,9 @@ pub const PROCESS_PID: &str = "process.pid";
 pub const SOURCE_IP: &str = "source.ip";
 pub const SOURCE_PORT: &str = "source.port";
 pub const OBSERVER_HOSTNAME: &str = "observer.hostname";
-/// The Vigil agent (or forwarding SOC) that first relayed an event, by its node name.
-pub const AGENT_NAME: &str = "agent.name";
-/// Every Vigil node that relayed an event over the channel, in order (agent, agency SOC, …).
+/// The Vigil nodes that relayed an event over the channel without having observed it (the
+/// agency SOC that forwarded it to the national SOC, …), in order. The node that observed it is
+/// `observer.hostname`.
 pub const VIA: &str = "vigil.via";
 pub const OBSERVER_TYPE: &str = "observer.type";
 pub const OBSERVER_PRODUCT: &str = "observer.product";

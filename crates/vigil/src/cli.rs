@@ -128,7 +128,7 @@ pub struct AgentArgs {
     /// Outbox, file positions and state.
     #[arg(long, value_name = "DIR", default_value = "vigil-agent-data")]
     pub data_dir: PathBuf,
-    /// This agent's name, sent to the SOC (events carry it as `agent.name`). Default: the
+    /// This agent's name: on the channel, and on its events as `observer.hostname`. Default: the
     /// machine's name.
     #[arg(long, value_name = "NAME")]
     pub name: Option<String>,
