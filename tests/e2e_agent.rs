@@ -229,6 +229,53 @@ fn agent_killed_while_tailing_a_file_resumes_without_loss_or_duplicates() {
 }
 
 #[test]
+fn an_agent_takes_syslog_over_tls_and_udp_too() {
+    let root = tempfile::tempdir().expect("temp dir");
+    let (pki, port, config) = setup(root.path());
+    let server = Server::start(root.path(), &config);
+    let agent = Agent::start(
+        root.path(),
+        &pki,
+        "agent-1",
+        port,
+        &[
+            "--syslog-tls",
+            "127.0.0.1:0",
+            "--syslog-tls-cert",
+            pki.join("server.crt").to_str().expect("path"),
+            "--syslog-tls-key",
+            pki.join("server.key").to_str().expect("path"),
+            "--syslog-udp",
+            "127.0.0.1:0",
+        ],
+    );
+    let tls = vigil_tls::client_config(&pki.join("ca.crt"), None).expect("client config");
+    let name = rustls::pki_types::ServerName::try_from("localhost").expect("name");
+    let connection = rustls::ClientConnection::new(tls, name).expect("connection");
+    let tcp = TcpStream::connect(agent.address("syslog-tls")).expect("connect");
+    let mut stream = rustls::StreamOwned::new(connection, tcp);
+    for seq in 0..100 {
+        stream
+            .write_all(line("tlsload", seq, "over TLS to the agent").as_bytes())
+            .expect("write");
+    }
+    stream.flush().expect("flush");
+    let udp = std::net::UdpSocket::bind("127.0.0.1:0").expect("udp");
+    for seq in 0..10 {
+        udp.send_to(
+            line("udpload", seq, "over UDP").trim_end().as_bytes(),
+            agent.address("syslog-udp"),
+        )
+        .expect("send");
+    }
+    assert_exactly_once(&server, "tlsload", 100);
+    let udp_total = server.wait_for_total("udpload", 10, 1, 30)["total"].as_u64();
+    assert_eq!(udp_total, Some(10));
+    stream.conn.send_close_notify();
+    let _ = stream.flush();
+}
+
+#[test]
 fn a_full_outbox_holds_the_inputs_back_and_drops_nothing() {
     let root = tempfile::tempdir().expect("temp dir");
     let (pki, port, config) = setup(root.path());

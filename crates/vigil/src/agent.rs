@@ -18,7 +18,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use vigil_channel::link::{run_sender, Outgoing, SenderMetrics, SenderOptions};
 use vigil_channel::sink::{OutboxSink, OutboxSinkOptions};
 use vigil_channel::{Outbox, OutboxOptions};
-use vigil_collect::syslog::{StreamOptions, SyslogTcpSource, SyslogUdpSource};
+use vigil_collect::syslog::{StreamOptions, SyslogTcpSource, SyslogUdpSource, TlsOptions};
 use vigil_collect::tail::{FileTailSource, TailOptions};
 use vigil_collect::{Stamper, UnmappedSources};
 use vigil_config::{SourceMap, TcpLimits, UnmappedConfig};
@@ -38,8 +38,14 @@ pub fn run(args: AgentArgs) -> anyhow::Result<ExitCode> {
     if !(1..=19).contains(&args.zstd_level) {
         anyhow::bail!("--zstd-level {} is outside 1..=19", args.zstd_level);
     }
-    if args.syslog_tcp.is_none() && args.syslog_udp.is_none() && args.tails.is_empty() {
-        anyhow::bail!("nothing to collect: give --syslog-tcp, --syslog-udp or --tail");
+    if args.syslog_tcp.is_none()
+        && args.syslog_udp.is_none()
+        && args.syslog_tls.is_none()
+        && args.tails.is_empty()
+    {
+        anyhow::bail!(
+            "nothing to collect: give --syslog-tcp, --syslog-udp, --syslog-tls or --tail"
+        );
     }
     data_dir::raise_open_files_limit();
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -120,6 +126,38 @@ async fn agent(args: AgentArgs) -> anyhow::Result<()> {
             &metrics,
         )?;
         sources.push(("syslog-tcp".into(), source.local_addr()?, Box::new(source)));
+    }
+    if let (Some(address), Some(cert), Some(key)) =
+        (args.syslog_tls, &args.syslog_tls_cert, &args.syslog_tls_key)
+    {
+        let client_auth = match args.syslog_tls_client_ca {
+            Some(_) => vigil_tls::ClientAuth::Required,
+            None => vigil_tls::ClientAuth::None,
+        };
+        let config = vigil_tls::server_config(&vigil_tls::ServerTls {
+            cert: cert.clone(),
+            key: key.clone(),
+            client_ca: args.syslog_tls_client_ca.clone(),
+            client_auth,
+        })
+        .context("syslog/TLS listener setup failed")?;
+        let options = StreamOptions {
+            zlib: true,
+            tls: Some(TlsOptions {
+                config,
+                handshake_timeout: Duration::from_secs(10),
+                clients: Vec::new(),
+            }),
+        };
+        let source = SyslogTcpSource::bind(
+            "syslog-tls",
+            address,
+            TcpLimits::default(),
+            options,
+            stamper.clone(),
+            &metrics,
+        )?;
+        sources.push(("syslog-tls".into(), source.local_addr()?, Box::new(source)));
     }
     if let Some(address) = args.syslog_udp {
         let source =

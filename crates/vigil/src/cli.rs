@@ -121,6 +121,19 @@ pub struct AgentArgs {
     /// Syslog over UDP on this address.
     #[arg(long, value_name = "ADDR")]
     pub syslog_udp: Option<SocketAddr>,
+    /// Syslog over TLS (RFC 5425, also rsyslog's zlib streams) on this address; needs
+    /// --syslog-tls-cert and --syslog-tls-key.
+    #[arg(long, value_name = "ADDR", requires_all = ["syslog_tls_cert", "syslog_tls_key"])]
+    pub syslog_tls: Option<SocketAddr>,
+    /// The certificate chain (PEM) the syslog/TLS listener presents to senders.
+    #[arg(long, value_name = "FILE")]
+    pub syslog_tls_cert: Option<PathBuf>,
+    /// Its private key (PEM).
+    #[arg(long, value_name = "FILE")]
+    pub syslog_tls_key: Option<PathBuf>,
+    /// Require senders' client certificates from this CA (PEM). Default: none asked for.
+    #[arg(long, value_name = "FILE")]
+    pub syslog_tls_client_ca: Option<PathBuf>,
     /// A log file to follow, line by line (repeatable). Positions survive restarts; rotation
     /// and truncation are followed.
     #[arg(long = "tail", value_name = "PATH")]
