@@ -17,7 +17,7 @@ pub enum Command {
     Serve(ServeArgs),
     /// Run the edge collector: syslog listeners and tailed files, forwarded to a SOC over the
     /// channel (TLS 1.3, client certificate), buffered on disk until acknowledged.
-    Agent(AgentArgs),
+    Agent(Box<AgentArgs>),
     /// Search the archived events (reads the data directory; works while `serve` runs).
     Search(SearchArgs),
     /// Walk the archive's hash chain; exit 1 naming the first broken batch.

@@ -16,7 +16,7 @@ fn main() -> std::process::ExitCode {
     let cli = cli::Cli::parse();
     let outcome = match cli.command {
         cli::Command::Serve(args) => serve::run(args),
-        cli::Command::Agent(args) => agent::run(args),
+        cli::Command::Agent(args) => agent::run(*args),
         cli::Command::Search(args) => offline::search(args),
         cli::Command::Verify(args) => offline::verify(args),
         cli::Command::Retention(cli::RetentionCommand::Plan(args)) => offline::retention_plan(args),
