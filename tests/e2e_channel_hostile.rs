@@ -45,11 +45,12 @@ fn hello(stream: u8) -> Vec<u8> {
     .expect("hello")
 }
 
-/// Reads until the server closes the connection (or 20 s pass); true if it closed.
-fn closed_by_server(tls: &mut Tls) -> bool {
+/// Reads until the server closes the connection (an alert or more may come first) or the read
+/// timeout passes; true if it closed.
+fn closed_by_server(stream: &mut impl Read) -> bool {
     let mut buffer = [0u8; 4096];
     loop {
-        match tls.read(&mut buffer) {
+        match stream.read(&mut buffer) {
             Ok(0) => return true,
             Ok(_) => continue,
             Err(error) => {
@@ -72,23 +73,6 @@ fn zstd_bomb(blocks: usize) -> Vec<u8> {
         bomb.push(0);
     }
     bomb
-}
-
-/// Reads a plain TCP connection until the server closes it (an alert may come first).
-fn tcp_closed_by_server(tcp: &mut TcpStream) -> bool {
-    let mut buffer = [0u8; 4096];
-    loop {
-        match tcp.read(&mut buffer) {
-            Ok(0) => return true,
-            Ok(_) => continue,
-            Err(error) => {
-                return !matches!(
-                    error.kind(),
-                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                )
-            }
-        }
-    }
 }
 
 fn rss_kib(pid: u32) -> u64 {
@@ -199,14 +183,14 @@ fn hostile_channel_input_is_refused_counted_and_hurts_no_other_sender() {
     let mut idle = TcpStream::connect(("127.0.0.1", port)).expect("connect");
     idle.set_read_timeout(Some(Duration::from_secs(20)))
         .expect("timeout");
-    assert!(tcp_closed_by_server(&mut idle));
+    assert!(closed_by_server(&mut idle));
     // Plain TCP (syslog) on the TLS port.
     let mut plain = TcpStream::connect(("127.0.0.1", port)).expect("connect");
     plain
         .set_read_timeout(Some(Duration::from_secs(20)))
         .expect("timeout");
     let _ = plain.write_all(b"<13>1 - host app - - - plain text on the TLS port\n");
-    assert!(tcp_closed_by_server(&mut plain));
+    assert!(closed_by_server(&mut plain));
     let failures = |reason: &str| {
         server.metric(
             "vigil_channel_tls_handshake_failures_total",

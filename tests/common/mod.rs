@@ -246,11 +246,7 @@ impl Server {
 
     /// SIGTERM, then wait (≤ 60 s) for the exit.
     pub fn stop(&mut self) -> ExitStatus {
-        // SAFETY: signalling our own child by its pid.
-        unsafe {
-            libc_kill(self.child.id() as i32, 15);
-        }
-        self.wait_exit(60)
+        terminate(&mut self.child, 60, &self.root.join("server.log"))
     }
 
     /// SIGKILL: no chance to flush anything.
@@ -258,19 +254,26 @@ impl Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
 
-    fn wait_exit(&mut self, seconds: u64) -> ExitStatus {
-        let deadline = Instant::now() + Duration::from_secs(seconds);
-        loop {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return status;
-            }
-            if Instant::now() > deadline {
-                let _ = self.child.kill();
-                panic!("vigil serve did not stop in {seconds} s:\n{}", self.log());
-            }
-            std::thread::sleep(Duration::from_millis(20));
+/// SIGTERM to `child`, then wait (≤ `seconds`) for its exit; past that, kill it and fail
+/// with its log.
+fn terminate(child: &mut Child, seconds: u64, log: &Path) -> ExitStatus {
+    // SAFETY: signalling our own child by its pid.
+    unsafe {
+        libc_kill(child.id() as i32, 15);
+    }
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            return status;
         }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let log = std::fs::read_to_string(log).unwrap_or_default();
+            panic!("{} did not stop in {seconds} s:\n{log}", VIGIL);
+        }
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
 
@@ -547,21 +550,7 @@ impl Agent {
 
     /// SIGTERM, then wait (≤ 60 s).
     pub fn stop(&mut self) -> ExitStatus {
-        // SAFETY: signalling our own child by its pid.
-        unsafe {
-            libc_kill(self.child.id() as i32, 15);
-        }
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return status;
-            }
-            if Instant::now() > deadline {
-                let _ = self.child.kill();
-                panic!("vigil agent did not stop in 60 s:\n{}", self.log());
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        terminate(&mut self.child, 60, &self.root.join("agent.log"))
     }
 }
 

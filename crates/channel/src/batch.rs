@@ -3,8 +3,8 @@
 //! decompressed size are checked against limits, and zstd stops at the declared size, so a
 //! small frame cannot expand into a large allocation (a zstd bomb).
 
-use vigil_event::compact::CompactEvent;
-use vigil_event::{Event, Timestamp};
+use vigil_event::compact::{compact_batch, expand_batch, CompactEvent};
+use vigil_event::Event;
 
 use crate::frame::BatchFrame;
 
@@ -57,15 +57,7 @@ impl BatchError {
 /// `events` as batch `seq`, compressed at `zstd_level`.
 pub fn encode_batch(seq: u64, events: &[Event], zstd_level: i32) -> Result<BatchFrame, BatchError> {
     // The archive's compact form: message, host and app name as references into the original.
-    let mut previous_created = Timestamp::from_nanos(0);
-    let compact: Vec<CompactEvent> = events
-        .iter()
-        .map(|event| {
-            let compact = CompactEvent::from_event(event, previous_created);
-            previous_created = event.created;
-            compact
-        })
-        .collect();
+    let compact = compact_batch(events);
     let raw =
         postcard::to_stdvec(&compact).map_err(|error| BatchError::Encode(error.to_string()))?;
     let raw_bytes =
@@ -117,17 +109,7 @@ pub fn decode_batch(frame: &BatchFrame, limits: &BatchLimits) -> Result<Vec<Even
             found: compact.len(),
         });
     }
-    let mut previous_created = Timestamp::from_nanos(0);
-    compact
-        .into_iter()
-        .map(|compact| {
-            let event = compact
-                .into_event(previous_created)
-                .map_err(BatchError::Malformed)?;
-            previous_created = event.created;
-            Ok(event)
-        })
-        .collect()
+    expand_batch(compact).map_err(BatchError::Malformed)
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -502,59 +503,87 @@ fn jitter(seed: &mut u64, delay: Duration) -> Duration {
     delay.mul_f64(1.0 + fraction)
 }
 
-/// Keeps the outbox flowing to the first receiver that answers, until `shutdown`. Errors end a
-/// session, never the sender: it reconnects with backoff and resends what is unacknowledged.
-pub async fn run_sender(
-    outgoing: Arc<Outgoing>,
-    options: SenderOptions,
+/// How a sender's session ended in an error, and whether it had got through (welcomed,
+/// or delivered something): then the backoff starts over.
+pub(crate) struct SessionEnd {
+    pub(crate) error: ChannelError,
+    pub(crate) got_through: bool,
+}
+
+/// Runs `session(attempt, shutdown)` until one returns `Ok` (shutdown). Errors end a session,
+/// never the sender: the next attempt waits with exponential backoff (`min` doubling up to
+/// `max`) and up to 50 % jitter, and resends what is unacknowledged.
+pub(crate) async fn keep_sessions<F, Fut>(
+    outgoing: &Outgoing,
+    target: &str,
+    (min, max): (Duration, Duration),
     mut shutdown: ShutdownSignal,
-) {
+    mut session: F,
+) where
+    F: FnMut(usize, ShutdownSignal) -> Fut,
+    Fut: Future<Output = Result<(), SessionEnd>>,
+{
     let mut failures: u32 = 0;
-    let mut server = 0usize;
+    let mut attempt = 0usize;
     let mut seed = u64::from(std::process::id()) | 1;
-    // The highest sequence number ever sent: a batch at or below it is a resend.
-    let mut highest_sent = 0u64;
     loop {
-        if options.servers.is_empty() {
-            tracing::error!("channel sender has no server to send to");
-            return;
-        }
-        let address = options.servers[server % options.servers.len()];
-        let mut connected = false;
-        let session = session(
-            &outgoing,
-            &options,
-            address,
-            &mut shutdown,
-            &mut connected,
-            &mut highest_sent,
-        );
-        let ended = session.await;
+        let ended = session(attempt, shutdown.clone()).await;
         outgoing.metrics.connected.set(0);
-        match ended {
-            Ok(()) => return,
-            Err(error) => {
-                outgoing.metrics.sessions_failed.inc();
-                // A session that got as far as the welcome starts the backoff over.
-                failures = if connected {
-                    1
-                } else {
-                    failures.saturating_add(1)
-                };
-                server += 1;
-                let base = options
-                    .backoff_min
-                    .saturating_mul(1u32 << failures.min(16))
-                    .min(options.backoff_max);
-                let delay = jitter(&mut seed, base);
-                tracing::warn!(%address, %error, retry_in_ms = delay.as_millis() as u64, "channel session ended");
-                tokio::select! {
-                    () = tokio::time::sleep(delay) => {}
-                    () = shutdown.wait() => return,
-                }
-            }
+        let Err(end) = ended else { return };
+        outgoing.metrics.sessions_failed.inc();
+        failures = if end.got_through {
+            1
+        } else {
+            failures.saturating_add(1)
+        };
+        attempt += 1;
+        let delay = jitter(
+            &mut seed,
+            min.saturating_mul(1u32 << failures.min(16)).min(max),
+        );
+        tracing::warn!(target, error = %end.error, retry_in_ms = delay.as_millis() as u64, "sender session ended");
+        tokio::select! {
+            () = tokio::time::sleep(delay) => {}
+            () = shutdown.wait() => return,
         }
     }
+}
+
+/// Keeps the outbox flowing to the first receiver that answers (trying the list in turn),
+/// until `shutdown`.
+pub async fn run_sender(outgoing: Arc<Outgoing>, options: SenderOptions, shutdown: ShutdownSignal) {
+    if options.servers.is_empty() {
+        tracing::error!("channel sender has no server to send to");
+        return;
+    }
+    // The highest sequence number ever sent: a batch at or below it is a resend.
+    let highest_sent = AtomicU64::new(0);
+    let (outgoing, options, highest_sent) = (&*outgoing, &options, &highest_sent);
+    let backoff = (options.backoff_min, options.backoff_max);
+    keep_sessions(
+        outgoing,
+        "channel",
+        backoff,
+        shutdown,
+        |attempt, mut shutdown| async move {
+            let address = options.servers[attempt % options.servers.len()];
+            let mut connected = false;
+            session(
+                outgoing,
+                options,
+                address,
+                &mut shutdown,
+                &mut connected,
+                highest_sent,
+            )
+            .await
+            .map_err(|error| SessionEnd {
+                error: ChannelError::Protocol(format!("{address}: {error}")),
+                got_through: connected,
+            })
+        },
+    )
+    .await;
 }
 
 /// One connection: hello, resend from what the receiver holds, then stream new batches. `Ok`
@@ -565,7 +594,7 @@ async fn session(
     address: SocketAddr,
     shutdown: &mut ShutdownSignal,
     connected: &mut bool,
-    highest_sent: &mut u64,
+    highest_sent: &AtomicU64,
 ) -> Result<(), ChannelError> {
     let tcp = tokio::time::timeout(
         options.connect_timeout,
@@ -627,10 +656,9 @@ async fn session(
                 let metrics = &outgoing.metrics;
                 metrics.batches_sent.inc();
                 metrics.bytes_sent.add(batch.compressed.len() as u64);
-                if batch.seq <= *highest_sent {
+                if batch.seq <= highest_sent.fetch_max(batch.seq, Ordering::Relaxed) {
                     metrics.batches_resent.inc();
                 }
-                *highest_sent = (*highest_sent).max(batch.seq);
                 in_flight.push_back((batch.seq, batch.events));
                 write_frame(&mut writer, &Frame::Batch(batch)).await?;
             }

@@ -21,7 +21,7 @@ use tokio::io::AsyncWriteExt;
 use vigil_event::Event;
 use vigil_pipeline::ShutdownSignal;
 
-use crate::link::{ChannelError, Outgoing};
+use crate::link::{keep_sessions, ChannelError, Outgoing, SessionEnd};
 use crate::{decode_batch, BatchLimits};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -104,41 +104,6 @@ fn compress(body: &[u8], encoding: ContentEncoding) -> std::io::Result<Vec<u8>> 
     }
 }
 
-/// Backoff with jitter, shared by both senders.
-struct Backoff {
-    failures: u32,
-    seed: u64,
-    min: Duration,
-    max: Duration,
-}
-
-impl Backoff {
-    fn new(min: Duration, max: Duration) -> Self {
-        Self {
-            failures: 0,
-            seed: u64::from(std::process::id()) | 1,
-            min,
-            max,
-        }
-    }
-
-    fn next(&mut self) -> Duration {
-        self.failures = self.failures.saturating_add(1);
-        self.seed ^= self.seed << 13;
-        self.seed ^= self.seed >> 7;
-        self.seed ^= self.seed << 17;
-        let base = self
-            .min
-            .saturating_mul(1u32 << self.failures.min(16))
-            .min(self.max);
-        base.mul_f64(1.0 + (self.seed % 1000) as f64 / 2000.0)
-    }
-
-    fn reset(&mut self) {
-        self.failures = 0;
-    }
-}
-
 async fn connect_tls(
     addresses: &[SocketAddr],
     attempt: usize,
@@ -165,36 +130,41 @@ async fn connect_tls(
 pub async fn run_http_sender(
     outgoing: Arc<Outgoing>,
     options: HttpOptions,
-    mut shutdown: ShutdownSignal,
+    shutdown: ShutdownSignal,
 ) {
-    let mut backoff = Backoff::new(options.backoff_min, options.backoff_max);
-    let mut attempt = 0usize;
-    loop {
-        let session = http_session(&outgoing, &options, attempt, &mut shutdown, &mut backoff);
-        let ended = session.await;
-        outgoing.metrics.connected.set(0);
-        match ended {
-            Ok(()) => return,
-            Err(error) => {
-                outgoing.metrics.sessions_failed.inc();
-                attempt += 1;
-                let delay = backoff.next();
-                tracing::warn!(host = %options.host, %error, retry_in_ms = delay.as_millis() as u64, "HTTPS forwarding failed");
-                tokio::select! {
-                    () = tokio::time::sleep(delay) => {}
-                    () = shutdown.wait() => return,
-                }
-            }
-        }
-    }
+    let (outgoing, options) = (&*outgoing, &options);
+    let backoff = (options.backoff_min, options.backoff_max);
+    keep_sessions(
+        outgoing,
+        &options.host,
+        backoff,
+        shutdown,
+        |attempt, shutdown| http_session(outgoing, options, attempt, shutdown),
+    )
+    .await;
 }
 
 async fn http_session(
     outgoing: &Outgoing,
     options: &HttpOptions,
     attempt: usize,
-    shutdown: &mut ShutdownSignal,
-    backoff: &mut Backoff,
+    shutdown: ShutdownSignal,
+) -> Result<(), SessionEnd> {
+    let mut delivered = false;
+    http_batches(outgoing, options, attempt, shutdown, &mut delivered)
+        .await
+        .map_err(|error| SessionEnd {
+            error,
+            got_through: delivered,
+        })
+}
+
+async fn http_batches(
+    outgoing: &Outgoing,
+    options: &HttpOptions,
+    attempt: usize,
+    mut shutdown: ShutdownSignal,
+    delivered: &mut bool,
 ) -> Result<(), ChannelError> {
     let stream = connect_tls(
         &options.addresses,
@@ -260,7 +230,7 @@ async fn http_session(
         outgoing.metrics.batches_acked.inc();
         outgoing.metrics.events_acked.add(events.len() as u64);
         outgoing.ack(seq)?;
-        backoff.reset();
+        *delivered = true;
     }
 }
 
@@ -307,35 +277,41 @@ fn syslog_frame(node: &str, event: &Event) -> Vec<u8> {
 pub async fn run_syslog_sender(
     outgoing: Arc<Outgoing>,
     options: SyslogOptions,
-    mut shutdown: ShutdownSignal,
+    shutdown: ShutdownSignal,
 ) {
-    let mut backoff = Backoff::new(options.backoff_min, options.backoff_max);
-    let mut attempt = 0usize;
-    loop {
-        let ended = syslog_session(&outgoing, &options, attempt, &mut shutdown, &mut backoff).await;
-        outgoing.metrics.connected.set(0);
-        match ended {
-            Ok(()) => return,
-            Err(error) => {
-                outgoing.metrics.sessions_failed.inc();
-                attempt += 1;
-                let delay = backoff.next();
-                tracing::warn!(%error, retry_in_ms = delay.as_millis() as u64, "syslog/TLS forwarding failed");
-                tokio::select! {
-                    () = tokio::time::sleep(delay) => {}
-                    () = shutdown.wait() => return,
-                }
-            }
-        }
-    }
+    let (outgoing, options) = (&*outgoing, &options);
+    let backoff = (options.backoff_min, options.backoff_max);
+    keep_sessions(
+        outgoing,
+        "syslog/TLS",
+        backoff,
+        shutdown,
+        |attempt, shutdown| syslog_session(outgoing, options, attempt, shutdown),
+    )
+    .await;
 }
 
 async fn syslog_session(
     outgoing: &Outgoing,
     options: &SyslogOptions,
     attempt: usize,
-    shutdown: &mut ShutdownSignal,
-    backoff: &mut Backoff,
+    shutdown: ShutdownSignal,
+) -> Result<(), SessionEnd> {
+    let mut delivered = false;
+    syslog_batches(outgoing, options, attempt, shutdown, &mut delivered)
+        .await
+        .map_err(|error| SessionEnd {
+            error,
+            got_through: delivered,
+        })
+}
+
+async fn syslog_batches(
+    outgoing: &Outgoing,
+    options: &SyslogOptions,
+    attempt: usize,
+    mut shutdown: ShutdownSignal,
+    delivered: &mut bool,
 ) -> Result<(), ChannelError> {
     let mut stream = connect_tls(
         &options.addresses,
@@ -371,7 +347,7 @@ async fn syslog_session(
         outgoing.metrics.batches_acked.inc();
         outgoing.metrics.events_acked.add(events.len() as u64);
         outgoing.ack(seq)?;
-        backoff.reset();
+        *delivered = true;
     }
 }
 

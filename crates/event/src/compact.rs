@@ -171,6 +171,32 @@ impl CompactEvent {
     }
 }
 
+/// A batch in compact form, each event's `event.created` stored against the one before it.
+pub fn compact_batch(events: &[Event]) -> Vec<CompactEvent> {
+    let mut previous_created = Timestamp::from_nanos(0);
+    events
+        .iter()
+        .map(|event| {
+            let compact = CompactEvent::from_event(event, previous_created);
+            previous_created = event.created;
+            compact
+        })
+        .collect()
+}
+
+/// The events of a batch [`compact_batch`] made.
+pub fn expand_batch(compact: Vec<CompactEvent>) -> Result<Vec<Event>, String> {
+    let mut previous_created = Timestamp::from_nanos(0);
+    compact
+        .into_iter()
+        .map(|compact| {
+            let event = compact.into_event(previous_created)?;
+            previous_created = event.created;
+            Ok(event)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

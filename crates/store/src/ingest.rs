@@ -649,17 +649,8 @@ mod tests {
             .build()
             .expect("runtime");
         let dir = tempfile::tempdir().expect("temp dir");
-        let options = IngestOptions {
-            data_dir: dir.path().to_path_buf(),
-            fsync_interval: Duration::from_millis(10),
-            zstd_level: 1,
-            segment_max_bytes: 1 << 30,
-            commit_interval: Duration::from_secs(60),
-            writer_memory_bytes: 32 << 20,
-            writer_threads: 1,
-        };
         let catalog = Arc::new(IndexCatalog::open(dir.path()).expect("catalog"));
-        let ingest = Ingest::new(options, catalog, &Metrics::default());
+        let ingest = Ingest::new(options(dir.path()), catalog, &Metrics::default());
         runtime.block_on(async {
             let (sender, input) = batch_channel(4);
             let sink = tokio::spawn(Box::new(ingest).run(input));

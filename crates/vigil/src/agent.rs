@@ -251,13 +251,7 @@ async fn agent(args: AgentArgs) -> anyhow::Result<()> {
     crate::serve::wait_for_signal().await;
     tracing::info!("stopping: inputs first, then the outbox");
     shutdown.trigger();
-    for source in running {
-        match source.await {
-            Ok(Ok(())) => {}
-            Ok(Err(error)) => tracing::error!(%error, "an input failed"),
-            Err(error) => tracing::error!(%error, "an input panicked"),
-        }
-    }
+    crate::serve::join_sources(running).await;
     sink.await.context("the outbox sink panicked")??;
     sender.await.context("the sender panicked")?;
     let unacked = outgoing.lock().unacked_batches();

@@ -534,13 +534,7 @@ async fn serve(config: ServerConfig) -> anyhow::Result<()> {
     wait_for_signal().await;
     tracing::info!("stopping: listeners first, then the archive and index flush");
     shutdown.trigger();
-    for source in running {
-        match source.await {
-            Ok(Ok(())) => {}
-            Ok(Err(error)) => tracing::error!(%error, "a listener failed"),
-            Err(error) => tracing::error!(%error, "a listener panicked"),
-        }
-    }
+    join_sources(running).await;
     sink.await.context("the ingest task panicked")??;
     for forward in forwards {
         if let Err(error) = forward.await {
@@ -562,6 +556,19 @@ pub(crate) fn write_listening(
     std::fs::write(&temporary, serde_json::to_vec_pretty(listening)?)?;
     std::fs::rename(&temporary, &path)?;
     Ok(())
+}
+
+/// Waits for every source to stop, logging those that failed.
+pub(crate) async fn join_sources(
+    running: Vec<tokio::task::JoinHandle<vigil_pipeline::Result<()>>>,
+) {
+    for source in running {
+        match source.await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => tracing::error!(%error, "an input failed"),
+            Err(error) => tracing::error!(%error, "an input panicked"),
+        }
+    }
 }
 
 pub(crate) async fn wait_for_signal() {

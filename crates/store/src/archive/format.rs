@@ -12,9 +12,9 @@
 //! hash proves content and order.
 
 use sha2::{Digest, Sha256};
-use vigil_event::{Event, Timestamp};
+use vigil_event::Event;
 
-use vigil_event::compact::CompactEvent;
+use vigil_event::compact::{compact_batch, expand_batch, CompactEvent};
 
 use crate::{PartitionKey, StoreError};
 
@@ -143,15 +143,7 @@ pub fn encode_batch(
     written_nanos: i64,
 ) -> crate::Result<EncodedBatch> {
     debug_assert!(events.len() <= MAX_BATCH_EVENTS);
-    let mut previous_created = Timestamp::from_nanos(0);
-    let compact: Vec<CompactEvent> = events
-        .iter()
-        .map(|event| {
-            let compact = CompactEvent::from_event(event, previous_created);
-            previous_created = event.created;
-            compact
-        })
-        .collect();
+    let compact = compact_batch(events);
     let raw =
         postcard::to_stdvec(&compact).map_err(|error| StoreError::Encode(error.to_string()))?;
     let payload = zstd::bulk::compress(&raw, zstd_level)
@@ -178,15 +170,7 @@ pub fn decode_payload(header: &BatchHeader, payload: &[u8]) -> Result<Vec<Event>
         .map_err(|error| format!("zstd: {error}"))?;
     let compact: Vec<CompactEvent> =
         postcard::from_bytes(&raw).map_err(|error| format!("decode: {error}"))?;
-    let mut previous_created = Timestamp::from_nanos(0);
-    let events = compact
-        .into_iter()
-        .map(|compact| {
-            let event = compact.into_event(previous_created)?;
-            previous_created = event.created;
-            Ok(event)
-        })
-        .collect::<Result<Vec<Event>, String>>()?;
+    let events = expand_batch(compact)?;
     if events.len() != header.event_count as usize {
         return Err(format!(
             "{} events where the header says {}",
