@@ -213,18 +213,7 @@ impl Server {
     pub fn metric(&self, name: &str, labels: &[(&str, &str)]) -> u64 {
         let (status, text) = self.get("/metrics");
         assert_eq!(status, 200);
-        text.lines()
-            .filter(|line| line.starts_with(name) && !line.starts_with('#'))
-            .filter(|line| {
-                let series = line.split_whitespace().next().unwrap_or("");
-                let series_name = series.split('{').next().unwrap_or("");
-                series_name == name
-                    && labels
-                        .iter()
-                        .all(|(key, value)| series.contains(&format!("{key}=\"{value}\"")))
-            })
-            .filter_map(|line| line.split_whitespace().last()?.parse::<u64>().ok())
-            .sum()
+        sum_series(&text, name, labels)
     }
 
     pub fn wait_for_metric(

@@ -11,7 +11,7 @@ use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -503,16 +503,10 @@ fn jitter(seed: &mut u64, delay: Duration) -> Duration {
     delay.mul_f64(1.0 + fraction)
 }
 
-/// How a sender's session ended in an error, and whether it had got through (welcomed,
-/// or delivered something): then the backoff starts over.
-pub(crate) struct SessionEnd {
-    pub(crate) error: ChannelError,
-    pub(crate) got_through: bool,
-}
-
-/// Runs `session(attempt, shutdown)` until one returns `Ok` (shutdown). Errors end a session,
-/// never the sender: the next attempt waits with exponential backoff (`min` doubling up to
-/// `max`) and up to 50 % jitter, and resends what is unacknowledged.
+/// Runs `session(attempt, shutdown, got_through)` until one returns `Ok` (shutdown). Errors end
+/// a session, never the sender: the next attempt waits with exponential backoff (`min`
+/// doubling up to `max`) and up to 50 % jitter, and resends what is unacknowledged. A session
+/// that set `got_through` (welcomed, or delivered something) starts the backoff over.
 pub(crate) async fn keep_sessions<F, Fut>(
     outgoing: &Outgoing,
     target: &str,
@@ -520,18 +514,19 @@ pub(crate) async fn keep_sessions<F, Fut>(
     mut shutdown: ShutdownSignal,
     mut session: F,
 ) where
-    F: FnMut(usize, ShutdownSignal) -> Fut,
-    Fut: Future<Output = Result<(), SessionEnd>>,
+    F: FnMut(usize, ShutdownSignal, Arc<AtomicBool>) -> Fut,
+    Fut: Future<Output = Result<(), ChannelError>>,
 {
     let mut failures: u32 = 0;
     let mut attempt = 0usize;
     let mut seed = u64::from(std::process::id()) | 1;
     loop {
-        let ended = session(attempt, shutdown.clone()).await;
+        let got_through = Arc::new(AtomicBool::new(false));
+        let ended = session(attempt, shutdown.clone(), got_through.clone()).await;
         outgoing.metrics.connected.set(0);
-        let Err(end) = ended else { return };
+        let Err(error) = ended else { return };
         outgoing.metrics.sessions_failed.inc();
-        failures = if end.got_through {
+        failures = if got_through.load(Ordering::Relaxed) {
             1
         } else {
             failures.saturating_add(1)
@@ -541,7 +536,7 @@ pub(crate) async fn keep_sessions<F, Fut>(
             &mut seed,
             min.saturating_mul(1u32 << failures.min(16)).min(max),
         );
-        tracing::warn!(target, error = %end.error, retry_in_ms = delay.as_millis() as u64, "sender session ended");
+        tracing::warn!(target, %error, retry_in_ms = delay.as_millis() as u64, "sender session ended");
         tokio::select! {
             () = tokio::time::sleep(delay) => {}
             () = shutdown.wait() => return,
@@ -565,35 +560,31 @@ pub async fn run_sender(outgoing: Arc<Outgoing>, options: SenderOptions, shutdow
         "channel",
         backoff,
         shutdown,
-        |attempt, mut shutdown| async move {
+        |attempt, mut shutdown, welcomed| async move {
             let address = options.servers[attempt % options.servers.len()];
-            let mut connected = false;
             session(
                 outgoing,
                 options,
                 address,
                 &mut shutdown,
-                &mut connected,
+                &welcomed,
                 highest_sent,
             )
             .await
-            .map_err(|error| SessionEnd {
-                error: ChannelError::Protocol(format!("{address}: {error}")),
-                got_through: connected,
-            })
+            .map_err(|error| ChannelError::Protocol(format!("{address}: {error}")))
         },
     )
     .await;
 }
 
 /// One connection: hello, resend from what the receiver holds, then stream new batches. `Ok`
-/// only on shutdown; `connected` says whether the receiver welcomed it.
+/// only on shutdown; `welcomed` says whether the receiver welcomed it.
 async fn session(
     outgoing: &Outgoing,
     options: &SenderOptions,
     address: SocketAddr,
     shutdown: &mut ShutdownSignal,
-    connected: &mut bool,
+    welcomed: &AtomicBool,
     highest_sent: &AtomicU64,
 ) -> Result<(), ChannelError> {
     let tcp = tokio::time::timeout(
@@ -632,7 +623,7 @@ async fn session(
             )))
         }
     };
-    *connected = true;
+    welcomed.store(true, Ordering::Relaxed);
     outgoing.metrics.connected.set(1);
     outgoing.ack(welcome.acked)?;
     tracing::info!(%address, receiver = %welcome.node, holds = welcome.acked, "channel connected");

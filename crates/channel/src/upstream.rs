@@ -11,6 +11,7 @@
 //!   see it twice (at least once; deduplicate by `event.id` in the JSON body).
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -21,7 +22,7 @@ use tokio::io::AsyncWriteExt;
 use vigil_event::Event;
 use vigil_pipeline::ShutdownSignal;
 
-use crate::link::{keep_sessions, ChannelError, Outgoing, SessionEnd};
+use crate::link::{keep_sessions, ChannelError, Outgoing};
 use crate::{decode_batch, BatchLimits};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -139,24 +140,11 @@ pub async fn run_http_sender(
         &options.host,
         backoff,
         shutdown,
-        |attempt, shutdown| http_session(outgoing, options, attempt, shutdown),
+        |attempt, shutdown, delivered| {
+            http_batches(outgoing, options, attempt, shutdown, delivered)
+        },
     )
     .await;
-}
-
-async fn http_session(
-    outgoing: &Outgoing,
-    options: &HttpOptions,
-    attempt: usize,
-    shutdown: ShutdownSignal,
-) -> Result<(), SessionEnd> {
-    let mut delivered = false;
-    http_batches(outgoing, options, attempt, shutdown, &mut delivered)
-        .await
-        .map_err(|error| SessionEnd {
-            error,
-            got_through: delivered,
-        })
 }
 
 async fn http_batches(
@@ -164,7 +152,7 @@ async fn http_batches(
     options: &HttpOptions,
     attempt: usize,
     mut shutdown: ShutdownSignal,
-    delivered: &mut bool,
+    delivered: Arc<AtomicBool>,
 ) -> Result<(), ChannelError> {
     let stream = connect_tls(
         &options.addresses,
@@ -230,7 +218,7 @@ async fn http_batches(
         outgoing.metrics.batches_acked.inc();
         outgoing.metrics.events_acked.add(events.len() as u64);
         outgoing.ack(seq)?;
-        *delivered = true;
+        delivered.store(true, Ordering::Relaxed);
     }
 }
 
@@ -286,24 +274,11 @@ pub async fn run_syslog_sender(
         "syslog/TLS",
         backoff,
         shutdown,
-        |attempt, shutdown| syslog_session(outgoing, options, attempt, shutdown),
+        |attempt, shutdown, delivered| {
+            syslog_batches(outgoing, options, attempt, shutdown, delivered)
+        },
     )
     .await;
-}
-
-async fn syslog_session(
-    outgoing: &Outgoing,
-    options: &SyslogOptions,
-    attempt: usize,
-    shutdown: ShutdownSignal,
-) -> Result<(), SessionEnd> {
-    let mut delivered = false;
-    syslog_batches(outgoing, options, attempt, shutdown, &mut delivered)
-        .await
-        .map_err(|error| SessionEnd {
-            error,
-            got_through: delivered,
-        })
 }
 
 async fn syslog_batches(
@@ -311,7 +286,7 @@ async fn syslog_batches(
     options: &SyslogOptions,
     attempt: usize,
     mut shutdown: ShutdownSignal,
-    delivered: &mut bool,
+    delivered: Arc<AtomicBool>,
 ) -> Result<(), ChannelError> {
     let mut stream = connect_tls(
         &options.addresses,
@@ -347,7 +322,7 @@ async fn syslog_batches(
         outgoing.metrics.batches_acked.inc();
         outgoing.metrics.events_acked.add(events.len() as u64);
         outgoing.ack(seq)?;
-        *delivered = true;
+        delivered.store(true, Ordering::Relaxed);
     }
 }
 

@@ -7,7 +7,7 @@
 //! DATA_DIR/listening.json
 //! ```
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
@@ -209,13 +209,7 @@ async fn agent(args: AgentArgs) -> anyhow::Result<()> {
         "agent",
     );
     let sink = tokio::spawn(Box::new(sink).run(input));
-    let mut listening = BTreeMap::new();
-    let mut running = Vec::new();
-    for (name, address, source) in sources {
-        tracing::info!(listener = %name, %address, "listening");
-        listening.insert(name, address.to_string());
-        running.push(tokio::spawn(source.run(batches.clone(), signal.clone())));
-    }
+    let (mut listening, mut running) = crate::serve::start_sources(sources, &batches, &signal);
     if let Some(tail) = tail {
         for path in &args.tails {
             tracing::info!(path = %path.display(), "tailing");

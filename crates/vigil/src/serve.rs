@@ -492,13 +492,7 @@ async fn serve(config: ServerConfig) -> anyhow::Result<()> {
     let (shutdown, signal) = Shutdown::new();
     let (batches, batch_input) = batch_channel(PIPELINE_BATCHES);
     let sink = tokio::spawn(Box::new(ingest).run(batch_input));
-    let mut listening = BTreeMap::new();
-    let mut running = Vec::new();
-    for (name, address, source) in sources {
-        tracing::info!(listener = %name, %address, "listening");
-        listening.insert(name, address.to_string());
-        running.push(tokio::spawn(source.run(batches.clone(), signal.clone())));
-    }
+    let (mut listening, running) = start_sources(sources, &batches, &signal);
     drop(batches);
 
     let state = Arc::new(ApiState {
@@ -556,6 +550,25 @@ pub(crate) fn write_listening(
     std::fs::write(&temporary, serde_json::to_vec_pretty(listening)?)?;
     std::fs::rename(&temporary, &path)?;
     Ok(())
+}
+
+/// Bound sources started, each logged; their addresses by name (for `listening.json`).
+pub(crate) fn start_sources(
+    sources: Vec<(String, SocketAddr, Box<dyn Source>)>,
+    batches: &vigil_pipeline::BatchSender,
+    signal: &ShutdownSignal,
+) -> (
+    BTreeMap<String, String>,
+    Vec<tokio::task::JoinHandle<vigil_pipeline::Result<()>>>,
+) {
+    let mut listening = BTreeMap::new();
+    let mut running = Vec::new();
+    for (name, address, source) in sources {
+        tracing::info!(listener = %name, %address, "listening");
+        listening.insert(name, address.to_string());
+        running.push(tokio::spawn(source.run(batches.clone(), signal.clone())));
+    }
+    (listening, running)
 }
 
 /// Waits for every source to stop, logging those that failed.
