@@ -119,7 +119,8 @@ query = "log.syslog.severity.code:2"
     );
     std::thread::sleep(Duration::from_secs(30));
     national = Server::start(&national_root, &national_config);
-    let answer = national.wait_for_total("intrusion", 201, 500, 60);
+    // The agency's forward retries with backoff (up to 30 s, plus jitter): give it room.
+    let answer = national.wait_for_total("intrusion", 201, 500, 120);
     assert_eq!(answer["total"].as_u64(), Some(201), "{}", national.log());
     let ids: HashSet<&str> = answer["events"]
         .as_array()
