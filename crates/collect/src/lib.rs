@@ -3,6 +3,8 @@
 //! - [`syslog::SyslogUdpSource`]: one datagram, one event.
 //! - [`syslog::SyslogTcpSource`]: RFC 6587 streams, octet-counted or LF-delimited per frame, with
 //!   per-peer and total connection limits and an idle timeout.
+//! - [`tail::FileTailSource`]: log files followed line by line across rotation and truncation,
+//!   each delivery marked with the file's position.
 //! - [`Stamper`]: what every listener does to a decoded line: sender → information system,
 //!   tenant, level and time zone ([`vigil_config::SourceMap`]), receive metadata, and the list of
 //!   [`UnmappedSources`].
