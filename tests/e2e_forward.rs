@@ -200,6 +200,10 @@ query = "log.syslog.severity.code:2"
     );
     assert!(seen.headers[1].contains_key("idempotency-key"));
     drop(seen);
+    assert!(
+        agency.metric("vigil_channel_batches_resent_total", &[("sender", "api")]) >= 1,
+        "the batch sent again after the 503 is counted as a resend"
+    );
 
     // syslog/TLS: the critical events at the national SOC, their JSON as the message.
     let answer = national.wait_for_total("breach", 100, 200, 60);

@@ -332,12 +332,12 @@ async fn serve_batches<R: AsyncRead + Unpin, W: AsyncWrite + Unpin>(
 
 /// Counters of one sender (an agent's channel, a forwarding target), labelled with its name.
 pub struct SenderMetrics {
-    pub(crate) batches_sent: Counter,
-    pub(crate) batches_resent: Counter,
-    pub(crate) batches_acked: Counter,
-    pub(crate) events_acked: Counter,
-    pub(crate) bytes_sent: Counter,
-    pub(crate) sessions_failed: Counter,
+    batches_sent: Counter,
+    batches_resent: Counter,
+    batches_acked: Counter,
+    events_acked: Counter,
+    bytes_sent: Counter,
+    sessions_failed: Counter,
     pub(crate) connected: Gauge,
     outbox_batches: Gauge,
     outbox_bytes: Gauge,
@@ -411,6 +411,9 @@ pub struct Outgoing {
     /// Acknowledgements made room.
     pub room: Notify,
     pub metrics: SenderMetrics,
+    /// The highest sequence number ever sent (in any session): a batch at or below it is a
+    /// resend.
+    highest_sent: AtomicU64,
 }
 
 impl Outgoing {
@@ -420,6 +423,7 @@ impl Outgoing {
             appended: Notify::new(),
             room: Notify::new(),
             metrics,
+            highest_sent: AtomicU64::new(0),
         });
         outgoing.update_gauges(&outgoing.lock());
         outgoing
@@ -449,6 +453,21 @@ impl Outgoing {
     /// Marks the outbox full (or not), for metrics.
     pub fn set_full(&self, full: bool) {
         self.metrics.outbox_full.set(i64::from(full));
+    }
+
+    /// Counts batch `seq` (`bytes` on the wire) as sent, and as resent if it was sent before.
+    pub(crate) fn count_sent(&self, seq: u64, bytes: usize) {
+        self.metrics.batches_sent.inc();
+        self.metrics.bytes_sent.add(bytes as u64);
+        if seq <= self.highest_sent.fetch_max(seq, Ordering::Relaxed) {
+            self.metrics.batches_resent.inc();
+        }
+    }
+
+    /// Counts one batch of `events` events as acknowledged by the receiver.
+    pub(crate) fn count_acked(&self, events: u64) {
+        self.metrics.batches_acked.inc();
+        self.metrics.events_acked.add(events);
     }
 
     /// Every batch up to `seq` is delivered: forget them, and wake a writer waiting for room.
@@ -551,9 +570,7 @@ pub async fn run_sender(outgoing: Arc<Outgoing>, options: SenderOptions, shutdow
         tracing::error!("channel sender has no server to send to");
         return;
     }
-    // The highest sequence number ever sent: a batch at or below it is a resend.
-    let highest_sent = AtomicU64::new(0);
-    let (outgoing, options, highest_sent) = (&*outgoing, &options, &highest_sent);
+    let (outgoing, options) = (&*outgoing, &options);
     let backoff = (options.backoff_min, options.backoff_max);
     keep_sessions(
         outgoing,
@@ -562,16 +579,9 @@ pub async fn run_sender(outgoing: Arc<Outgoing>, options: SenderOptions, shutdow
         shutdown,
         |attempt, mut shutdown, welcomed| async move {
             let address = options.servers[attempt % options.servers.len()];
-            session(
-                outgoing,
-                options,
-                address,
-                &mut shutdown,
-                &welcomed,
-                highest_sent,
-            )
-            .await
-            .map_err(|error| ChannelError::Protocol(format!("{address}: {error}")))
+            session(outgoing, options, address, &mut shutdown, &welcomed)
+                .await
+                .map_err(|error| ChannelError::Protocol(format!("{address}: {error}")))
         },
     )
     .await;
@@ -585,7 +595,6 @@ async fn session(
     address: SocketAddr,
     shutdown: &mut ShutdownSignal,
     welcomed: &AtomicBool,
-    highest_sent: &AtomicU64,
 ) -> Result<(), ChannelError> {
     let tcp = tokio::time::timeout(
         options.connect_timeout,
@@ -644,12 +653,7 @@ async fn session(
                     break;
                 }
                 sent = batch.seq;
-                let metrics = &outgoing.metrics;
-                metrics.batches_sent.inc();
-                metrics.bytes_sent.add(batch.compressed.len() as u64);
-                if batch.seq <= highest_sent.fetch_max(batch.seq, Ordering::Relaxed) {
-                    metrics.batches_resent.inc();
-                }
+                outgoing.count_sent(batch.seq, batch.compressed.len());
                 in_flight.push_back((batch.seq, batch.events));
                 write_frame(&mut writer, &Frame::Batch(batch)).await?;
             }
@@ -668,8 +672,7 @@ async fn session(
                             break;
                         }
                         in_flight.pop_front();
-                        outgoing.metrics.batches_acked.inc();
-                        outgoing.metrics.events_acked.add(u64::from(events));
+                        outgoing.count_acked(u64::from(events));
                     }
                     outgoing.ack(acked)?;
                 }

@@ -61,8 +61,24 @@ pub struct SyslogOptions {
     pub backoff_max: Duration,
 }
 
+/// The next unacknowledged batch, decoded, waiting for one to be appended; `None` on shutdown.
+async fn next_batch(
+    outgoing: &Outgoing,
+    shutdown: &mut ShutdownSignal,
+) -> Result<Option<(u64, Vec<Event>)>, ChannelError> {
+    loop {
+        if let Some(batch) = read_next(outgoing)? {
+            return Ok(Some(batch));
+        }
+        tokio::select! {
+            () = outgoing.appended.notified() => {}
+            () = shutdown.wait() => return Ok(None),
+        }
+    }
+}
+
 /// The next unacknowledged batch, decoded; `None` when the outbox is drained.
-fn next_batch(outgoing: &Outgoing) -> Result<Option<(u64, Vec<Event>)>, ChannelError> {
+fn read_next(outgoing: &Outgoing) -> Result<Option<(u64, Vec<Event>)>, ChannelError> {
     let outbox = outgoing.lock();
     let acked = outbox.acked();
     let Some(batch) = outbox.read_after(acked, 1)?.into_iter().next() else {
@@ -173,15 +189,7 @@ async fn http_batches(
         ContentEncoding::Zstd => "zstd",
         ContentEncoding::Gzip => "gzip",
     };
-    let mut sent_before = 0u64;
-    loop {
-        let next = next_batch(outgoing)?;
-        let Some((seq, events)) = next else {
-            tokio::select! {
-                () = outgoing.appended.notified() => continue,
-                () = shutdown.wait() => return Ok(()),
-            }
-        };
+    while let Some((seq, events)) = next_batch(outgoing, &mut shutdown).await? {
         let body = compress(
             &json_batch(&options.node, &stream_id, seq, &events),
             options.encoding,
@@ -199,12 +207,7 @@ async fn http_batches(
         let request = request
             .body(Full::new(Bytes::from(body.clone())))
             .map_err(|error| ChannelError::Protocol(error.to_string()))?;
-        outgoing.metrics.batches_sent.inc();
-        outgoing.metrics.bytes_sent.add(body.len() as u64);
-        if seq <= sent_before {
-            outgoing.metrics.batches_resent.inc();
-        }
-        sent_before = sent_before.max(seq);
+        outgoing.count_sent(seq, body.len());
         let response = tokio::time::timeout(options.timeout, sender.send_request(request))
             .await
             .map_err(|_| ChannelError::Timeout("HTTP response"))?
@@ -215,11 +218,11 @@ async fn http_batches(
         if !status.is_success() {
             return Err(ChannelError::Refused(format!("HTTP status {status}")));
         }
-        outgoing.metrics.batches_acked.inc();
-        outgoing.metrics.events_acked.add(events.len() as u64);
+        outgoing.count_acked(events.len() as u64);
         outgoing.ack(seq)?;
         delivered.store(true, Ordering::Relaxed);
     }
+    Ok(())
 }
 
 struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
@@ -297,33 +300,24 @@ async fn syslog_batches(
     )
     .await?;
     outgoing.metrics.connected.set(1);
-    loop {
-        let Some((seq, events)) = next_batch(outgoing)? else {
-            tokio::select! {
-                () = outgoing.appended.notified() => continue,
-                () = shutdown.wait() => {
-                    let _ = stream.shutdown().await;
-                    return Ok(());
-                }
-            }
-        };
+    while let Some((seq, events)) = next_batch(outgoing, &mut shutdown).await? {
         let mut bytes = Vec::new();
         for event in &events {
             bytes.extend_from_slice(&syslog_frame(&options.node, event));
         }
-        outgoing.metrics.batches_sent.inc();
-        outgoing.metrics.bytes_sent.add(bytes.len() as u64);
+        outgoing.count_sent(seq, bytes.len());
         tokio::time::timeout(options.timeout, async {
             stream.write_all(&bytes).await?;
             stream.flush().await
         })
         .await
         .map_err(|_| ChannelError::Timeout("syslog write"))??;
-        outgoing.metrics.batches_acked.inc();
-        outgoing.metrics.events_acked.add(events.len() as u64);
+        outgoing.count_acked(events.len() as u64);
         outgoing.ack(seq)?;
         delivered.store(true, Ordering::Relaxed);
     }
+    let _ = stream.shutdown().await;
+    Ok(())
 }
 
 #[cfg(test)]
