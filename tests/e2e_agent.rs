@@ -8,12 +8,11 @@ mod common;
 use std::collections::HashSet;
 use std::io::Write;
 use std::net::{SocketAddr, TcpStream};
-use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{certs_init, free_port, write_channel_config, Agent, Server};
+use common::{channel_setup, Agent, Server};
 
 /// Events per verification query (the search API returns at most 10,000).
 const CHUNK: u64 = 5_000;
@@ -81,18 +80,10 @@ fn assert_exactly_once(server: &Server, tag: &str, count: u64) {
     assert_eq!(ids.len() as u64, count, "one id per event");
 }
 
-fn setup(root: &Path) -> (std::path::PathBuf, u16, std::path::PathBuf) {
-    let pki = root.join("pki");
-    certs_init(&pki, &["agent-1"]);
-    let port = free_port();
-    let config = write_channel_config(root, &pki, port, "");
-    (pki, port, config)
-}
-
 #[test]
 fn server_killed_three_times_while_an_agent_streams_200k_events_loses_and_doubles_none() {
     let root = tempfile::tempdir().expect("temp dir");
-    let (pki, port, config) = setup(root.path());
+    let (pki, port, config) = channel_setup(root.path());
     let mut server = Server::start(root.path(), &config);
     let agent = Agent::start(
         root.path(),
@@ -140,7 +131,7 @@ fn server_killed_three_times_while_an_agent_streams_200k_events_loses_and_double
 #[test]
 fn server_down_a_minute_the_agent_buffers_on_disk_and_delivers_everything() {
     let root = tempfile::tempdir().expect("temp dir");
-    let (pki, port, config) = setup(root.path());
+    let (pki, port, config) = channel_setup(root.path());
     let agent = Agent::start(
         root.path(),
         &pki,
@@ -184,7 +175,7 @@ fn server_down_a_minute_the_agent_buffers_on_disk_and_delivers_everything() {
 #[test]
 fn agent_killed_while_tailing_a_file_resumes_without_loss_or_duplicates() {
     let root = tempfile::tempdir().expect("temp dir");
-    let (pki, port, config) = setup(root.path());
+    let (pki, port, config) = channel_setup(root.path());
     let server = Server::start(root.path(), &config);
     let log_path = root.path().join("app.log");
     std::fs::write(&log_path, "").expect("create the log");
@@ -231,7 +222,7 @@ fn agent_killed_while_tailing_a_file_resumes_without_loss_or_duplicates() {
 #[test]
 fn an_agent_takes_syslog_over_tls_and_udp_too() {
     let root = tempfile::tempdir().expect("temp dir");
-    let (pki, port, config) = setup(root.path());
+    let (pki, port, config) = channel_setup(root.path());
     let server = Server::start(root.path(), &config);
     let agent = Agent::start(
         root.path(),
@@ -278,7 +269,7 @@ fn an_agent_takes_syslog_over_tls_and_udp_too() {
 #[test]
 fn a_full_outbox_holds_the_inputs_back_and_drops_nothing() {
     let root = tempfile::tempdir().expect("temp dir");
-    let (pki, port, config) = setup(root.path());
+    let (pki, port, config) = channel_setup(root.path());
     let agent = Agent::start(
         root.path(),
         &pki,

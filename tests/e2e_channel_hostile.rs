@@ -10,7 +10,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use common::{certs_init, free_port, write_channel_config, Agent, Server};
+use common::{channel_setup, Agent, Server};
 use vigil_channel::frame::{self, BatchFrame, Frame, Hello};
 
 type Tls = rustls::StreamOwned<rustls::ClientConnection, TcpStream>;
@@ -87,10 +87,7 @@ fn rss_kib(pid: u32) -> u64 {
 #[test]
 fn hostile_channel_input_is_refused_counted_and_hurts_no_other_sender() {
     let root = tempfile::tempdir().expect("temp dir");
-    let pki = root.path().join("pki");
-    certs_init(&pki, &["agent-1"]);
-    let port = free_port();
-    let config = write_channel_config(root.path(), &pki, port, "");
+    let (pki, port, config) = channel_setup(root.path());
     let server = Server::start(root.path(), &config);
     let agent = Agent::start(
         root.path(),

@@ -421,6 +421,16 @@ handshake_timeout = "2s"
     write_with(root, &text)
 }
 
+/// What the channel tests start from: `vigil certs init ROOT/pki --client agent-1`, a port
+/// for the channel, and a config whose one listener is the channel there.
+pub fn channel_setup(root: &Path) -> (PathBuf, u16, PathBuf) {
+    let pki = root.join("pki");
+    certs_init(&pki, &["agent-1"]);
+    let port = free_port();
+    let config = write_channel_config(root, &pki, port, "");
+    (pki, port, config)
+}
+
 /// A running `vigil agent`.
 pub struct Agent {
     pub child: Child,

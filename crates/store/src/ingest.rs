@@ -643,11 +643,7 @@ mod tests {
     /// A receipt resolves only once its events can be read back from the archive on disk.
     #[test]
     fn a_receipt_resolves_once_its_batch_is_in_the_archive() {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("runtime");
+        let runtime = runtime();
         let dir = tempfile::tempdir().expect("temp dir");
         let catalog = Arc::new(IndexCatalog::open(dir.path()).expect("catalog"));
         let ingest = Ingest::new(options(dir.path()), catalog, &Metrics::default());
@@ -686,6 +682,14 @@ mod tests {
         });
     }
 
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime")
+    }
+
     fn options(dir: &std::path::Path) -> IngestOptions {
         IngestOptions {
             data_dir: dir.to_path_buf(),
@@ -702,11 +706,7 @@ mod tests {
     /// marks were recorded are remembered by the next run's recovery, before its index commit.
     #[test]
     fn marks_are_recorded_with_the_archive_and_a_crash_leaves_the_ids_known() {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("runtime");
+        let runtime = runtime();
         let dir = tempfile::tempdir().expect("temp dir");
         let channel: Arc<str> = Arc::from("channel");
         let relayed = |count| {
