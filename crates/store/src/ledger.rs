@@ -117,19 +117,6 @@ impl DeliveryLedger {
         let path = self.dir.join(RECOVERED_FILE);
         write_records(&path, &records).map_err(StoreError::io("write", &path))
     }
-
-    /// Streams and what is held of each, for the API and logs.
-    pub fn streams(&self) -> Vec<([u8; 16], u64)> {
-        let inner = self.lock();
-        let mut streams: Vec<_> = inner
-            .marks
-            .held()
-            .iter()
-            .map(|(stream, seq)| (*stream, *seq))
-            .collect();
-        streams.sort();
-        streams
-    }
 }
 
 #[cfg(test)]
@@ -151,7 +138,6 @@ mod tests {
         drop(ledger);
         let ledger = DeliveryLedger::open(dir.path()).expect("reopen");
         assert_eq!(ledger.held(&[4; 16]), 9);
-        assert_eq!(ledger.streams(), vec![([4; 16], 9)]);
         assert!(ledger.recovered(&kept));
         assert!(!ledger.recovered(&other));
     }
