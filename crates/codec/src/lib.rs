@@ -31,7 +31,9 @@
 //! ```
 
 mod error;
+pub mod flow;
 pub mod limits;
+pub mod snmp;
 pub mod syslog;
 
 pub use error::{CodecError, Result};

@@ -30,6 +30,23 @@ pub const OBSERVER_HOSTNAME: &str = "observer.hostname";
 /// `observer.hostname`.
 pub const VIA: &str = "vigil.via";
 pub const OBSERVER_TYPE: &str = "observer.type";
+/// The device that observed an event and exported it (a NetFlow exporter, an SNMP agent) when
+/// that is not the sender `source.*` names.
+pub const OBSERVER_IP: &str = "observer.ip";
+pub const EVENT_KIND: &str = "event.kind";
+pub const EVENT_TYPE: &str = "event.type";
+pub const EVENT_DATASET: &str = "event.dataset";
+pub const EVENT_START: &str = "event.start";
+pub const EVENT_END: &str = "event.end";
+pub const EVENT_DURATION: &str = "event.duration";
+pub const DESTINATION_IP: &str = "destination.ip";
+pub const DESTINATION_PORT: &str = "destination.port";
+pub const NETWORK_TRANSPORT: &str = "network.transport";
+pub const NETWORK_IANA_NUMBER: &str = "network.iana_number";
+pub const NETWORK_BYTES: &str = "network.bytes";
+pub const NETWORK_PACKETS: &str = "network.packets";
+pub const NETWORK_DIRECTION: &str = "network.direction";
+pub const NETWORK_TYPE: &str = "network.type";
 pub const OBSERVER_PRODUCT: &str = "observer.product";
 pub const TENANT: &str = "vigil.tenant";
 pub const LEVEL: &str = "vigil.level";
