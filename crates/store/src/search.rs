@@ -4,6 +4,8 @@
 //! Bare words search `message`; `field:value` searches a field (`host.name:web-1`,
 //! `log.syslog.severity.name:err`, `source.ip:10.0.0.1`), with phrases, `AND`/`OR`/`NOT`,
 //! `+`/`-` and ranges (`log.syslog.severity.code:[0 TO 3]`). Words are joined by AND.
+//! Fields beyond the core schema (what flow, trap and body decoders add) are searched by their
+//! own dotted names too: `destination.port:22`, `event.dataset:ipfix`, `snmp.trap_name:linkDown`.
 
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
@@ -54,6 +56,7 @@ pub struct Searcher {
     catalog: Arc<IndexCatalog>,
     parser: QueryParser,
     fields: crate::index::IndexFields,
+    schema: tantivy::schema::Schema,
 }
 
 struct Hit {
@@ -66,7 +69,7 @@ impl Searcher {
     pub fn new(catalog: Arc<IndexCatalog>) -> Self {
         // The parser needs an index only for its schema and tokenizers: an empty one in memory.
         let (schema, fields) = crate::index::build_schema();
-        let index = tantivy::Index::create_in_ram(schema);
+        let index = tantivy::Index::create_in_ram(schema.clone());
         crate::index::register_tokenizers(&index);
         let mut parser = QueryParser::for_index(&index, vec![fields.message]);
         parser.set_conjunction_by_default();
@@ -74,6 +77,7 @@ impl Searcher {
             catalog,
             parser,
             fields,
+            schema,
         }
     }
 
@@ -112,7 +116,7 @@ impl Searcher {
             Box::new(AllQuery)
         } else {
             self.parser
-                .parse_query(text)
+                .parse_query(&json_paths(text, &self.schema))
                 .map_err(|error| StoreError::Query(error.to_string()))?
         };
         if from.is_none() && to.is_none() {
@@ -382,9 +386,110 @@ pub fn parse_interval(text: &str) -> crate::Result<i64> {
     Ok(nanos)
 }
 
+/// Rewrites `name:` for a name the schema does not have into the path of that name inside the
+/// JSON field of other fields, with its dots escaped (they are part of the key, not a nesting):
+/// `destination.port:22` becomes `fields.destination\\.port:22`. Quoted text is left alone.
+fn json_paths<'a>(text: &'a str, schema: &tantivy::schema::Schema) -> std::borrow::Cow<'a, str> {
+    let is_name = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '@' | '-');
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut changed = false;
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        if c == '"' {
+            // A phrase runs to the next unescaped quote.
+            let mut end = rest.len();
+            let mut escaped = false;
+            for (at, inner) in rest.char_indices().skip(1) {
+                match inner {
+                    '\\' if !escaped => escaped = true,
+                    '"' if !escaped => {
+                        end = at + 1;
+                        break;
+                    }
+                    _ => escaped = false,
+                }
+            }
+            out.push_str(&rest[..end]);
+            rest = &rest[end..];
+            continue;
+        }
+        let at_word_start = out
+            .chars()
+            .last()
+            .is_none_or(|before| before.is_whitespace() || matches!(before, '(' | '+' | '-' | '!'));
+        if at_word_start && (c.is_ascii_alphabetic() || c == '@' || c == '_') {
+            let length = rest.find(|inner: char| !is_name(inner)).unwrap_or(rest.len());
+            let name = &rest[..length];
+            if rest[length..].starts_with(':')
+                && schema.get_field(name).is_err()
+                && !name.starts_with(crate::index::FIELDS_JSON_PREFIX)
+            {
+                out.push_str(crate::index::FIELDS_JSON_PREFIX);
+                out.push_str(&name.replace('.', "\\."));
+                changed = true;
+            } else {
+                out.push_str(name);
+            }
+            rest = &rest[length..];
+            continue;
+        }
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    if changed {
+        std::borrow::Cow::Owned(out)
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn other_fields_are_searched_by_their_dotted_names() {
+        use tantivy::collector::Count;
+        use vigil_event::Value;
+        let (schema, fields) = crate::index::build_schema();
+        let index = tantivy::Index::create_in_ram(schema.clone());
+        crate::index::register_tokenizers(&index);
+        let mut writer = index.writer(15_000_000).expect("writer");
+        let mut event = Event::new(Timestamp::from_nanos(0), Vec::new());
+        event.message = "tcp flow dataset:x".into();
+        event.fields.insert("event.dataset".into(), Value::from("ipfix"));
+        event.fields.insert("destination.port".into(), Value::Int(22));
+        event
+            .fields
+            .insert("snmp.trap_name".into(), Value::from("linkDown"));
+        event
+            .fields
+            .insert("event.category".into(), Value::from("network"));
+        writer
+            .add_document(fields.document(&event, 0))
+            .expect("add");
+        writer.commit().expect("commit");
+        let searcher = index.reader().expect("reader").searcher();
+        let mut parser = QueryParser::for_index(&index, vec![fields.message]);
+        parser.set_conjunction_by_default();
+        let count = |text: &str| {
+            let query = parser
+                .parse_query(&json_paths(text, &schema))
+                .unwrap_or_else(|error| panic!("{text}: {error}"));
+            searcher.search(&query, &Count).expect("search")
+        };
+        assert_eq!(count("event.dataset:ipfix"), 1);
+        assert_eq!(count("event.dataset:netflow"), 0);
+        assert_eq!(count("destination.port:22 AND snmp.trap_name:linkdown"), 1);
+        assert_eq!(count("destination.port:23"), 0);
+        assert_eq!(count("(event.category:network) AND -destination.port:80"), 1);
+        assert_eq!(count("\"dataset:x\" AND tcp"), 1);
+        assert_eq!(json_paths("\"a.b:c\" host.name:x", &schema), "\"a.b:c\" host.name:x");
+        assert_eq!(
+            json_paths("NOT source.ip:10.0.0.1 OR network.transport:tcp", &schema),
+            "NOT source.ip:10.0.0.1 OR fields.network\\.transport:tcp"
+        );
+    }
 
     #[test]
     fn time_bounds_read_rfc3339_now_and_spans() {

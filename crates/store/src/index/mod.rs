@@ -14,5 +14,7 @@ mod schema;
 mod writer;
 
 pub use catalog::{IndexCatalog, OpenPartition};
-pub use schema::{build_schema, register_tokenizers, IndexFields, KEYWORD_TOKENIZER};
+pub use schema::{
+    build_schema, register_tokenizers, IndexFields, FIELDS_JSON_PREFIX, KEYWORD_TOKENIZER,
+};
 pub use writer::{CommitPayload, PartitionIndexWriter};

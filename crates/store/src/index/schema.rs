@@ -16,6 +16,8 @@ pub const KEYWORD_TOKENIZER: &str = "vigil_keyword";
 pub const TEXT_TOKENIZER: &str = "vigil_text";
 /// The JSON field that holds every field beyond the core schema.
 pub const FIELDS_JSON: &str = "fields";
+/// How a query names a path inside [`FIELDS_JSON`].
+pub const FIELDS_JSON_PREFIX: &str = "fields.";
 /// The fast field that points into the archive.
 pub const POINTER: &str = "vigil.ptr";
 
