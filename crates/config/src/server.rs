@@ -13,6 +13,12 @@ pub const DEFAULT_SYSLOG_TLS_ADDR: &str = "0.0.0.0:6514";
 /// The Vigil channel (agents, forwarding SOCs).
 pub const DEFAULT_CHANNEL_ADDR: &str = "0.0.0.0:6515";
 pub const DEFAULT_API_ADDR: &str = "127.0.0.1:8080";
+/// NetFlow's customary port; the listener also takes IPFIX.
+pub const DEFAULT_NETFLOW_ADDR: &str = "0.0.0.0:2055";
+/// IPFIX's port (RFC 7011); the listener also takes NetFlow.
+pub const DEFAULT_IPFIX_ADDR: &str = "0.0.0.0:4739";
+/// SNMP traps: 162 needs privileges, so the unprivileged port net-snmp users know.
+pub const DEFAULT_SNMP_TRAP_ADDR: &str = "0.0.0.0:1162";
 
 /// `vigil serve`'s config file. Every key is optional; with no file at all Vigil runs on these
 /// defaults. Command-line flags override what a file says for one run.
@@ -28,8 +34,8 @@ pub struct ServerConfig {
     #[serde(default)]
     pub api: ApiConfig,
     /// Network listeners. Default: syslog over UDP and TCP on 0.0.0.0:5514, over TLS on
-    /// 0.0.0.0:6514, and the agent channel on 0.0.0.0:6515, with the certificate made on first
-    /// start.
+    /// 0.0.0.0:6514, the agent channel on 0.0.0.0:6515 (with the certificate made on first
+    /// start), flows on UDP 0.0.0.0:2055 and 0.0.0.0:4739, SNMP traps on UDP 0.0.0.0:1162.
     #[serde(default = "default_listeners")]
     pub listeners: Vec<ListenerConfig>,
     /// Monitored information systems: which senders belong to which tenant and level.
@@ -131,7 +137,8 @@ fn default_data_dir() -> PathBuf {
     PathBuf::from("vigil-data")
 }
 
-/// One listener of each kind, in the order UDP, TCP, TLS (`vigil serve`'s flags rely on it).
+/// One listener of each kind, in the order of `vigil serve`'s flags (which rely on it), then
+/// the second flow port.
 fn default_listeners() -> Vec<ListenerConfig> {
     let address: SocketAddr = DEFAULT_SYSLOG_ADDR.parse().expect("valid default address");
     vec![
@@ -161,6 +168,24 @@ fn default_listeners() -> Vec<ListenerConfig> {
             tls: ChannelTlsConfig::default(),
             max_connections: default_max_connections(),
             idle_timeout: default_idle_timeout(),
+        },
+        ListenerConfig::Flow {
+            name: "netflow".into(),
+            address: DEFAULT_NETFLOW_ADDR.parse().expect("valid default address"),
+            limits: FlowLimitsConfig::default(),
+        },
+        ListenerConfig::SnmpTrap {
+            name: "snmp-trap".into(),
+            address: DEFAULT_SNMP_TRAP_ADDR
+                .parse()
+                .expect("valid default address"),
+            communities: Vec::new(),
+            users: Vec::new(),
+        },
+        ListenerConfig::Flow {
+            name: "ipfix".into(),
+            address: DEFAULT_IPFIX_ADDR.parse().expect("valid default address"),
+            limits: FlowLimitsConfig::default(),
         },
     ]
 }
@@ -267,6 +292,110 @@ pub enum ListenerConfig {
         #[serde(default = "default_idle_timeout")]
         idle_timeout: HumanDuration,
     },
+    /// NetFlow v5, v9 and IPFIX over UDP, every version on one port; templates are kept per
+    /// exporter. One flow record, one event.
+    Flow {
+        name: String,
+        address: SocketAddr,
+        #[serde(flatten)]
+        limits: FlowLimitsConfig,
+    },
+    /// SNMP traps and informs over UDP: v1 and v2c (by community), v3 with USM users.
+    SnmpTrap {
+        name: String,
+        address: SocketAddr,
+        /// v1/v2c communities accepted; others are refused and counted. Default: any.
+        #[serde(default)]
+        communities: Vec<Secret>,
+        /// SNMPv3 users (`[[listeners.users]]`); v3 traps from anyone else are refused.
+        #[serde(default)]
+        users: Vec<SnmpUserConfig>,
+    },
+}
+
+/// Bounds of a flow listener's template state, so that no exporter can make it grow without
+/// end. Each unset key takes the decoder's default.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlowLimitsConfig {
+    /// Exporters (address, port, domain) whose templates are kept; the least recently seen
+    /// is forgotten past this. Default 4096.
+    pub max_exporters: Option<usize>,
+    /// Templates one exporter may define; more are refused. Default 1024.
+    pub max_templates_per_exporter: Option<usize>,
+    /// Fields one template may have; a longer one is refused. Default 256.
+    pub max_fields_per_template: Option<usize>,
+    /// Bytes of data sets kept while their template has not arrived. Default 4 MiB.
+    pub max_pending_bytes: Option<usize>,
+    /// How long such data waits for its template. Default `"5s"`.
+    pub pending_timeout: Option<HumanDuration>,
+}
+
+/// A secret from the config file (a community, a password): never shown by `Debug`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("\"<redacted>\"")
+    }
+}
+
+/// One SNMPv3 (USM) user traps are accepted from.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SnmpUserConfig {
+    /// The user (security) name.
+    pub name: String,
+    /// The sending agent's engine id, in hex (`0x` optional). Default: any engine; keys are
+    /// localized per engine on first use.
+    pub engine_id: Option<String>,
+    /// `"sha"` (HMAC-SHA-96), `"sha224"`, `"sha256"`, `"sha384"` or `"sha512"`. Default: none
+    /// (noAuthNoPriv).
+    pub auth_protocol: Option<SnmpAuthProtocol>,
+    pub auth_password: Option<Secret>,
+    /// `"aes"` (AES-128-CFB). Needs authentication. Default: none.
+    pub priv_protocol: Option<SnmpPrivProtocol>,
+    pub priv_password: Option<Secret>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SnmpAuthProtocol {
+    Sha,
+    Sha224,
+    Sha256,
+    Sha384,
+    Sha512,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SnmpPrivProtocol {
+    Aes,
+}
+
+impl SnmpUserConfig {
+    /// The engine id as bytes, when one is set and is valid hex.
+    pub fn engine_id_bytes(&self) -> Option<Result<Vec<u8>, String>> {
+        let text = self.engine_id.as_deref()?;
+        let digits = text
+            .strip_prefix("0x")
+            .or_else(|| text.strip_prefix("0X"))
+            .unwrap_or(text);
+        if digits.is_empty() || digits.len() % 2 != 0 || digits.len() > 64 {
+            return Some(Err(format!(
+                "engine_id {text:?} must be 1 to 32 bytes of hex"
+            )));
+        }
+        let bytes = (0..digits.len())
+            .step_by(2)
+            .map(|at| u8::from_str_radix(&digits[at..at + 2], 16))
+            .collect::<Result<Vec<u8>, _>>()
+            .map_err(|_| format!("engine_id {text:?} is not hex"));
+        Some(bytes)
+    }
 }
 
 /// The TLS side of a `channel` listener: always TLS 1.3 with a client certificate.
@@ -397,7 +526,9 @@ impl ListenerConfig {
             ListenerConfig::SyslogUdp { name, .. }
             | ListenerConfig::SyslogTcp { name, .. }
             | ListenerConfig::SyslogTls { name, .. }
-            | ListenerConfig::Channel { name, .. } => name,
+            | ListenerConfig::Channel { name, .. }
+            | ListenerConfig::Flow { name, .. }
+            | ListenerConfig::SnmpTrap { name, .. } => name,
         }
     }
 
@@ -406,7 +537,9 @@ impl ListenerConfig {
             ListenerConfig::SyslogUdp { address, .. }
             | ListenerConfig::SyslogTcp { address, .. }
             | ListenerConfig::SyslogTls { address, .. }
-            | ListenerConfig::Channel { address, .. } => address,
+            | ListenerConfig::Channel { address, .. }
+            | ListenerConfig::Flow { address, .. }
+            | ListenerConfig::SnmpTrap { address, .. } => address,
         }
     }
 
@@ -415,9 +548,50 @@ impl ListenerConfig {
             ListenerConfig::SyslogUdp { address, .. }
             | ListenerConfig::SyslogTcp { address, .. }
             | ListenerConfig::SyslogTls { address, .. }
-            | ListenerConfig::Channel { address, .. } => *address,
+            | ListenerConfig::Channel { address, .. }
+            | ListenerConfig::Flow { address, .. }
+            | ListenerConfig::SnmpTrap { address, .. } => *address,
         }
     }
+}
+
+/// What is wrong with a trap listener's SNMPv3 users: a password without its protocol or the
+/// reverse, privacy without authentication, a password net-snmp would refuse, a bad engine id.
+fn snmp_user_errors(listener: &str, users: &[SnmpUserConfig]) -> Vec<String> {
+    let mut errors = Vec::new();
+    let mut names = std::collections::HashSet::new();
+    for user in users {
+        let at = format!("listeners {listener:?}: user {:?}", user.name);
+        if user.name.is_empty() || user.name.len() > 32 {
+            errors.push(format!("{at}: a user name is 1 to 32 bytes"));
+        }
+        if !names.insert((user.name.as_str(), user.engine_id.as_deref())) {
+            errors.push(format!("{at}: listed twice for the same engine"));
+        }
+        if let Some(Err(error)) = user.engine_id_bytes() {
+            errors.push(format!("{at}: {error}"));
+        }
+        for (what, protocol, password) in [
+            ("auth", user.auth_protocol.is_some(), &user.auth_password),
+            ("priv", user.priv_protocol.is_some(), &user.priv_password),
+        ] {
+            match (protocol, password) {
+                (true, None) => errors.push(format!("{at}: {what}_protocol needs {what}_password")),
+                (false, Some(_)) => {
+                    errors.push(format!("{at}: {what}_password needs {what}_protocol"))
+                }
+                // RFC 3414 §11.2: passwords of fewer than 8 characters are refused.
+                (true, Some(secret)) if secret.0.len() < 8 => errors.push(format!(
+                    "{at}: {what}_password must have at least 8 characters"
+                )),
+                _ => {}
+            }
+        }
+        if user.priv_protocol.is_some() && user.auth_protocol.is_none() {
+            errors.push(format!("{at}: privacy needs authentication (auth_protocol)"));
+        }
+    }
+    errors
 }
 
 /// Limits of a TCP listener; over-limit input is counted and refused or cut, never a crash.
@@ -640,6 +814,25 @@ impl ServerConfig {
                     }
                     continue;
                 }
+                ListenerConfig::Flow { limits, .. } => {
+                    let zero = [
+                        limits.max_exporters,
+                        limits.max_templates_per_exporter,
+                        limits.max_fields_per_template,
+                    ]
+                    .contains(&Some(0));
+                    if zero {
+                        errors.push(format!(
+                            "listeners {:?}: flow limits must be at least 1",
+                            listener.name()
+                        ));
+                    }
+                    continue;
+                }
+                ListenerConfig::SnmpTrap { users, .. } => {
+                    errors.extend(snmp_user_errors(listener.name(), users));
+                    continue;
+                }
             };
             if !(64..=16 * 1024 * 1024).contains(&max_frame_bytes) {
                 errors.push(format!(
@@ -742,7 +935,7 @@ mod tests {
         let config = ServerConfig::parse("", "test").unwrap();
         assert_eq!(config, ServerConfig::default());
         config.validate().unwrap();
-        assert_eq!(config.listeners.len(), 4);
+        assert_eq!(config.listeners.len(), 7);
     }
 
     #[test]
@@ -801,6 +994,58 @@ mod tests {
             panic!("a TLS listener")
         };
         assert_eq!(tls.handshake_timeout, HumanDuration::from_secs(10));
+    }
+
+    #[test]
+    fn snmp_users_are_checked_and_secrets_stay_out_of_debug() {
+        let text = r#"
+            [[listeners]]
+            type = "snmp_trap"
+            name = "traps"
+            address = "127.0.0.1:1162"
+            communities = ["s3cret-community"]
+            [[listeners.users]]
+            name = "ok"
+            engine_id = "0x80001f88"
+            auth_protocol = "sha256"
+            auth_password = "long-enough-1"
+            priv_protocol = "aes"
+            priv_password = "long-enough-2"
+            [[listeners.users]]
+            name = "short"
+            auth_protocol = "sha"
+            auth_password = "short"
+            [[listeners.users]]
+            name = "priv-only"
+            priv_protocol = "aes"
+            priv_password = "long-enough-3"
+            [[listeners.users]]
+            name = "no-password"
+            engine_id = "0xabc"
+            auth_protocol = "sha"
+        "#;
+        let config = ServerConfig::parse(text, "test").unwrap();
+        let debug = format!("{config:?}");
+        for secret in ["s3cret-community", "long-enough-1", "long-enough-2"] {
+            assert!(!debug.contains(secret), "{secret} in {debug}");
+        }
+        let ListenerConfig::SnmpTrap { users, .. } = &config.listeners[0] else {
+            panic!("not a trap listener");
+        };
+        assert_eq!(
+            users[0].engine_id_bytes(),
+            Some(Ok(vec![0x80, 0x00, 0x1f, 0x88]))
+        );
+        let errors = config.validate().unwrap_err().to_string();
+        for expected in [
+            "\"short\": auth_password must have at least 8 characters",
+            "\"priv-only\": privacy needs authentication",
+            "\"no-password\": auth_protocol needs auth_password",
+            "\"no-password\": engine_id \"0xabc\" must be 1 to 32 bytes of hex",
+        ] {
+            assert!(errors.contains(expected), "{expected:?} not in {errors}");
+        }
+        assert!(!errors.contains("\"ok\""), "{errors}");
     }
 
     #[test]
