@@ -8,7 +8,9 @@
 //!   on one stream).
 //! - [`syslog::decode`]: one frame to one `Event` (RFC 5424 / RFC 3164 via `syslog_loose`); a line
 //!   that does not parse is kept whole as `message`, never dropped.
-//! - [`CodecError`]: the crate's one error type.
+//! - [`flow`]: NetFlow v5/v9 and IPFIX datagrams to flow records, with per-exporter templates.
+//! - [`snmp`]: SNMP v1/v2c/v3 traps and informs, with USM authentication and privacy.
+//! - [`CodecError`]: the syslog framer's error type (flows and traps have their own).
 //!
 //! It depends only on `vigil-event` among Vigil crates and must not depend on `vigil-pipeline`,
 //! any stage crate, an async runtime or any I/O.
