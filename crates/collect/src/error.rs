@@ -6,6 +6,8 @@ pub enum CollectError {
         address: std::net::SocketAddr,
         source: std::io::Error,
     },
+    #[error("invalid listener setting: {0}")]
+    Config(String),
 }
 
 pub type Result<T, E = CollectError> = std::result::Result<T, E>;

@@ -3,6 +3,10 @@
 //! - [`syslog::SyslogUdpSource`]: one datagram, one event.
 //! - [`syslog::SyslogTcpSource`]: RFC 6587 streams, octet-counted or LF-delimited per frame, with
 //!   per-peer and total connection limits and an idle timeout.
+//! - [`flow::FlowSource`]: NetFlow v5/v9 and IPFIX datagrams, one event per flow record, with
+//!   template state per exporter.
+//! - [`snmp::SnmpTrapSource`]: SNMP v1/v2c/v3 traps and informs (informs answered), one event
+//!   per notification; refused datagrams are counted by reason and kept as unparsed events.
 //! - [`tail::FileTailSource`]: log files followed line by line across rotation and truncation,
 //!   each delivery marked with the file's position.
 //! - [`Stamper`]: what every listener does to a decoded line: sender → information system,
@@ -14,9 +18,12 @@
 //! `vigil-codec`, `vigil-config` and `vigil-pipeline`; never on another stage crate.
 
 mod error;
+pub mod flow;
+pub mod snmp;
 mod stamp;
 pub mod syslog;
 pub mod tail;
+pub mod udp;
 mod unmapped;
 
 pub use error::{CollectError, Result};

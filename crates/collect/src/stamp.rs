@@ -1,4 +1,4 @@
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use vigil_codec::syslog::{decode_syslog, DecodeContext};
@@ -123,6 +123,38 @@ impl Stamper {
 }
 
 impl Stamper {
+    /// Stamps an event a device reported about traffic or state it observed (a flow record from
+    /// an exporter, an SNMP trap from an agent): the tenant and level are those of the system
+    /// the reporting `device` belongs to, which is also `observer.ip`. `event.source` stays as
+    /// the decoder set it (a flow's source, not the exporter).
+    pub fn stamp_device(
+        &self,
+        event: &mut Event,
+        device: IpAddr,
+        listener: &Arc<str>,
+        received: Timestamp,
+    ) {
+        let unmapped = self.source_map.unmapped();
+        match self.source_map.match_address(device) {
+            Some(matched) => {
+                event.tenant = matched.tenant.clone();
+                event.level = matched.level;
+            }
+            None => {
+                event.tenant = unmapped.tenant.clone();
+                event.level = unmapped.level;
+                event.flags.insert(EventFlags::UNMAPPED_SOURCE);
+                self.unmapped.record(device, None, received);
+            }
+        }
+        event
+            .fields
+            .entry(vigil_event::field::OBSERVER_IP.to_owned())
+            .or_insert_with(|| vigil_event::Value::Str(device.to_string()));
+        event.listener = listener.clone();
+        event.observer = Some(self.observer.clone());
+    }
+
     /// Stamps an event another Vigil node received and relayed (an agent, a forwarding SOC).
     /// The tenant and level come from `origin` (the relay's certificate), else from the system
     /// the event's sender address or host name belongs to here, else they stay as the relay
@@ -135,9 +167,16 @@ impl Stamper {
         listener: &Arc<str>,
         relay: &str,
     ) {
-        let matched = event
-            .source
-            .and_then(|source| self.source_map.match_address(source.ip()))
+        // A device's report (a flow, a trap) belongs to the device's system, not to the
+        // addresses it reports about.
+        let device = event
+            .fields
+            .get(vigil_event::field::OBSERVER_IP)
+            .and_then(|value| value.as_str())
+            .and_then(|text| text.parse::<IpAddr>().ok());
+        let matched = device
+            .or(event.source.map(|source| source.ip()))
+            .and_then(|address| self.source_map.match_address(address))
             .or_else(|| {
                 event
                     .host_name
@@ -165,9 +204,9 @@ impl Stamper {
             None if relay_knew => {}
             None => {
                 event.level = unmapped.level;
-                if let Some(source) = event.source {
+                if let Some(address) = device.or(event.source.map(|source| source.ip())) {
                     self.unmapped
-                        .record(source.ip(), event.host_name.as_deref(), event.created);
+                        .record(address, event.host_name.as_deref(), event.created);
                 }
             }
         }

@@ -23,9 +23,9 @@ pub use error::{ConfigError, Result};
 pub use retention::{RetentionConfig, RetentionMinimums, RetentionPolicy};
 pub use server::{
     ApiConfig, ArchiveConfig, ChannelTlsConfig, ClientAuthMode, Compression, ContentEncodingConfig,
-    FlowLimitsConfig, ForwardConfig, ForwardKind, ForwardStart, IndexConfig, ListenerConfig, Secret,
-    ServerConfig, SnmpAuthProtocol, SnmpPrivProtocol, SnmpUserConfig, TcpLimits, TlsClientConfig,
-    TlsListenerConfig, DEFAULT_API_ADDR, DEFAULT_CHANNEL_ADDR, DEFAULT_IPFIX_ADDR,
+    FlowLimitsConfig, ForwardConfig, ForwardKind, ForwardStart, IndexConfig, ListenerConfig,
+    Secret, ServerConfig, SnmpAuthProtocol, SnmpPrivProtocol, SnmpUserConfig, TcpLimits,
+    TlsClientConfig, TlsListenerConfig, DEFAULT_API_ADDR, DEFAULT_CHANNEL_ADDR, DEFAULT_IPFIX_ADDR,
     DEFAULT_NETFLOW_ADDR, DEFAULT_SNMP_TRAP_ADDR, DEFAULT_SYSLOG_ADDR, DEFAULT_SYSLOG_TLS_ADDR,
 };
 pub use sources::{SourceMap, SourceMatch, SystemConfig, UnmappedConfig};

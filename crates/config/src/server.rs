@@ -325,6 +325,9 @@ pub struct FlowLimitsConfig {
     pub max_templates_per_exporter: Option<usize>,
     /// Fields one template may have; a longer one is refused. Default 256.
     pub max_fields_per_template: Option<usize>,
+    /// Template fields kept over all exporters; new templates past it are refused. Default
+    /// 1048576 (about 40 MiB).
+    pub max_template_fields: Option<usize>,
     /// Bytes of data sets kept while their template has not arrived. Default 4 MiB.
     pub max_pending_bytes: Option<usize>,
     /// How long such data waits for its template. Default `"5s"`.
@@ -588,7 +591,9 @@ fn snmp_user_errors(listener: &str, users: &[SnmpUserConfig]) -> Vec<String> {
             }
         }
         if user.priv_protocol.is_some() && user.auth_protocol.is_none() {
-            errors.push(format!("{at}: privacy needs authentication (auth_protocol)"));
+            errors.push(format!(
+                "{at}: privacy needs authentication (auth_protocol)"
+            ));
         }
     }
     errors
@@ -819,6 +824,7 @@ impl ServerConfig {
                         limits.max_exporters,
                         limits.max_templates_per_exporter,
                         limits.max_fields_per_template,
+                        limits.max_template_fields,
                     ]
                     .contains(&Some(0));
                     if zero {

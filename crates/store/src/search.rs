@@ -415,10 +415,12 @@ fn json_paths<'a>(text: &'a str, schema: &tantivy::schema::Schema) -> std::borro
         }
         let at_word_start = out
             .chars()
-            .last()
+            .next_back()
             .is_none_or(|before| before.is_whitespace() || matches!(before, '(' | '+' | '-' | '!'));
         if at_word_start && (c.is_ascii_alphabetic() || c == '@' || c == '_') {
-            let length = rest.find(|inner: char| !is_name(inner)).unwrap_or(rest.len());
+            let length = rest
+                .find(|inner: char| !is_name(inner))
+                .unwrap_or(rest.len());
             let name = &rest[..length];
             if rest[length..].starts_with(':')
                 && schema.get_field(name).is_err()
@@ -457,8 +459,12 @@ mod tests {
         let mut writer = index.writer(15_000_000).expect("writer");
         let mut event = Event::new(Timestamp::from_nanos(0), Vec::new());
         event.message = "tcp flow dataset:x".into();
-        event.fields.insert("event.dataset".into(), Value::from("ipfix"));
-        event.fields.insert("destination.port".into(), Value::Int(22));
+        event
+            .fields
+            .insert("event.dataset".into(), Value::from("ipfix"));
+        event
+            .fields
+            .insert("destination.port".into(), Value::Int(22));
         event
             .fields
             .insert("snmp.trap_name".into(), Value::from("linkDown"));
@@ -482,9 +488,15 @@ mod tests {
         assert_eq!(count("event.dataset:netflow"), 0);
         assert_eq!(count("destination.port:22 AND snmp.trap_name:linkdown"), 1);
         assert_eq!(count("destination.port:23"), 0);
-        assert_eq!(count("(event.category:network) AND -destination.port:80"), 1);
+        assert_eq!(
+            count("(event.category:network) AND -destination.port:80"),
+            1
+        );
         assert_eq!(count("\"dataset:x\" AND tcp"), 1);
-        assert_eq!(json_paths("\"a.b:c\" host.name:x", &schema), "\"a.b:c\" host.name:x");
+        assert_eq!(
+            json_paths("\"a.b:c\" host.name:x", &schema),
+            "\"a.b:c\" host.name:x"
+        );
         assert_eq!(
             json_paths("NOT source.ip:10.0.0.1 OR network.transport:tcp", &schema),
             "NOT source.ip:10.0.0.1 OR fields.network\\.transport:tcp"

@@ -41,10 +41,13 @@ pub fn run(args: AgentArgs) -> anyhow::Result<ExitCode> {
     if args.syslog_tcp.is_none()
         && args.syslog_udp.is_none()
         && args.syslog_tls.is_none()
+        && args.netflow.is_none()
+        && args.snmp_trap.is_none()
         && args.tails.is_empty()
     {
         anyhow::bail!(
-            "nothing to collect: give --syslog-tcp, --syslog-udp, --syslog-tls or --tail"
+            "nothing to collect: give --syslog-tcp, --syslog-udp, --syslog-tls, --netflow, \
+             --snmp-trap or --tail"
         );
     }
     data_dir::raise_open_files_limit();
@@ -164,6 +167,28 @@ async fn agent(args: AgentArgs) -> anyhow::Result<()> {
             SyslogUdpSource::bind("syslog-udp", address, 64 * 1024, stamper.clone(), &metrics)
                 .await?;
         sources.push(("syslog-udp".into(), source.local_addr()?, Box::new(source)));
+    }
+    if let Some(address) = args.netflow {
+        let source = vigil_collect::flow::FlowSource::bind(
+            "netflow",
+            address,
+            vigil_codec::flow::FlowLimits::default(),
+            stamper.clone(),
+            &metrics,
+        )
+        .await?;
+        sources.push(("netflow".into(), source.local_addr()?, Box::new(source)));
+    }
+    if let Some(address) = args.snmp_trap {
+        let source = vigil_collect::snmp::SnmpTrapSource::bind(
+            "snmp-trap",
+            address,
+            vigil_collect::snmp::trap_config(&[], &[])?,
+            stamper.clone(),
+            &metrics,
+        )
+        .await?;
+        sources.push(("snmp-trap".into(), source.local_addr()?, Box::new(source)));
     }
     let tail = (!args.tails.is_empty()).then(|| {
         FileTailSource::new(

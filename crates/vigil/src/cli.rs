@@ -93,6 +93,13 @@ pub struct ServeArgs {
     /// channel listener's).
     #[arg(long, value_name = "ADDR")]
     pub channel: Option<SocketAddr>,
+    /// NetFlow v5/v9 and IPFIX over UDP on this address (replaces the first configured flow
+    /// listener's).
+    #[arg(long, value_name = "ADDR")]
+    pub netflow: Option<SocketAddr>,
+    /// SNMP traps over UDP on this address (replaces the configured trap listener's).
+    #[arg(long, value_name = "ADDR")]
+    pub snmp_trap: Option<SocketAddr>,
     /// The API on this address.
     #[arg(long, value_name = "ADDR")]
     pub api: Option<SocketAddr>,
@@ -121,6 +128,13 @@ pub struct AgentArgs {
     /// Syslog over UDP on this address.
     #[arg(long, value_name = "ADDR")]
     pub syslog_udp: Option<SocketAddr>,
+    /// NetFlow v5/v9 and IPFIX over UDP on this address.
+    #[arg(long, value_name = "ADDR")]
+    pub netflow: Option<SocketAddr>,
+    /// SNMP v1/v2c traps and informs over UDP on this address (any community; SNMPv3 users
+    /// need `vigil serve`'s config).
+    #[arg(long, value_name = "ADDR")]
+    pub snmp_trap: Option<SocketAddr>,
     /// Syslog over TLS (RFC 5425, also rsyslog's zlib streams) on this address; needs
     /// --syslog-tls-cert and --syslog-tls-key.
     #[arg(long, value_name = "ADDR", requires_all = ["syslog_tls_cert", "syslog_tls_key"])]

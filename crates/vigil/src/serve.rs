@@ -70,6 +70,8 @@ fn apply_flags(config: &mut ServerConfig, args: &ServeArgs) {
         args.syslog_tcp,
         args.syslog_tls,
         args.channel,
+        args.netflow,
+        args.snmp_trap,
     ]
     .into_iter()
     .zip(defaults)
@@ -400,6 +402,35 @@ async fn build_sources(
                     name, *address, limits, options, stamper, metrics,
                 )?);
             }
+            ListenerConfig::Flow {
+                address, limits, ..
+            } => {
+                let source = vigil_collect::flow::FlowSource::bind(
+                    &name,
+                    *address,
+                    vigil_collect::flow::limits(limits),
+                    stamper.clone(),
+                    metrics,
+                )
+                .await?;
+                sources.push((name, source.local_addr()?, Box::new(source)));
+            }
+            ListenerConfig::SnmpTrap {
+                address,
+                communities,
+                users,
+                ..
+            } => {
+                let source = vigil_collect::snmp::SnmpTrapSource::bind(
+                    &name,
+                    *address,
+                    vigil_collect::snmp::trap_config(communities, users)?,
+                    stamper.clone(),
+                    metrics,
+                )
+                .await?;
+                sources.push((name, source.local_addr()?, Box::new(source)));
+            }
             ListenerConfig::Channel {
                 address,
                 tls,
@@ -644,6 +675,8 @@ mod tests {
             syslog_tcp: None,
             syslog_tls: tls.map(|address| address.parse().expect("address")),
             channel: None,
+            netflow: None,
+            snmp_trap: None,
             api: None,
         }
     }
@@ -663,7 +696,10 @@ mod tests {
                 "syslog-udp 0.0.0.0:5514",
                 "syslog-tcp 0.0.0.0:5514",
                 "syslog-tls 127.0.0.1:7000",
-                "channel 0.0.0.0:6515"
+                "channel 0.0.0.0:6515",
+                "netflow 0.0.0.0:2055",
+                "snmp-trap 0.0.0.0:1162",
+                "ipfix 0.0.0.0:4739"
             ]
         );
 

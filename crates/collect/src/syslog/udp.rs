@@ -6,12 +6,11 @@ use vigil_event::Timestamp;
 use vigil_pipeline::{BatchSender, BoxFuture, Metrics, ShutdownSignal, Source};
 
 use super::ListenerMetrics;
-use crate::{CollectError, Stamper};
+use crate::udp::KernelDrops;
+use crate::Stamper;
 
 /// Datagrams read without waiting, after the first, into one batch.
 const MAX_DATAGRAMS_PER_BATCH: usize = 512;
-/// Kernel receive buffer asked for, so bursts wait in the kernel rather than being dropped.
-const RECEIVE_BUFFER_BYTES: usize = 8 * 1024 * 1024;
 /// The largest UDP payload there is; a buffer this big never cuts a datagram silently.
 const MAX_DATAGRAM_BYTES: usize = 65_535;
 
@@ -22,6 +21,7 @@ pub struct SyslogUdpSource {
     max_frame_bytes: usize,
     stamper: Arc<Stamper>,
     metrics: ListenerMetrics,
+    drops: KernelDrops,
 }
 
 impl SyslogUdpSource {
@@ -33,16 +33,10 @@ impl SyslogUdpSource {
         stamper: Arc<Stamper>,
         metrics: &Metrics,
     ) -> crate::Result<Self> {
-        let socket = UdpSocket::bind(address)
-            .await
-            .map_err(|source| CollectError::Bind { address, source })?;
-        if let Err(error) =
-            socket2::SockRef::from(&socket).set_recv_buffer_size(RECEIVE_BUFFER_BYTES)
-        {
-            tracing::warn!(listener = name, %error, "cannot enlarge the UDP receive buffer");
-        }
+        let socket = crate::udp::bind(name, address).await?;
         Ok(Self {
             name: Arc::from(name),
+            drops: KernelDrops::new(&socket, metrics, name),
             socket,
             max_frame_bytes,
             stamper,
@@ -66,14 +60,19 @@ impl SyslogUdpSource {
     }
 
     async fn serve(
-        self,
+        mut self,
         out: BatchSender,
         mut shutdown: ShutdownSignal,
     ) -> vigil_pipeline::Result<()> {
         let mut buffer = vec![0u8; MAX_DATAGRAM_BYTES];
+        let mut tick = tokio::time::interval(crate::udp::DROPS_REFRESH);
         loop {
             let received = tokio::select! {
                 received = self.socket.recv_from(&mut buffer) => received,
+                _ = tick.tick() => {
+                    self.drops.refresh();
+                    continue;
+                }
                 () = shutdown.wait() => return Ok(()),
             };
             let (length, peer) = match received {

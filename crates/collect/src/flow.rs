@@ -1,0 +1,302 @@
+//! The flow listener: NetFlow v5, v9 and IPFIX datagrams on one UDP port, one event per flow
+//! record, stamped with the tenant and level of the exporter's system.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::UdpSocket;
+use vigil_codec::flow::{FlowDecoder, FlowError, FlowLimits, FlowRecord, FlowReport};
+use vigil_event::{field, Event, EventFlags, Timestamp, Value};
+use vigil_pipeline::{BatchSender, BoxFuture, Counter, Metrics, ShutdownSignal, Source};
+
+use crate::syslog::ListenerMetrics;
+use crate::udp::{KernelDrops, DROPS_REFRESH};
+use crate::Stamper;
+
+/// Datagrams read without waiting, after the first, into one batch.
+const MAX_DATAGRAMS_PER_BATCH: usize = 256;
+/// The largest UDP payload there is.
+const MAX_DATAGRAM_BYTES: usize = 65_535;
+
+/// Counters of one flow listener beyond those every listener has.
+struct FlowMetrics {
+    listener: ListenerMetrics,
+    packets: Counter,
+    records: Counter,
+    option_records: Counter,
+    templates: Counter,
+    withdrawn: Counter,
+    template_misses: Counter,
+    released: Counter,
+    pending_dropped: Counter,
+    templates_refused: Counter,
+    exporters_evicted: Counter,
+    malformed_sets: Counter,
+    exporters: vigil_pipeline::Gauge,
+    template_count: vigil_pipeline::Gauge,
+    metrics: Metrics,
+    name: String,
+}
+
+impl FlowMetrics {
+    fn new(metrics: &Metrics, name: &str) -> Self {
+        let labels = [("listener", name)];
+        let counter =
+            |metric: &'static str, help: &'static str| metrics.counter(metric, help, &labels);
+        let anomaly = |kind: &'static str| {
+            metrics.counter(
+                "vigil_flow_anomalies_total",
+                "Flow input refused or set aside by kind: templates over a limit or invalid, \
+                 malformed sets, parked data evicted or expired, exporters forgotten.",
+                &[("listener", name), ("kind", kind)],
+            )
+        };
+        Self {
+            listener: ListenerMetrics::new(metrics, name),
+            packets: counter(
+                "vigil_flow_packets_total",
+                "Flow datagrams received (NetFlow v5/v9, IPFIX).",
+            ),
+            records: counter(
+                "vigil_flow_records_total",
+                "Flow records decoded into events.",
+            ),
+            option_records: counter(
+                "vigil_flow_option_records_total",
+                "Options data records decoded (exporter and sampling state).",
+            ),
+            templates: counter(
+                "vigil_flow_templates_total",
+                "Templates learned or refreshed.",
+            ),
+            withdrawn: counter(
+                "vigil_flow_templates_withdrawn_total",
+                "IPFIX templates withdrawn by their exporter.",
+            ),
+            template_misses: counter(
+                "vigil_flow_template_misses_total",
+                "Data sets that arrived before their template and were parked.",
+            ),
+            released: counter(
+                "vigil_flow_released_records_total",
+                "Parked records decoded once their template arrived.",
+            ),
+            pending_dropped: anomaly("pending_dropped"),
+            templates_refused: anomaly("template_refused"),
+            exporters_evicted: anomaly("exporter_evicted"),
+            malformed_sets: anomaly("malformed_set"),
+            exporters: metrics.gauge(
+                "vigil_flow_exporters",
+                "Exporters whose templates are kept.",
+                &labels,
+            ),
+            template_count: metrics.gauge(
+                "vigil_flow_templates",
+                "Templates kept, over all exporters.",
+                &labels,
+            ),
+            metrics: metrics.clone(),
+            name: name.to_owned(),
+        }
+    }
+
+    fn count(&self, report: &FlowReport) {
+        self.records.add(report.records as u64);
+        self.option_records.add(report.option_records as u64);
+        self.templates.add(report.templates as u64);
+        self.withdrawn.add(report.withdrawn as u64);
+        self.template_misses.add(report.template_misses as u64);
+        self.released.add(report.released as u64);
+        self.pending_dropped.add(report.pending_dropped as u64);
+        self.templates_refused.add(report.templates_refused as u64);
+        self.exporters_evicted.add(report.exporters_evicted as u64);
+        self.malformed_sets.add(report.malformed_sets as u64);
+    }
+
+    /// The error counter of `kind`, registered on first use (kinds are a closed set).
+    fn error(&self, kind: &'static str) -> Counter {
+        self.metrics.counter(
+            "vigil_flow_errors_total",
+            "Flow datagrams that could not be decoded at all, by kind (kept as unparsed events).",
+            &[("listener", self.name.as_str()), ("kind", kind)],
+        )
+    }
+}
+
+/// NetFlow v5/v9 and IPFIX over UDP.
+pub struct FlowSource {
+    name: Arc<str>,
+    socket: UdpSocket,
+    decoder: FlowDecoder,
+    stamper: Arc<Stamper>,
+    metrics: FlowMetrics,
+    drops: KernelDrops,
+    records: Vec<FlowRecord>,
+}
+
+impl FlowSource {
+    /// Binds now, so that a taken port is reported before anything starts.
+    pub async fn bind(
+        name: &str,
+        address: SocketAddr,
+        limits: FlowLimits,
+        stamper: Arc<Stamper>,
+        metrics: &Metrics,
+    ) -> crate::Result<Self> {
+        let socket = crate::udp::bind(name, address).await?;
+        Ok(Self {
+            name: Arc::from(name),
+            drops: KernelDrops::new(&socket, metrics, name),
+            socket,
+            decoder: FlowDecoder::new(limits),
+            stamper,
+            metrics: FlowMetrics::new(metrics, name),
+            records: Vec::new(),
+        })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.socket.local_addr()
+    }
+
+    /// Decodes one datagram into `batch`: its flow records, or the datagram itself, kept whole
+    /// and flagged, when it cannot be decoded.
+    fn take(&mut self, datagram: &[u8], exporter: SocketAddr, batch: &mut Vec<Event>) {
+        let received = Timestamp::now();
+        self.metrics.packets.inc();
+        self.metrics
+            .listener
+            .bytes_received
+            .add(datagram.len() as u64);
+        self.records.clear();
+        match self
+            .decoder
+            .decode(datagram, exporter, received, &mut self.records)
+        {
+            Ok(report) => self.metrics.count(&report),
+            Err(error) => {
+                self.metrics.error(error.kind()).inc();
+                tracing::debug!(listener = %self.name, %exporter, %error, "flow datagram not decoded");
+                let mut event = undecoded(datagram, &error, received);
+                self.stamper
+                    .stamp_device(&mut event, exporter.ip(), &self.name, received);
+                self.metrics.listener.count_event(&event);
+                batch.push(event);
+            }
+        }
+        for record in &self.records {
+            let mut event = record.to_event(received);
+            self.stamper
+                .stamp_device(&mut event, exporter.ip(), &self.name, received);
+            self.metrics.listener.count_event(&event);
+            batch.push(event);
+        }
+    }
+
+    /// Housekeeping once a second: parked data past its wait, kernel drops, state gauges.
+    fn tick(&mut self) {
+        let expired = self.decoder.expire(Timestamp::now());
+        self.metrics.pending_dropped.add(expired as u64);
+        self.drops.refresh();
+        self.metrics
+            .exporters
+            .set(self.decoder.exporter_count() as i64);
+        self.metrics
+            .template_count
+            .set(self.decoder.template_count() as i64);
+    }
+
+    async fn serve(
+        mut self,
+        out: BatchSender,
+        mut shutdown: ShutdownSignal,
+    ) -> vigil_pipeline::Result<()> {
+        let mut buffer = vec![0u8; MAX_DATAGRAM_BYTES];
+        let mut tick = tokio::time::interval(DROPS_REFRESH);
+        loop {
+            let received = tokio::select! {
+                received = self.socket.recv_from(&mut buffer) => received,
+                _ = tick.tick() => {
+                    self.tick();
+                    continue;
+                }
+                () = shutdown.wait() => return Ok(()),
+            };
+            let (length, exporter) = match received {
+                Ok(received) => received,
+                Err(error) => {
+                    self.metrics.listener.errors_read.inc();
+                    tracing::debug!(listener = %self.name, %error, "UDP receive failed");
+                    continue;
+                }
+            };
+            let mut batch = Vec::new();
+            self.take(&buffer[..length], exporter, &mut batch);
+            for _ in 1..MAX_DATAGRAMS_PER_BATCH {
+                match self.socket.try_recv_from(&mut buffer) {
+                    Ok((length, exporter)) => self.take(&buffer[..length], exporter, &mut batch),
+                    Err(_) => break,
+                }
+            }
+            if batch.is_empty() {
+                continue;
+            }
+            let count = batch.len() as u64;
+            if out.send(batch.into()).await.is_err() {
+                self.metrics.listener.dropped.add(count);
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// A datagram no flow decoder could read, kept whole (base64 in `event.original`'s JSON) so
+/// that an analyst can see what the device sent.
+fn undecoded(datagram: &[u8], error: &FlowError, received: Timestamp) -> Event {
+    let mut event = Event::new(received, datagram.to_vec());
+    event.flags.insert(EventFlags::UNPARSED);
+    event.message = format!("flow datagram not decoded: {error}");
+    event
+        .fields
+        .insert(field::EVENT_DATASET.to_owned(), Value::from("netflow"));
+    event
+        .fields
+        .insert("netflow.error".to_owned(), Value::from(error.kind()));
+    event
+}
+
+impl Source for FlowSource {
+    fn run(
+        self: Box<Self>,
+        out: BatchSender,
+        shutdown: ShutdownSignal,
+    ) -> BoxFuture<vigil_pipeline::Result<()>> {
+        Box::pin(self.serve(out, shutdown))
+    }
+}
+
+/// The decoder's limits from a `flow` listener's config: what it leaves unset keeps the
+/// decoder's default.
+pub fn limits(config: &vigil_config::FlowLimitsConfig) -> FlowLimits {
+    let defaults = FlowLimits::default();
+    FlowLimits {
+        max_exporters: config.max_exporters.unwrap_or(defaults.max_exporters),
+        max_templates_per_exporter: config
+            .max_templates_per_exporter
+            .unwrap_or(defaults.max_templates_per_exporter),
+        max_fields_per_template: config
+            .max_fields_per_template
+            .unwrap_or(defaults.max_fields_per_template),
+        max_pending_bytes: config
+            .max_pending_bytes
+            .unwrap_or(defaults.max_pending_bytes),
+        pending_timeout_nanos: config
+            .pending_timeout
+            .map_or(defaults.pending_timeout_nanos, |timeout| {
+                i64::try_from(timeout.0.as_nanos()).unwrap_or(i64::MAX)
+            }),
+        max_template_fields: config
+            .max_template_fields
+            .unwrap_or(defaults.max_template_fields),
+    }
+}

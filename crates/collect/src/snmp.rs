@@ -1,0 +1,234 @@
+//! The SNMP trap listener: v1 and v2c traps by community, v3 traps with USM, v2c informs
+//! answered once their event is decoded. One notification, one event, stamped with the tenant
+//! and level of the sending agent's system.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::UdpSocket;
+use vigil_codec::snmp::{SnmpError, TrapConfig, TrapReceiver};
+use vigil_event::{field, Event, EventFlags, Timestamp, Value};
+use vigil_pipeline::{BatchSender, BoxFuture, Counter, Metrics, ShutdownSignal, Source};
+
+use crate::syslog::ListenerMetrics;
+use crate::udp::{KernelDrops, DROPS_REFRESH};
+use crate::Stamper;
+
+/// Datagrams read without waiting, after the first, into one batch.
+const MAX_DATAGRAMS_PER_BATCH: usize = 256;
+/// The largest UDP payload there is.
+const MAX_DATAGRAM_BYTES: usize = 65_535;
+
+/// SNMP traps and informs over UDP.
+pub struct SnmpTrapSource {
+    name: Arc<str>,
+    socket: UdpSocket,
+    receiver: TrapReceiver,
+    stamper: Arc<Stamper>,
+    listener: ListenerMetrics,
+    traps: Counter,
+    informs_answered: Counter,
+    metrics: Metrics,
+    drops: KernelDrops,
+}
+
+impl SnmpTrapSource {
+    /// Binds now, so that a taken port is reported before anything starts.
+    pub async fn bind(
+        name: &str,
+        address: SocketAddr,
+        config: TrapConfig,
+        stamper: Arc<Stamper>,
+        metrics: &Metrics,
+    ) -> crate::Result<Self> {
+        let socket = crate::udp::bind(name, address).await?;
+        let labels = [("listener", name)];
+        Ok(Self {
+            name: Arc::from(name),
+            drops: KernelDrops::new(&socket, metrics, name),
+            socket,
+            receiver: TrapReceiver::new(config),
+            stamper,
+            listener: ListenerMetrics::new(metrics, name),
+            traps: metrics.counter(
+                "vigil_snmp_notifications_total",
+                "SNMP traps and informs accepted and decoded.",
+                &labels,
+            ),
+            informs_answered: metrics.counter(
+                "vigil_snmp_informs_answered_total",
+                "SNMP informs acknowledged with a Response.",
+                &labels,
+            ),
+            metrics: metrics.clone(),
+        })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.socket.local_addr()
+    }
+
+    /// The refusal counter of `kind` (a closed set: [`SnmpError::kind`]).
+    fn refused(&self, kind: &'static str) -> Counter {
+        self.metrics.counter(
+            "vigil_snmp_errors_total",
+            "SNMP datagrams refused, by reason (unknown community or user, authentication or \
+             decryption failure, outside the time window, malformed, …); each is kept as an \
+             unparsed event.",
+            &[("listener", &*self.name), ("kind", kind)],
+        )
+    }
+
+    /// One datagram to one event; answers an inform.
+    async fn take(&mut self, datagram: &[u8], peer: SocketAddr) -> Event {
+        let received = Timestamp::now();
+        self.listener.bytes_received.add(datagram.len() as u64);
+        let mut event = match self.receiver.receive(datagram, received) {
+            Ok(accepted) => {
+                self.traps.inc();
+                if let Some(response) = &accepted.response {
+                    match self.socket.send_to(response, peer).await {
+                        Ok(_) => self.informs_answered.inc(),
+                        Err(error) => {
+                            tracing::debug!(listener = %self.name, %peer, %error, "cannot answer an inform");
+                        }
+                    }
+                }
+                accepted.trap.to_event(datagram, peer, received)
+            }
+            Err(error) => {
+                self.refused(error.kind()).inc();
+                tracing::debug!(listener = %self.name, %peer, %error, "SNMP datagram refused");
+                refused_event(datagram, peer, &error, received)
+            }
+        };
+        self.stamper
+            .stamp_device(&mut event, peer.ip(), &self.name, received);
+        self.listener.count_event(&event);
+        event
+    }
+
+    async fn serve(
+        mut self,
+        out: BatchSender,
+        mut shutdown: ShutdownSignal,
+    ) -> vigil_pipeline::Result<()> {
+        let mut buffer = vec![0u8; MAX_DATAGRAM_BYTES];
+        let mut tick = tokio::time::interval(DROPS_REFRESH);
+        loop {
+            let received = tokio::select! {
+                received = self.socket.recv_from(&mut buffer) => received,
+                _ = tick.tick() => {
+                    self.drops.refresh();
+                    continue;
+                }
+                () = shutdown.wait() => return Ok(()),
+            };
+            let (length, peer) = match received {
+                Ok(received) => received,
+                Err(error) => {
+                    self.listener.errors_read.inc();
+                    tracing::debug!(listener = %self.name, %error, "UDP receive failed");
+                    continue;
+                }
+            };
+            let datagram = buffer[..length].to_vec();
+            let mut batch = vec![self.take(&datagram, peer).await];
+            while batch.len() < MAX_DATAGRAMS_PER_BATCH {
+                match self.socket.try_recv_from(&mut buffer) {
+                    Ok((length, peer)) => {
+                        let datagram = buffer[..length].to_vec();
+                        batch.push(self.take(&datagram, peer).await);
+                    }
+                    Err(_) => break,
+                }
+            }
+            let count = batch.len() as u64;
+            if out.send(batch.into()).await.is_err() {
+                self.listener.dropped.add(count);
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// A datagram refused or not decodable, kept whole (but for its community) and flagged, with
+/// the reason: a wrong v3 password or an unknown community is worth an analyst's look.
+fn refused_event(
+    datagram: &[u8],
+    peer: SocketAddr,
+    error: &SnmpError,
+    received: Timestamp,
+) -> Event {
+    let mut event = Event::new(received, vigil_codec::snmp::redact_community(datagram));
+    event.flags.insert(EventFlags::UNPARSED);
+    event.source = Some(peer);
+    event.message = format!("SNMP datagram refused: {error}");
+    for (key, value) in [
+        (field::EVENT_DATASET, "snmp.trap"),
+        (field::EVENT_OUTCOME, "failure"),
+        ("snmp.error", error.kind()),
+    ] {
+        event.fields.insert(key.to_owned(), Value::from(value));
+    }
+    event
+}
+
+impl Source for SnmpTrapSource {
+    fn run(
+        self: Box<Self>,
+        out: BatchSender,
+        shutdown: ShutdownSignal,
+    ) -> BoxFuture<vigil_pipeline::Result<()>> {
+        Box::pin(self.serve(out, shutdown))
+    }
+}
+
+/// The receiver's settings from a `snmp_trap` listener's config (validated at load).
+pub fn trap_config(
+    communities: &[vigil_config::Secret],
+    users: &[vigil_config::SnmpUserConfig],
+) -> crate::Result<TrapConfig> {
+    use vigil_codec::snmp::{AuthProtocol, PrivProtocol, UsmUser};
+    use vigil_config::{SnmpAuthProtocol, SnmpPrivProtocol};
+    let mut usm = Vec::with_capacity(users.len());
+    for user in users {
+        let engine_id = user
+            .engine_id_bytes()
+            .transpose()
+            .map_err(crate::CollectError::Config)?;
+        let auth = match (user.auth_protocol, &user.auth_password) {
+            (Some(protocol), Some(password)) => Some((
+                match protocol {
+                    SnmpAuthProtocol::Sha => AuthProtocol::Sha1,
+                    SnmpAuthProtocol::Sha224 => AuthProtocol::Sha224,
+                    SnmpAuthProtocol::Sha256 => AuthProtocol::Sha256,
+                    SnmpAuthProtocol::Sha384 => AuthProtocol::Sha384,
+                    SnmpAuthProtocol::Sha512 => AuthProtocol::Sha512,
+                },
+                password.0.clone(),
+            )),
+            _ => None,
+        };
+        let privacy = match (user.priv_protocol, &user.priv_password) {
+            (Some(SnmpPrivProtocol::Aes), Some(password)) => {
+                Some((PrivProtocol::Aes128, password.0.clone()))
+            }
+            _ => None,
+        };
+        usm.push(UsmUser {
+            name: user.name.clone(),
+            engine_id,
+            auth,
+            privacy,
+        });
+    }
+    Ok(TrapConfig {
+        communities: communities
+            .iter()
+            .map(|community| community.0.clone())
+            .collect(),
+        users: usm,
+        limits: Default::default(),
+    })
+}

@@ -1,0 +1,140 @@
+//! What the datagram listeners (syslog, flows, traps) share: binding with a large kernel
+//! receive buffer, and reading the datagrams the kernel dropped because that buffer was full.
+
+use std::net::SocketAddr;
+use std::os::fd::AsRawFd;
+
+use tokio::net::UdpSocket;
+use vigil_pipeline::{Counter, Metrics};
+
+use crate::CollectError;
+
+/// Kernel receive buffer asked for, so bursts wait in the kernel rather than being dropped.
+/// The kernel caps it at `net.core.rmem_max` unless the process may exceed that.
+pub const RECEIVE_BUFFER_BYTES: usize = 8 * 1024 * 1024;
+
+/// How often listeners read the kernel's drop count.
+pub const DROPS_REFRESH: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Binds `address` and asks for [`RECEIVE_BUFFER_BYTES`] of receive buffer.
+pub async fn bind(listener: &str, address: SocketAddr) -> crate::Result<UdpSocket> {
+    let socket = UdpSocket::bind(address)
+        .await
+        .map_err(|source| CollectError::Bind { address, source })?;
+    let reference = socket2::SockRef::from(&socket);
+    // With CAP_NET_ADMIN, SO_RCVBUFFORCE passes net.core.rmem_max; without it the kernel caps
+    // SO_RCVBUF there, and the capped size is what we get.
+    if !force_receive_buffer(&socket, RECEIVE_BUFFER_BYTES)
+        && reference
+            .set_recv_buffer_size(RECEIVE_BUFFER_BYTES)
+            .is_err()
+    {
+        tracing::warn!(listener, "cannot enlarge the UDP receive buffer");
+    }
+    if let Ok(size) = reference.recv_buffer_size() {
+        tracing::debug!(listener, bytes = size, "UDP receive buffer");
+    }
+    Ok(socket)
+}
+
+fn force_receive_buffer(socket: &UdpSocket, bytes: usize) -> bool {
+    let Ok(size) = libc::c_int::try_from(bytes) else {
+        return false;
+    };
+    // SAFETY: the descriptor is a live socket owned by `socket`; the option value is a c_int
+    // whose size is passed with it.
+    let result = unsafe {
+        libc::setsockopt(
+            socket.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_RCVBUFFORCE,
+            (&size as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    result == 0
+}
+
+/// The kernel's count of datagrams this socket dropped (its receive buffer was full), read from
+/// `/proc/net/udp` and `/proc/net/udp6` by the socket's inode, and added to a counter as it
+/// grows.
+pub struct KernelDrops {
+    inode: Option<u64>,
+    seen: u64,
+    counter: Counter,
+}
+
+impl KernelDrops {
+    pub fn new(socket: &UdpSocket, metrics: &Metrics, listener: &str) -> Self {
+        use std::os::unix::fs::MetadataExt;
+        let inode = std::fs::metadata(format!("/proc/self/fd/{}", socket.as_raw_fd()))
+            .ok()
+            .map(|metadata| metadata.ino());
+        Self {
+            inode,
+            seen: 0,
+            counter: metrics.counter(
+                "vigil_collect_socket_drops_total",
+                "Datagrams the kernel dropped because the listener's receive buffer was full.",
+                &[("listener", listener)],
+            ),
+        }
+    }
+
+    /// Reads the kernel's figure and counts what is new. Cheap enough to call every second.
+    pub fn refresh(&mut self) {
+        let Some(inode) = self.inode else { return };
+        let Some(drops) = ["/proc/net/udp", "/proc/net/udp6"]
+            .iter()
+            .filter_map(|path| std::fs::read_to_string(path).ok())
+            .find_map(|table| drops_of(&table, inode))
+        else {
+            return;
+        };
+        if drops > self.seen {
+            self.counter.add(drops - self.seen);
+            self.seen = drops;
+        }
+    }
+}
+
+/// The `drops` column (the last) of the row whose `inode` column (the tenth) is `inode`.
+fn drops_of(table: &str, inode: u64) -> Option<u64> {
+    table.lines().skip(1).find_map(|row| {
+        let columns: Vec<&str> = row.split_whitespace().collect();
+        let row_inode: u64 = columns.get(9)?.parse().ok()?;
+        if row_inode != inode {
+            return None;
+        }
+        columns.last()?.parse().ok()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn drops_are_read_from_the_row_of_the_inode() {
+        let table = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops\n\
+  1: 0100007F:0807 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 4242 2 0000000000000000 0\n\
+  2: 00000000:0801 00000000:0000 07 00000000:00003400 00:00000000 00000000     0        0 777 2 0000000000000000 17\n";
+        assert_eq!(drops_of(table, 777), Some(17));
+        assert_eq!(drops_of(table, 4242), Some(0));
+        assert_eq!(drops_of(table, 1), None);
+    }
+
+    #[tokio::test]
+    async fn a_bound_socket_finds_its_row() {
+        let socket = bind("test", "127.0.0.1:0".parse().expect("address"))
+            .await
+            .expect("bind");
+        let metrics = Metrics::default();
+        let mut drops = KernelDrops::new(&socket, &metrics, "test");
+        let inode = drops.inode.expect("the socket's inode");
+        let table = std::fs::read_to_string("/proc/net/udp").expect("/proc/net/udp");
+        assert_eq!(drops_of(&table, inode), Some(0));
+        drops.refresh();
+        assert_eq!(drops.counter.get(), 0);
+    }
+}
