@@ -400,6 +400,49 @@ fn net_snmp_traps_decode_as_snmptrapd_prints_them() {
         common::sum_series(&metrics, "vigil_snmp_notifications_total", &[]),
         5
     );
+
+    // Hostile datagrams: a BER length of 2^31, BER nested 10,000 deep, garbage. Each is
+    // refused and counted; a good trap sent right after still arrives.
+    let socket = std::net::UdpSocket::bind("127.0.0.1:0").expect("socket");
+    let mut huge_length = vec![0x30, 0x84, 0x80, 0, 0, 0];
+    huge_length.extend_from_slice(&[0x02, 0x01, 0x01]);
+    let deep: Vec<u8> = std::iter::repeat_n([0x30u8, 0x80], 10_000)
+        .flatten()
+        .chain(std::iter::repeat_n(0u8, 8))
+        .collect();
+    let mut nested = Vec::new();
+    for _ in 0..10_000 {
+        // A SEQUENCE of one SEQUENCE of …, with long-form lengths that add up.
+        let length = nested.len();
+        let mut outer = vec![0x30, 0x83];
+        outer.extend_from_slice(&u32::try_from(length).expect("length").to_be_bytes()[1..]);
+        outer.extend_from_slice(&nested);
+        nested = outer;
+        if nested.len() > 60_000 {
+            break;
+        }
+    }
+    for datagram in [
+        &huge_length[..],
+        &deep[..],
+        &nested[..],
+        b"\xff\xfe garbage",
+    ] {
+        socket.send_to(datagram, vigil).expect("send");
+    }
+    let (name, uptime, options, trap) = &crate::cases()[0];
+    assert!(send(name, options, trap, vigil), "the good trap after");
+    let after = server.wait_for_total(&format!("snmp.uptime:{uptime}"), 2, 5, 20);
+    assert_eq!(after["total"], 2, "{after}");
+    let metrics = server.get("/metrics").1;
+    let refused = common::sum_series(&metrics, "vigil_snmp_errors_total", &[]);
+    assert_eq!(refused, 1 + 4, "{metrics}");
+    for kind in ["truncated", "too_deep"] {
+        assert!(
+            common::sum_series(&metrics, "vigil_snmp_errors_total", &[("kind", kind)]) >= 1,
+            "{kind}: {metrics}"
+        );
+    }
     assert_eq!(
         common::sum_series(&metrics, "vigil_snmp_informs_answered_total", &[]),
         1

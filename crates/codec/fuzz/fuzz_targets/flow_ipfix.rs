@@ -20,6 +20,7 @@ const LIMITS: FlowLimits = FlowLimits {
     max_exporters: 3,
     max_templates_per_exporter: 8,
     max_fields_per_template: 32,
+    max_template_fields: 200,
     max_pending_bytes: 4_096,
     pending_timeout_nanos: 2_000_000_000,
 };
