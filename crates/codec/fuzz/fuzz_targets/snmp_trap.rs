@@ -46,6 +46,7 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(received) = receiver.receive(data, received_at) {
         let peer = SocketAddr::from(([127, 0, 0, 1], 162));
         let event = received.trap.to_event(data, peer, received_at);
-        assert_eq!(event.original, data);
+        // The same bytes but for a v1/v2c community, blanked to as many `*`s.
+        assert_eq!(event.original.len(), data.len());
     }
 });
