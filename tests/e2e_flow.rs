@@ -124,10 +124,7 @@ fn softflowd(pcap: &Path, version: u8, collector: SocketAddr, dir: &Path) {
 /// Writes `datagrams` as a capture tshark reads (raw IPv4, linktype 101), each in a UDP packet
 /// to `port`.
 fn write_pcap(path: &Path, datagrams: &[Vec<u8>], port: u16) {
-    let mut out = Vec::new();
-    for word in [0xa1b2_c3d4u32] {
-        out.extend_from_slice(&word.to_le_bytes());
-    }
+    let mut out = 0xa1b2_c3d4u32.to_le_bytes().to_vec();
     out.extend_from_slice(&2u16.to_le_bytes());
     out.extend_from_slice(&4u16.to_le_bytes());
     for word in [0u32, 0, 65_535, 101] {

@@ -471,6 +471,9 @@ mod tests {
         event
             .fields
             .insert("event.category".into(), Value::from("network"));
+        event
+            .fields
+            .insert("event.start".into(), Value::from("2026-01-01T00:00:00Z"));
         writer
             .add_document(fields.document(&event, 0))
             .expect("add");
@@ -488,6 +491,8 @@ mod tests {
         assert_eq!(count("event.dataset:netflow"), 0);
         assert_eq!(count("destination.port:22 AND snmp.trap_name:linkdown"), 1);
         assert_eq!(count("destination.port:23"), 0);
+        // Kept in the archive, not in the index (see `NOT_INDEXED`).
+        assert_eq!(count("event.start:\"2026-01-01T00:00:00Z\""), 0);
         assert_eq!(
             count("(event.category:network) AND -destination.port:80"),
             1

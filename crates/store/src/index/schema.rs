@@ -18,6 +18,11 @@ pub const TEXT_TOKENIZER: &str = "vigil_text";
 pub const FIELDS_JSON: &str = "fields";
 /// How a query names a path inside [`FIELDS_JSON`].
 pub const FIELDS_JSON_PREFIX: &str = "fields.";
+/// Fields kept in the archive (and shown in results) but not indexed: times unique to each event,
+/// as a term each, would cost more in the index than every other field of a flow record, and
+/// nobody searches for a time by its exact text (time ranges run on `@timestamp`).
+pub const NOT_INDEXED: [&str; 2] = [field::EVENT_START, field::EVENT_END];
+
 /// The fast field that points into the archive.
 pub const POINTER: &str = "vigil.ptr";
 
@@ -180,6 +185,9 @@ impl IndexFields {
         ];
         let mut rest = std::collections::BTreeMap::new();
         for (key, value) in &event.fields {
+            if NOT_INDEXED.contains(&key.as_str()) {
+                continue;
+            }
             match ecs_keywords.iter().find(|(_, name)| name == key) {
                 Some((field, _)) => {
                     if let Some(text) = value.as_str() {
