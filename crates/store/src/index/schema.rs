@@ -183,43 +183,87 @@ impl IndexFields {
             (self.action, field::EVENT_ACTION),
             (self.outcome, field::EVENT_OUTCOME),
         ];
-        let mut rest = std::collections::BTreeMap::new();
+        let mut rest = false;
         for (key, value) in &event.fields {
-            if NOT_INDEXED.contains(&key.as_str()) {
-                continue;
-            }
             match ecs_keywords.iter().find(|(_, name)| name == key) {
                 Some((field, _)) => {
                     if let Some(text) = value.as_str() {
                         doc.add_text(*field, text);
                     }
                 }
-                None => {
-                    rest.insert(key.clone(), json_value(value));
-                }
+                None => rest |= in_json_field(key),
             }
         }
-        if !rest.is_empty() {
-            doc.add_object(self.fields, rest);
+        if rest {
+            // Written straight from the event's map into the document: no copy of a key or value.
+            doc.add_field_value(self.fields, JsonView::Fields(&event.fields));
         }
         doc
     }
 }
 
-fn json_value(value: &vigil_event::Value) -> tantivy::schema::OwnedValue {
-    use tantivy::schema::OwnedValue;
-    use vigil_event::Value;
-    match value {
-        Value::Bool(flag) => OwnedValue::Bool(*flag),
-        Value::Int(number) => OwnedValue::I64(*number),
-        Value::Float(number) => OwnedValue::F64(*number),
-        Value::Str(text) => OwnedValue::Str(text.clone()),
-        Value::List(items) => OwnedValue::Array(items.iter().map(json_value).collect()),
-        Value::Map(entries) => OwnedValue::Object(
-            entries
-                .iter()
-                .map(|(key, value)| (key.clone(), json_value(value)))
-                .collect(),
-        ),
+/// Whether a field of `Event::fields` goes into [`FIELDS_JSON`]: the ECS keywords have fields of
+/// their own, and [`NOT_INDEXED`] stay out.
+fn in_json_field(key: &str) -> bool {
+    ![
+        field::EVENT_CATEGORY,
+        field::EVENT_ACTION,
+        field::EVENT_OUTCOME,
+    ]
+    .contains(&key)
+        && !NOT_INDEXED.contains(&key)
+}
+
+/// An event's other fields as tantivy reads a JSON object, borrowed: tantivy copies what it
+/// indexes into its own document buffer, so building an owned object first (a `String` per key
+/// and value) would copy everything twice.
+#[derive(Clone, Copy, Debug)]
+enum JsonView<'a> {
+    /// The top-level map, without what [`in_json_field`] leaves out.
+    Fields(&'a std::collections::BTreeMap<String, vigil_event::Value>),
+    Value(&'a vigil_event::Value),
+}
+
+type JsonEntries<'a> = Box<dyn Iterator<Item = (&'a str, JsonView<'a>)> + 'a>;
+
+impl<'a> tantivy::schema::Value<'a> for JsonView<'a> {
+    type ArrayIter = std::iter::Map<
+        std::slice::Iter<'a, vigil_event::Value>,
+        fn(&'a vigil_event::Value) -> JsonView<'a>,
+    >;
+    type ObjectIter = JsonEntries<'a>;
+
+    fn as_value(&self) -> tantivy::schema::document::ReferenceValue<'a, Self> {
+        use tantivy::schema::document::{ReferenceValue, ReferenceValueLeaf};
+        use vigil_event::Value;
+        match *self {
+            JsonView::Fields(fields) => {
+                let entries: JsonEntries<'a> = Box::new(
+                    fields
+                        .iter()
+                        .filter(|(key, _)| in_json_field(key))
+                        .map(|(key, value)| (key.as_str(), JsonView::Value(value))),
+                );
+                ReferenceValue::Object(entries)
+            }
+            JsonView::Value(value) => match value {
+                Value::Bool(flag) => ReferenceValue::Leaf(ReferenceValueLeaf::Bool(*flag)),
+                Value::Int(number) => ReferenceValue::Leaf(ReferenceValueLeaf::I64(*number)),
+                Value::Float(number) => ReferenceValue::Leaf(ReferenceValueLeaf::F64(*number)),
+                Value::Str(text) => ReferenceValue::Leaf(ReferenceValueLeaf::Str(text)),
+                Value::List(items) => {
+                    let view: fn(&'a Value) -> JsonView<'a> = JsonView::Value;
+                    ReferenceValue::Array(items.iter().map(view))
+                }
+                Value::Map(entries) => {
+                    let entries: JsonEntries<'a> = Box::new(
+                        entries
+                            .iter()
+                            .map(|(key, value)| (key.as_str(), JsonView::Value(value))),
+                    );
+                    ReferenceValue::Object(entries)
+                }
+            },
+        }
     }
 }
