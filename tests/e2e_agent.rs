@@ -219,8 +219,34 @@ fn agent_killed_while_tailing_a_file_resumes_without_loss_or_duplicates() {
     assert!(agent.stop().success(), "{}", agent.log());
 }
 
+/// A NetFlow v5 packet of `bytes.len()` TCP flows from 10.9.0.N:40000 to 192.0.2.1:22, exported now.
+fn netflow_v5(bytes: &[u32]) -> Vec<u8> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs();
+    let mut packet = Vec::new();
+    packet.extend_from_slice(&5u16.to_be_bytes());
+    packet.extend_from_slice(&u16::try_from(bytes.len()).expect("count").to_be_bytes());
+    packet.extend_from_slice(&100_000u32.to_be_bytes());
+    packet.extend_from_slice(&u32::try_from(now).expect("secs").to_be_bytes());
+    packet.extend_from_slice(&[0; 4 + 4 + 4]);
+    for (n, octets) in bytes.iter().enumerate() {
+        packet.extend_from_slice(&[10, 9, 0, u8::try_from(n).expect("n"), 192, 0, 2, 1]);
+        packet.extend_from_slice(&[0; 4 + 2 + 2]);
+        packet.extend_from_slice(&3u32.to_be_bytes());
+        packet.extend_from_slice(&octets.to_be_bytes());
+        packet.extend_from_slice(&99_000u32.to_be_bytes());
+        packet.extend_from_slice(&99_500u32.to_be_bytes());
+        packet.extend_from_slice(&40_000u16.to_be_bytes());
+        packet.extend_from_slice(&22u16.to_be_bytes());
+        packet.extend_from_slice(&[0, 0x1b, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    }
+    packet
+}
+
 #[test]
-fn an_agent_takes_syslog_over_tls_and_udp_too() {
+fn an_agent_takes_syslog_over_tls_and_udp_and_flows_too() {
     let root = tempfile::tempdir().expect("temp dir");
     let (pki, port, config) = channel_setup(root.path());
     let server = Server::start(root.path(), &config);
@@ -237,6 +263,8 @@ fn an_agent_takes_syslog_over_tls_and_udp_too() {
             "--syslog-tls-key",
             pki.join("server.key").to_str().expect("path"),
             "--syslog-udp",
+            "127.0.0.1:0",
+            "--netflow",
             "127.0.0.1:0",
         ],
     );
@@ -262,6 +290,28 @@ fn an_agent_takes_syslog_over_tls_and_udp_too() {
     assert_exactly_once(&server, "tlsload", 100);
     let udp_total = server.wait_for_total("udpload", 10, 1, 30)["total"].as_u64();
     assert_eq!(udp_total, Some(10));
+    // Flows through the agent keep their exporter (observer.ip) and flow fields.
+    udp.send_to(&netflow_v5(&[1_000, 2_000]), agent.address("netflow"))
+        .expect("send flows");
+    let flows = server.wait_for_total(
+        "event.dataset:\"netflow.v5\" AND destination.port:22",
+        2,
+        2,
+        30,
+    );
+    assert_eq!(flows["total"], 2, "{flows}");
+    let mut bytes: Vec<u64> = flows["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|event| {
+            assert_eq!(event["observer.ip"], "127.0.0.1", "{event}");
+            assert_eq!(event["observer.hostname"], "agent-1", "{event}");
+            event["network.bytes"].as_u64().expect("bytes")
+        })
+        .collect();
+    bytes.sort_unstable();
+    assert_eq!(bytes, [1_000, 2_000]);
     stream.conn.send_close_notify();
     let _ = stream.flush();
 }
