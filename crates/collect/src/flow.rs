@@ -10,13 +10,11 @@ use vigil_event::{field, Event, EventFlags, Timestamp, Value};
 use vigil_pipeline::{BatchSender, BoxFuture, Counter, Metrics, ShutdownSignal, Source};
 
 use crate::syslog::ListenerMetrics;
-use crate::udp::{KernelDrops, DROPS_REFRESH};
+use crate::udp::{Datagrams, KernelDrops};
 use crate::Stamper;
 
 /// Datagrams read without waiting, after the first, into one batch.
 const MAX_DATAGRAMS_PER_BATCH: usize = 256;
-/// The largest UDP payload there is.
-const MAX_DATAGRAM_BYTES: usize = 65_535;
 
 /// Counters of one flow listener beyond those every listener has.
 struct FlowMetrics {
@@ -125,12 +123,17 @@ impl FlowMetrics {
 
 /// NetFlow v5/v9 and IPFIX over UDP.
 pub struct FlowSource {
-    name: Arc<str>,
     socket: UdpSocket,
+    drops: KernelDrops,
+    flows: FlowDatagrams,
+}
+
+/// One datagram, its flow records as events; the decoder's template state.
+struct FlowDatagrams {
+    name: Arc<str>,
     decoder: FlowDecoder,
     stamper: Arc<Stamper>,
     metrics: FlowMetrics,
-    drops: KernelDrops,
     records: Vec<FlowRecord>,
 }
 
@@ -145,23 +148,40 @@ impl FlowSource {
     ) -> crate::Result<Self> {
         let socket = crate::udp::bind(name, address).await?;
         Ok(Self {
-            name: Arc::from(name),
             drops: KernelDrops::new(&socket, metrics, name),
             socket,
-            decoder: FlowDecoder::new(limits),
-            stamper,
-            metrics: FlowMetrics::new(metrics, name),
-            records: Vec::new(),
+            flows: FlowDatagrams {
+                name: Arc::from(name),
+                decoder: FlowDecoder::new(limits),
+                stamper,
+                metrics: FlowMetrics::new(metrics, name),
+                records: Vec::new(),
+            },
         })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.socket.local_addr()
     }
+}
+
+impl Datagrams for FlowDatagrams {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn metrics(&self) -> &ListenerMetrics {
+        &self.metrics.listener
+    }
 
     /// Decodes one datagram into `batch`: its flow records, or the datagram itself, kept whole
     /// and flagged, when it cannot be decoded.
-    fn take(&mut self, datagram: &[u8], exporter: SocketAddr, batch: &mut Vec<Event>) {
+    fn take(
+        &mut self,
+        datagram: &[u8],
+        exporter: SocketAddr,
+        batch: &mut Vec<Event>,
+    ) -> Option<Vec<u8>> {
         let received = Timestamp::now();
         self.metrics.packets.inc();
         self.metrics
@@ -191,62 +211,19 @@ impl FlowSource {
             self.metrics.listener.count_event(&event);
             batch.push(event);
         }
+        None
     }
 
-    /// Housekeeping once a second: parked data past its wait, kernel drops, state gauges.
+    /// Housekeeping: parked data past its wait, state gauges.
     fn tick(&mut self) {
         let expired = self.decoder.expire(Timestamp::now());
         self.metrics.pending_dropped.add(expired as u64);
-        self.drops.refresh();
         self.metrics
             .exporters
             .set(self.decoder.exporter_count() as i64);
         self.metrics
             .template_count
             .set(self.decoder.template_count() as i64);
-    }
-
-    async fn serve(
-        mut self,
-        out: BatchSender,
-        mut shutdown: ShutdownSignal,
-    ) -> vigil_pipeline::Result<()> {
-        let mut buffer = vec![0u8; MAX_DATAGRAM_BYTES];
-        let mut tick = tokio::time::interval(DROPS_REFRESH);
-        loop {
-            let received = tokio::select! {
-                received = self.socket.recv_from(&mut buffer) => received,
-                _ = tick.tick() => {
-                    self.tick();
-                    continue;
-                }
-                () = shutdown.wait() => return Ok(()),
-            };
-            let (length, exporter) = match received {
-                Ok(received) => received,
-                Err(error) => {
-                    self.metrics.listener.errors_read.inc();
-                    tracing::debug!(listener = %self.name, %error, "UDP receive failed");
-                    continue;
-                }
-            };
-            let mut batch = Vec::new();
-            self.take(&buffer[..length], exporter, &mut batch);
-            for _ in 1..MAX_DATAGRAMS_PER_BATCH {
-                match self.socket.try_recv_from(&mut buffer) {
-                    Ok((length, exporter)) => self.take(&buffer[..length], exporter, &mut batch),
-                    Err(_) => break,
-                }
-            }
-            if batch.is_empty() {
-                continue;
-            }
-            let count = batch.len() as u64;
-            if out.send(batch.into()).await.is_err() {
-                self.metrics.listener.dropped.add(count);
-                return Ok(());
-            }
-        }
     }
 }
 
@@ -271,7 +248,15 @@ impl Source for FlowSource {
         out: BatchSender,
         shutdown: ShutdownSignal,
     ) -> BoxFuture<vigil_pipeline::Result<()>> {
-        Box::pin(self.serve(out, shutdown))
+        let this = *self;
+        Box::pin(crate::udp::serve(
+            this.socket,
+            this.drops,
+            this.flows,
+            MAX_DATAGRAMS_PER_BATCH,
+            out,
+            shutdown,
+        ))
     }
 }
 

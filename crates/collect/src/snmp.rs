@@ -1,5 +1,5 @@
 //! The SNMP trap listener: v1 and v2c traps by community, v3 traps with USM, v2c informs
-//! answered once their event is decoded. One notification, one event, stamped with the tenant
+//! answered once their event is in the pipeline. One notification, one event, stamped with the tenant
 //! and level of the sending agent's system.
 
 use std::net::SocketAddr;
@@ -11,25 +11,28 @@ use vigil_event::{field, Event, EventFlags, Timestamp, Value};
 use vigil_pipeline::{BatchSender, BoxFuture, Counter, Metrics, ShutdownSignal, Source};
 
 use crate::syslog::ListenerMetrics;
-use crate::udp::{KernelDrops, DROPS_REFRESH};
+use crate::udp::{Datagrams, KernelDrops};
 use crate::Stamper;
 
 /// Datagrams read without waiting, after the first, into one batch.
 const MAX_DATAGRAMS_PER_BATCH: usize = 256;
-/// The largest UDP payload there is.
-const MAX_DATAGRAM_BYTES: usize = 65_535;
 
 /// SNMP traps and informs over UDP.
 pub struct SnmpTrapSource {
-    name: Arc<str>,
     socket: UdpSocket,
+    drops: KernelDrops,
+    traps: TrapDatagrams,
+}
+
+/// One datagram, one event; the receiver's users, keys and engine clocks.
+struct TrapDatagrams {
+    name: Arc<str>,
     receiver: TrapReceiver,
     stamper: Arc<Stamper>,
     listener: ListenerMetrics,
     traps: Counter,
     informs_answered: Counter,
     metrics: Metrics,
-    drops: KernelDrops,
 }
 
 impl SnmpTrapSource {
@@ -44,30 +47,34 @@ impl SnmpTrapSource {
         let socket = crate::udp::bind(name, address).await?;
         let labels = [("listener", name)];
         Ok(Self {
-            name: Arc::from(name),
             drops: KernelDrops::new(&socket, metrics, name),
             socket,
-            receiver: TrapReceiver::new(config),
-            stamper,
-            listener: ListenerMetrics::new(metrics, name),
-            traps: metrics.counter(
-                "vigil_snmp_notifications_total",
-                "SNMP traps and informs accepted and decoded.",
-                &labels,
-            ),
-            informs_answered: metrics.counter(
-                "vigil_snmp_informs_answered_total",
-                "SNMP informs acknowledged with a Response.",
-                &labels,
-            ),
-            metrics: metrics.clone(),
+            traps: TrapDatagrams {
+                name: Arc::from(name),
+                receiver: TrapReceiver::new(config),
+                stamper,
+                listener: ListenerMetrics::new(metrics, name),
+                traps: metrics.counter(
+                    "vigil_snmp_notifications_total",
+                    "SNMP traps and informs accepted and decoded.",
+                    &labels,
+                ),
+                informs_answered: metrics.counter(
+                    "vigil_snmp_informs_answered_total",
+                    "SNMP informs acknowledged with a Response.",
+                    &labels,
+                ),
+                metrics: metrics.clone(),
+            },
         })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.socket.local_addr()
     }
+}
 
+impl TrapDatagrams {
     /// The refusal counter of `kind` (a closed set: [`SnmpError::kind`]).
     fn refused(&self, kind: &'static str) -> Counter {
         self.metrics.counter(
@@ -78,76 +85,48 @@ impl SnmpTrapSource {
             &[("listener", &*self.name), ("kind", kind)],
         )
     }
+}
 
-    /// One datagram to one event; answers an inform.
-    async fn take(&mut self, datagram: &[u8], peer: SocketAddr) -> Event {
+impl Datagrams for TrapDatagrams {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn metrics(&self) -> &ListenerMetrics {
+        &self.listener
+    }
+
+    /// One datagram to one event; an inform's Response as the reply.
+    fn take(
+        &mut self,
+        datagram: &[u8],
+        peer: SocketAddr,
+        batch: &mut Vec<Event>,
+    ) -> Option<Vec<u8>> {
         let received = Timestamp::now();
         self.listener.bytes_received.add(datagram.len() as u64);
-        let mut event = match self.receiver.receive(datagram, received) {
+        let (mut event, response) = match self.receiver.receive(datagram, received) {
             Ok(accepted) => {
                 self.traps.inc();
-                if let Some(response) = &accepted.response {
-                    match self.socket.send_to(response, peer).await {
-                        Ok(_) => self.informs_answered.inc(),
-                        Err(error) => {
-                            tracing::debug!(listener = %self.name, %peer, %error, "cannot answer an inform");
-                        }
-                    }
-                }
-                accepted.trap.to_event(datagram, peer, received)
+                let event = accepted.trap.to_event(datagram, peer, received);
+                (event, accepted.response)
             }
             Err(error) => {
                 self.refused(error.kind()).inc();
                 tracing::debug!(listener = %self.name, %peer, %error, "SNMP datagram refused");
-                refused_event(datagram, peer, &error, received)
+                (refused_event(datagram, peer, &error, received), None)
             }
         };
         self.stamper
             .stamp_device(&mut event, peer.ip(), &self.name, received);
         self.listener.count_event(&event);
-        event
+        batch.push(event);
+        response
     }
 
-    async fn serve(
-        mut self,
-        out: BatchSender,
-        mut shutdown: ShutdownSignal,
-    ) -> vigil_pipeline::Result<()> {
-        let mut buffer = vec![0u8; MAX_DATAGRAM_BYTES];
-        let mut tick = tokio::time::interval(DROPS_REFRESH);
-        loop {
-            let received = tokio::select! {
-                received = self.socket.recv_from(&mut buffer) => received,
-                _ = tick.tick() => {
-                    self.drops.refresh();
-                    continue;
-                }
-                () = shutdown.wait() => return Ok(()),
-            };
-            let (length, peer) = match received {
-                Ok(received) => received,
-                Err(error) => {
-                    self.listener.errors_read.inc();
-                    tracing::debug!(listener = %self.name, %error, "UDP receive failed");
-                    continue;
-                }
-            };
-            let datagram = buffer[..length].to_vec();
-            let mut batch = vec![self.take(&datagram, peer).await];
-            while batch.len() < MAX_DATAGRAMS_PER_BATCH {
-                match self.socket.try_recv_from(&mut buffer) {
-                    Ok((length, peer)) => {
-                        let datagram = buffer[..length].to_vec();
-                        batch.push(self.take(&datagram, peer).await);
-                    }
-                    Err(_) => break,
-                }
-            }
-            let count = batch.len() as u64;
-            if out.send(batch.into()).await.is_err() {
-                self.listener.dropped.add(count);
-                return Ok(());
-            }
+    fn replied(&mut self, _peer: SocketAddr, sent: bool) {
+        if sent {
+            self.informs_answered.inc();
         }
     }
 }
@@ -180,7 +159,15 @@ impl Source for SnmpTrapSource {
         out: BatchSender,
         shutdown: ShutdownSignal,
     ) -> BoxFuture<vigil_pipeline::Result<()>> {
-        Box::pin(self.serve(out, shutdown))
+        let this = *self;
+        Box::pin(crate::udp::serve(
+            this.socket,
+            this.drops,
+            this.traps,
+            MAX_DATAGRAMS_PER_BATCH,
+            out,
+            shutdown,
+        ))
     }
 }
 

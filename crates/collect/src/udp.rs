@@ -5,9 +5,96 @@ use std::net::SocketAddr;
 use std::os::fd::AsRawFd;
 
 use tokio::net::UdpSocket;
-use vigil_pipeline::{Counter, Metrics};
+use vigil_event::Event;
+use vigil_pipeline::{BatchSender, Counter, Metrics, ShutdownSignal};
 
+use crate::syslog::ListenerMetrics;
 use crate::CollectError;
+
+/// The largest UDP payload there is; a buffer this big never cuts a datagram silently.
+const MAX_DATAGRAM_BYTES: usize = 65_535;
+
+/// What a datagram listener makes of each datagram; [`serve`] runs the socket around it.
+pub(crate) trait Datagrams {
+    fn name(&self) -> &str;
+    fn metrics(&self) -> &ListenerMetrics;
+    /// One datagram from `peer`: its events go to `batch`; returns the reply `peer` is due
+    /// (an SNMP inform's Response), if any.
+    fn take(
+        &mut self,
+        datagram: &[u8],
+        peer: SocketAddr,
+        batch: &mut Vec<Event>,
+    ) -> Option<Vec<u8>>;
+    /// Housekeeping, once every [`DROPS_REFRESH`].
+    fn tick(&mut self) {}
+    /// Whether a reply [`Datagrams::take`] asked for could be sent.
+    fn replied(&mut self, _peer: SocketAddr, _sent: bool) {}
+}
+
+/// A datagram listener's loop: waits for a datagram, takes it and whatever else is already
+/// queued (up to `max_datagrams`) into one batch, hands the batch on (waiting while the pipeline
+/// is full: the kernel buffer holds what arrives meanwhile, and counts what it must drop), then
+/// sends the replies.
+pub(crate) async fn serve<D: Datagrams>(
+    socket: UdpSocket,
+    mut drops: KernelDrops,
+    mut listener: D,
+    max_datagrams: usize,
+    out: BatchSender,
+    mut shutdown: ShutdownSignal,
+) -> vigil_pipeline::Result<()> {
+    let mut buffer = vec![0u8; MAX_DATAGRAM_BYTES];
+    let mut tick = tokio::time::interval(DROPS_REFRESH);
+    loop {
+        let received = tokio::select! {
+            received = socket.recv_from(&mut buffer) => received,
+            _ = tick.tick() => {
+                drops.refresh();
+                listener.tick();
+                continue;
+            }
+            () = shutdown.wait() => return Ok(()),
+        };
+        let (length, peer) = match received {
+            Ok(received) => received,
+            Err(error) => {
+                listener.metrics().errors_read.inc();
+                tracing::debug!(listener = listener.name(), %error, "UDP receive failed");
+                continue;
+            }
+        };
+        let mut batch = Vec::new();
+        let mut replies = Vec::new();
+        let mut next = Some((length, peer));
+        let mut taken = 0;
+        while let Some((length, peer)) = next {
+            if let Some(reply) = listener.take(&buffer[..length], peer, &mut batch) {
+                replies.push((reply, peer));
+            }
+            taken += 1;
+            next = if taken < max_datagrams {
+                socket.try_recv_from(&mut buffer).ok()
+            } else {
+                None
+            };
+        }
+        if !batch.is_empty() {
+            let count = batch.len() as u64;
+            if out.send(batch.into()).await.is_err() {
+                listener.metrics().dropped.add(count);
+                return Ok(());
+            }
+        }
+        for (reply, peer) in replies {
+            let sent = socket.send_to(&reply, peer).await;
+            if let Err(error) = &sent {
+                tracing::debug!(listener = listener.name(), %peer, %error, "cannot send a reply");
+            }
+            listener.replied(peer, sent.is_ok());
+        }
+    }
+}
 
 /// Kernel receive buffer asked for, so bursts wait in the kernel rather than being dropped.
 /// The kernel caps it at `net.core.rmem_max` unless the process may exceed that.
