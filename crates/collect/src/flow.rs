@@ -4,13 +4,12 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use tokio::net::UdpSocket;
 use vigil_codec::flow::{FlowDecoder, FlowError, FlowLimits, FlowRecord, FlowReport};
 use vigil_event::{field, Event, EventFlags, Timestamp, Value};
-use vigil_pipeline::{BatchSender, BoxFuture, Counter, Metrics, ShutdownSignal, Source};
+use vigil_pipeline::{Counter, Metrics};
 
 use crate::syslog::ListenerMetrics;
-use crate::udp::{Datagrams, KernelDrops};
+use crate::udp::{DatagramSource, Datagrams};
 use crate::Stamper;
 
 /// Datagrams read without waiting, after the first, into one batch.
@@ -122,14 +121,10 @@ impl FlowMetrics {
 }
 
 /// NetFlow v5/v9 and IPFIX over UDP.
-pub struct FlowSource {
-    socket: UdpSocket,
-    drops: KernelDrops,
-    flows: FlowDatagrams,
-}
+pub type FlowSource = DatagramSource<FlowDatagrams>;
 
 /// One datagram, its flow records as events; the decoder's template state.
-struct FlowDatagrams {
+pub struct FlowDatagrams {
     name: Arc<str>,
     decoder: FlowDecoder,
     stamper: Arc<Stamper>,
@@ -146,22 +141,14 @@ impl FlowSource {
         stamper: Arc<Stamper>,
         metrics: &Metrics,
     ) -> crate::Result<Self> {
-        let socket = crate::udp::bind(name, address).await?;
-        Ok(Self {
-            drops: KernelDrops::new(&socket, metrics, name),
-            socket,
-            flows: FlowDatagrams {
-                name: Arc::from(name),
-                decoder: FlowDecoder::new(limits),
-                stamper,
-                metrics: FlowMetrics::new(metrics, name),
-                records: Vec::new(),
-            },
-        })
-    }
-
-    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
-        self.socket.local_addr()
+        let flows = FlowDatagrams {
+            name: Arc::from(name),
+            decoder: FlowDecoder::new(limits),
+            stamper,
+            metrics: FlowMetrics::new(metrics, name),
+            records: Vec::new(),
+        };
+        Self::open(name, address, metrics, MAX_DATAGRAMS_PER_BATCH, flows).await
     }
 }
 
@@ -240,24 +227,6 @@ fn undecoded(datagram: &[u8], error: &FlowError, received: Timestamp) -> Event {
         .fields
         .insert("netflow.error".to_owned(), Value::from(error.kind()));
     event
-}
-
-impl Source for FlowSource {
-    fn run(
-        self: Box<Self>,
-        out: BatchSender,
-        shutdown: ShutdownSignal,
-    ) -> BoxFuture<vigil_pipeline::Result<()>> {
-        let this = *self;
-        Box::pin(crate::udp::serve(
-            this.socket,
-            this.drops,
-            this.flows,
-            MAX_DATAGRAMS_PER_BATCH,
-            out,
-            shutdown,
-        ))
-    }
 }
 
 /// The decoder's limits from a `flow` listener's config: what it leaves unset keeps the

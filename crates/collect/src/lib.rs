@@ -3,6 +3,8 @@
 //! - [`syslog::SyslogUdpSource`]: one datagram, one event.
 //! - [`syslog::SyslogTcpSource`]: RFC 6587 streams, octet-counted or LF-delimited per frame, with
 //!   per-peer and total connection limits and an idle timeout.
+//! - [`udp::DatagramSource`]: what the datagram listeners share (the loop, the kernel drop
+//!   count); each says what a datagram becomes ([`udp::Datagrams`]).
 //! - [`flow::FlowSource`]: NetFlow v5/v9 and IPFIX datagrams, one event per flow record, with
 //!   template state per exporter.
 //! - [`snmp::SnmpTrapSource`]: SNMP v1/v2c/v3 traps and informs (informs answered), one event

@@ -5,27 +5,22 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use tokio::net::UdpSocket;
 use vigil_codec::snmp::{SnmpError, TrapConfig, TrapReceiver};
 use vigil_event::{field, Event, EventFlags, Timestamp, Value};
-use vigil_pipeline::{BatchSender, BoxFuture, Counter, Metrics, ShutdownSignal, Source};
+use vigil_pipeline::{Counter, Metrics};
 
 use crate::syslog::ListenerMetrics;
-use crate::udp::{Datagrams, KernelDrops};
+use crate::udp::{DatagramSource, Datagrams};
 use crate::Stamper;
 
 /// Datagrams read without waiting, after the first, into one batch.
 const MAX_DATAGRAMS_PER_BATCH: usize = 256;
 
 /// SNMP traps and informs over UDP.
-pub struct SnmpTrapSource {
-    socket: UdpSocket,
-    drops: KernelDrops,
-    traps: TrapDatagrams,
-}
+pub type SnmpTrapSource = DatagramSource<TrapDatagrams>;
 
 /// One datagram, one event; the receiver's users, keys and engine clocks.
-struct TrapDatagrams {
+pub struct TrapDatagrams {
     name: Arc<str>,
     receiver: TrapReceiver,
     stamper: Arc<Stamper>,
@@ -44,33 +39,25 @@ impl SnmpTrapSource {
         stamper: Arc<Stamper>,
         metrics: &Metrics,
     ) -> crate::Result<Self> {
-        let socket = crate::udp::bind(name, address).await?;
         let labels = [("listener", name)];
-        Ok(Self {
-            drops: KernelDrops::new(&socket, metrics, name),
-            socket,
-            traps: TrapDatagrams {
-                name: Arc::from(name),
-                receiver: TrapReceiver::new(config),
-                stamper,
-                listener: ListenerMetrics::new(metrics, name),
-                traps: metrics.counter(
-                    "vigil_snmp_notifications_total",
-                    "SNMP traps and informs accepted and decoded.",
-                    &labels,
-                ),
-                informs_answered: metrics.counter(
-                    "vigil_snmp_informs_answered_total",
-                    "SNMP informs acknowledged with a Response.",
-                    &labels,
-                ),
-                metrics: metrics.clone(),
-            },
-        })
-    }
-
-    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
-        self.socket.local_addr()
+        let traps = TrapDatagrams {
+            name: Arc::from(name),
+            receiver: TrapReceiver::new(config),
+            stamper,
+            listener: ListenerMetrics::new(metrics, name),
+            traps: metrics.counter(
+                "vigil_snmp_notifications_total",
+                "SNMP traps and informs accepted and decoded.",
+                &labels,
+            ),
+            informs_answered: metrics.counter(
+                "vigil_snmp_informs_answered_total",
+                "SNMP informs acknowledged with a Response.",
+                &labels,
+            ),
+            metrics: metrics.clone(),
+        };
+        Self::open(name, address, metrics, MAX_DATAGRAMS_PER_BATCH, traps).await
     }
 }
 
@@ -151,24 +138,6 @@ fn refused_event(
         event.fields.insert(key.to_owned(), Value::from(value));
     }
     event
-}
-
-impl Source for SnmpTrapSource {
-    fn run(
-        self: Box<Self>,
-        out: BatchSender,
-        shutdown: ShutdownSignal,
-    ) -> BoxFuture<vigil_pipeline::Result<()>> {
-        let this = *self;
-        Box::pin(crate::udp::serve(
-            this.socket,
-            this.drops,
-            this.traps,
-            MAX_DATAGRAMS_PER_BATCH,
-            out,
-            shutdown,
-        ))
-    }
 }
 
 /// The receiver's settings from a `snmp_trap` listener's config (validated at load).

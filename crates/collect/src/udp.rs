@@ -6,7 +6,7 @@ use std::os::fd::AsRawFd;
 
 use tokio::net::UdpSocket;
 use vigil_event::Event;
-use vigil_pipeline::{BatchSender, Counter, Metrics, ShutdownSignal};
+use vigil_pipeline::{BatchSender, BoxFuture, Counter, Metrics, ShutdownSignal, Source};
 
 use crate::syslog::ListenerMetrics;
 use crate::CollectError;
@@ -14,8 +14,58 @@ use crate::CollectError;
 /// The largest UDP payload there is; a buffer this big never cuts a datagram silently.
 const MAX_DATAGRAM_BYTES: usize = 65_535;
 
+/// A datagram listener: its socket, the kernel's drop count for it, and what it makes of each
+/// datagram (`D`: syslog lines, flow records, traps).
+pub struct DatagramSource<D> {
+    socket: UdpSocket,
+    drops: KernelDrops,
+    listener: D,
+    max_datagrams: usize,
+}
+
+impl<D> DatagramSource<D> {
+    /// Binds now, so that a taken port is reported before anything starts.
+    pub(crate) async fn open(
+        name: &str,
+        address: SocketAddr,
+        metrics: &Metrics,
+        max_datagrams: usize,
+        listener: D,
+    ) -> crate::Result<Self> {
+        let socket = bind(name, address).await?;
+        Ok(Self {
+            drops: KernelDrops::new(&socket, metrics, name),
+            socket,
+            listener,
+            max_datagrams,
+        })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.socket.local_addr()
+    }
+}
+
+impl<D: Datagrams + Send + 'static> Source for DatagramSource<D> {
+    fn run(
+        self: Box<Self>,
+        out: BatchSender,
+        shutdown: ShutdownSignal,
+    ) -> BoxFuture<vigil_pipeline::Result<()>> {
+        let this = *self;
+        Box::pin(serve(
+            this.socket,
+            this.drops,
+            this.listener,
+            this.max_datagrams,
+            out,
+            shutdown,
+        ))
+    }
+}
+
 /// What a datagram listener makes of each datagram; [`serve`] runs the socket around it.
-pub(crate) trait Datagrams {
+pub trait Datagrams {
     fn name(&self) -> &str;
     fn metrics(&self) -> &ListenerMetrics;
     /// One datagram from `peer`: its events go to `batch`; returns the reply `peer` is due
@@ -36,7 +86,7 @@ pub(crate) trait Datagrams {
 /// queued (up to `max_datagrams`) into one batch, hands the batch on (waiting while the pipeline
 /// is full: the kernel buffer holds what arrives meanwhile, and counts what it must drop), then
 /// sends the replies.
-pub(crate) async fn serve<D: Datagrams>(
+async fn serve<D: Datagrams>(
     socket: UdpSocket,
     mut drops: KernelDrops,
     mut listener: D,

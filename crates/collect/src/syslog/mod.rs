@@ -6,4 +6,4 @@ mod udp;
 
 pub use metrics::ListenerMetrics;
 pub use tcp::{StreamOptions, SyslogTcpSource, TlsOptions};
-pub use udp::SyslogUdpSource;
+pub use udp::{SyslogDatagrams, SyslogUdpSource};

@@ -1,26 +1,21 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use tokio::net::UdpSocket;
 use vigil_event::{Event, Timestamp};
-use vigil_pipeline::{BatchSender, BoxFuture, Metrics, ShutdownSignal, Source};
+use vigil_pipeline::Metrics;
 
 use super::ListenerMetrics;
-use crate::udp::{Datagrams, KernelDrops};
+use crate::udp::{DatagramSource, Datagrams};
 use crate::Stamper;
 
 /// Datagrams read without waiting, after the first, into one batch.
 const MAX_DATAGRAMS_PER_BATCH: usize = 512;
 
 /// Syslog over UDP (RFC 5426). Datagrams over `max_frame_bytes` are cut and flagged.
-pub struct SyslogUdpSource {
-    socket: UdpSocket,
-    drops: KernelDrops,
-    lines: SyslogDatagrams,
-}
+pub type SyslogUdpSource = DatagramSource<SyslogDatagrams>;
 
 /// One datagram, one syslog event.
-struct SyslogDatagrams {
+pub struct SyslogDatagrams {
     name: Arc<str>,
     max_frame_bytes: usize,
     stamper: Arc<Stamper>,
@@ -36,21 +31,13 @@ impl SyslogUdpSource {
         stamper: Arc<Stamper>,
         metrics: &Metrics,
     ) -> crate::Result<Self> {
-        let socket = crate::udp::bind(name, address).await?;
-        Ok(Self {
-            drops: KernelDrops::new(&socket, metrics, name),
-            socket,
-            lines: SyslogDatagrams {
-                name: Arc::from(name),
-                max_frame_bytes,
-                stamper,
-                metrics: ListenerMetrics::new(metrics, name),
-            },
-        })
-    }
-
-    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
-        self.socket.local_addr()
+        let lines = SyslogDatagrams {
+            name: Arc::from(name),
+            max_frame_bytes,
+            stamper,
+            metrics: ListenerMetrics::new(metrics, name),
+        };
+        Self::open(name, address, metrics, MAX_DATAGRAMS_PER_BATCH, lines).await
     }
 }
 
@@ -78,23 +65,5 @@ impl Datagrams for SyslogDatagrams {
         self.metrics.count_event(&event);
         batch.push(event);
         None
-    }
-}
-
-impl Source for SyslogUdpSource {
-    fn run(
-        self: Box<Self>,
-        out: BatchSender,
-        shutdown: ShutdownSignal,
-    ) -> BoxFuture<vigil_pipeline::Result<()>> {
-        let this = *self;
-        Box::pin(crate::udp::serve(
-            this.socket,
-            this.drops,
-            this.lines,
-            MAX_DATAGRAMS_PER_BATCH,
-            out,
-            shutdown,
-        ))
     }
 }
