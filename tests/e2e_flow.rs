@@ -28,14 +28,6 @@ struct Totals {
     packets: u64,
 }
 
-fn have(program: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {program}")])
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|status| status.success())
-}
-
 fn corpus() -> PathBuf {
     std::env::var_os("VIGIL_CORPUS")
         .map(PathBuf::from)
@@ -205,7 +197,7 @@ fn vigil_totals(server: &Server, listener: &str, dataset: &str, expected: u64) -
 
 #[test]
 fn softflowd_v5_v9_and_ipfix_arrive_as_tshark_decodes_them() {
-    if !(have("softflowd") && have("softflowctl") && have("tshark")) {
+    if !(common::have("softflowd") && common::have("softflowctl") && common::have("tshark")) {
         assert!(
             std::env::var("VIGIL_REQUIRE_CLIENTS").is_err(),
             "VIGIL_REQUIRE_CLIENTS is set but softflowd or tshark is missing"

@@ -21,14 +21,6 @@ const USER: &str = "vigil";
 const AUTH_PASSWORD: &str = "authpass123";
 const PRIV_PASSWORD: &str = "privpass123";
 
-fn have(program: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {program}")])
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|status| status.success())
-}
-
 /// One trap as a list of `(numeric OID without the leading dot, value)`, in order; a v1 trap
 /// starts with its enterprise, generic and specific numbers and uptime.
 type Bindings = Vec<(String, String)>;
@@ -312,7 +304,7 @@ fn vigil_bindings(event: &serde_json::Value) -> Bindings {
 fn net_snmp_traps_decode_as_snmptrapd_prints_them() {
     if !["snmptrap", "snmpinform", "snmptrapd"]
         .iter()
-        .all(|tool| have(tool))
+        .all(|tool| common::have(tool))
     {
         assert!(
             std::env::var("VIGIL_REQUIRE_CLIENTS").is_err(),

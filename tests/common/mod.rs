@@ -393,6 +393,15 @@ pub fn logger(args: &[&str], lines: &str) {
     );
 }
 
+/// Whether `program` is on the PATH (a real client a test drives).
+pub fn have(program: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {program}")])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success())
+}
+
 /// A loopback port that was free a moment ago (for a server that must come back on the same
 /// port after a kill).
 pub fn free_port() -> u16 {
