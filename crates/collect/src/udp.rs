@@ -1,5 +1,7 @@
-//! What the datagram listeners (syslog, flows, traps) share: binding with a large kernel
-//! receive buffer, and reading the datagrams the kernel dropped because that buffer was full.
+//! What the datagram listeners (syslog, flows, traps) share: [`DatagramSource`], the socket
+//! (bound with a large kernel receive buffer) and its loop around what a listener makes of each
+//! datagram ([`Datagrams`]), and [`KernelDrops`], the datagrams the kernel dropped because that
+//! buffer was full.
 
 use std::net::SocketAddr;
 use std::os::fd::AsRawFd;
@@ -64,7 +66,7 @@ impl<D: Datagrams + Send + 'static> Source for DatagramSource<D> {
     }
 }
 
-/// What a datagram listener makes of each datagram; [`serve`] runs the socket around it.
+/// What a datagram listener makes of each datagram; [`DatagramSource`] runs the socket around it.
 pub trait Datagrams {
     fn name(&self) -> &str;
     fn metrics(&self) -> &ListenerMetrics;

@@ -59,7 +59,7 @@ impl Text {
     }
 }
 
-/// Field for field an [`Event`], with the three texts as [`Text`]. Made from an event it
+/// Field for field an [`Event`], with the three texts as `Text`. Made from an event it
 /// borrows what it would otherwise copy (the original, the other fields: dozens of strings for a
 /// flow record), so that encoding a batch copies nothing twice; decoded, it owns them.
 #[derive(Serialize, Deserialize)]

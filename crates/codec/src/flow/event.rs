@@ -93,8 +93,8 @@ pub const END_AFTER_EXPORT_NANOS: i64 = 5 * 60 * 1_000_000_000;
 
 impl FlowRecord {
     /// The record as an event received at `received`: `@timestamp` is the flow's end when it
-    /// is plausible (at most [`END_BEFORE_EXPORT_NANOS`] before the export, at most
-    /// [`END_AFTER_EXPORT_NANOS`] after it), else the export time; `event.end` keeps what the
+    /// is plausible (at most `END_BEFORE_EXPORT_NANOS` before the export, at most
+    /// `END_AFTER_EXPORT_NANOS` after it), else the export time; `event.end` keeps what the
     /// exporter said either way. An exporter whose uptime clock is off (softflowd replaying a
     /// capture is one) must not scatter its flows over days that retention and search would
     /// then get wrong. `event.original` is the record's bytes.

@@ -16,7 +16,7 @@ pub const KEYWORD_TOKENIZER: &str = "vigil_keyword";
 pub const TEXT_TOKENIZER: &str = "vigil_text";
 /// The JSON field that holds every field beyond the core schema.
 pub const FIELDS_JSON: &str = "fields";
-/// How a query names a path inside [`FIELDS_JSON`].
+/// How a query names a path inside the `fields` JSON field.
 pub const FIELDS_JSON_PREFIX: &str = "fields.";
 /// Fields kept in the archive (and shown in results) but not indexed: times unique to each event,
 /// as a term each, would cost more in the index than every other field of a flow record, and
