@@ -372,6 +372,11 @@ fn net_snmp_traps_decode_as_snmptrapd_prints_them() {
         );
     }
 
+    // A varbind's value is searchable under its numeric OID (ifDescr.2 of the linkDown).
+    let by_oid = server.search("snmp.oid.1.3.6.1.2.1.2.2.1.2.2:\"eth0 uplink\"", 5);
+    assert_eq!(by_oid["total"], 1, "{by_oid}");
+    assert_eq!(by_oid["events"][0]["snmp.trap_name"], "linkDown");
+
     // A wrong v3 password: refused, counted, kept as an unparsed event.
     let (_, _, mut options, trap) = cases.into_iter().nth(3).expect("the authNoPriv case");
     options[11] = "wrongpass99".into();

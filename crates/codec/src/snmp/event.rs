@@ -16,6 +16,9 @@ use crate::snmp::value::{SnmpValue, VarBind};
 pub const DATASET: &str = "snmp.trap";
 /// `event.action` of a notification without a standard name.
 pub const DEFAULT_ACTION: &str = "snmp-trap";
+/// Each varbind's value is also the field `snmp.oid.<numeric OID>`.
+pub const OID_FIELD_PREFIX: &str = "snmp.oid.";
+
 /// The most varbinds the summary in `message` lists; all of them are in `snmp.varbinds`.
 const MAX_SUMMARY_VARBINDS: usize = 16;
 /// The most characters of one string value the summary shows.
@@ -85,6 +88,15 @@ impl Trap {
         fields.push(("snmp.varbinds", Value::List(varbinds)));
         for (key, value) in fields {
             event.fields.insert(key.to_owned(), value);
+        }
+        // Each value also as a field of its own, keyed by the numeric OID, so that a search or
+        // a rule can name it: `snmp.oid.1.3.6.1.2.1.2.2.1.8.2:2` (ifOperStatus.2 is down).
+        for varbind in &self.varbinds {
+            if let Some(value) = scalar_value(&varbind.value) {
+                event
+                    .fields
+                    .insert(format!("{OID_FIELD_PREFIX}{}", varbind.oid), value);
+            }
         }
         event
     }

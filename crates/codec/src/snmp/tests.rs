@@ -304,6 +304,15 @@ fn v2c_event_maps_every_field() {
     for absent in ["snmp.enterprise", "snmp.security_name", "snmp.engine_id"] {
         assert!(!fields.contains_key(absent), "{absent}");
     }
+    // Each value also under its numeric OID.
+    assert_eq!(
+        fields.get("snmp.oid.1.3.6.1.2.1.2.2.1.1.2"),
+        Some(&Value::Int(2))
+    );
+    assert_eq!(
+        fields.get("snmp.oid.1.3.6.1.2.1.2.2.1.2.2"),
+        Some(&Value::Str("eth0".into()))
+    );
     // The community is nowhere in the event.
     let json = serde_json::to_string(&event.to_json()["snmp.varbinds"]).unwrap();
     assert!(!json.contains("public") && !event.message.contains("public"));
