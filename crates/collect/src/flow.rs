@@ -9,7 +9,7 @@ use vigil_event::{field, Event, EventFlags, Timestamp, Value};
 use vigil_pipeline::{Counter, Metrics};
 
 use crate::syslog::ListenerMetrics;
-use crate::udp::{DatagramSource, Datagrams};
+use crate::udp::{CountersByKind, DatagramSource, Datagrams};
 use crate::Stamper;
 
 /// Datagrams read without waiting, after the first, into one batch.
@@ -31,8 +31,7 @@ struct FlowMetrics {
     malformed_sets: Counter,
     exporters: vigil_pipeline::Gauge,
     template_count: vigil_pipeline::Gauge,
-    metrics: Metrics,
-    name: String,
+    errors: CountersByKind,
 }
 
 impl FlowMetrics {
@@ -92,8 +91,13 @@ impl FlowMetrics {
                 "Templates kept, over all exporters.",
                 &labels,
             ),
-            metrics: metrics.clone(),
-            name: name.to_owned(),
+            errors: CountersByKind::new(
+                metrics,
+                "vigil_flow_errors_total",
+                "Flow datagrams that could not be decoded at all, by kind (kept as unparsed \
+                 events).",
+                name,
+            ),
         }
     }
 
@@ -108,15 +112,6 @@ impl FlowMetrics {
         self.templates_refused.add(report.templates_refused as u64);
         self.exporters_evicted.add(report.exporters_evicted as u64);
         self.malformed_sets.add(report.malformed_sets as u64);
-    }
-
-    /// The error counter of `kind`, registered on first use (kinds are a closed set).
-    fn error(&self, kind: &'static str) -> Counter {
-        self.metrics.counter(
-            "vigil_flow_errors_total",
-            "Flow datagrams that could not be decoded at all, by kind (kept as unparsed events).",
-            &[("listener", self.name.as_str()), ("kind", kind)],
-        )
     }
 }
 
@@ -182,7 +177,7 @@ impl Datagrams for FlowDatagrams {
         {
             Ok(report) => self.metrics.count(&report),
             Err(error) => {
-                self.metrics.error(error.kind()).inc();
+                self.metrics.errors.get(error.kind()).inc();
                 tracing::debug!(listener = %self.name, %exporter, %error, "flow datagram not decoded");
                 let mut event = undecoded(datagram, &error, received);
                 self.stamper

@@ -10,7 +10,7 @@ use vigil_event::{field, Event, EventFlags, Timestamp, Value};
 use vigil_pipeline::{Counter, Metrics};
 
 use crate::syslog::ListenerMetrics;
-use crate::udp::{DatagramSource, Datagrams};
+use crate::udp::{CountersByKind, DatagramSource, Datagrams};
 use crate::Stamper;
 
 /// Datagrams read without waiting, after the first, into one batch.
@@ -27,7 +27,8 @@ pub struct TrapDatagrams {
     listener: ListenerMetrics,
     traps: Counter,
     informs_answered: Counter,
-    metrics: Metrics,
+    /// By [`SnmpError::kind`].
+    refused: CountersByKind,
 }
 
 impl SnmpTrapSource {
@@ -55,22 +56,16 @@ impl SnmpTrapSource {
                 "SNMP informs acknowledged with a Response.",
                 &labels,
             ),
-            metrics: metrics.clone(),
+            refused: CountersByKind::new(
+                metrics,
+                "vigil_snmp_errors_total",
+                "SNMP datagrams refused, by reason (unknown community or user, authentication \
+                 or decryption failure, outside the time window, malformed, …); each is kept \
+                 as an unparsed event.",
+                name,
+            ),
         };
         Self::open(name, address, metrics, MAX_DATAGRAMS_PER_BATCH, traps).await
-    }
-}
-
-impl TrapDatagrams {
-    /// The refusal counter of `kind` (a closed set: [`SnmpError::kind`]).
-    fn refused(&self, kind: &'static str) -> Counter {
-        self.metrics.counter(
-            "vigil_snmp_errors_total",
-            "SNMP datagrams refused, by reason (unknown community or user, authentication or \
-             decryption failure, outside the time window, malformed, …); each is kept as an \
-             unparsed event.",
-            &[("listener", &*self.name), ("kind", kind)],
-        )
     }
 }
 
@@ -99,7 +94,7 @@ impl Datagrams for TrapDatagrams {
                 (event, accepted.response)
             }
             Err(error) => {
-                self.refused(error.kind()).inc();
+                self.refused.get(error.kind()).inc();
                 tracing::debug!(listener = %self.name, %peer, %error, "SNMP datagram refused");
                 (refused_event(datagram, peer, &error, received), None)
             }

@@ -194,6 +194,50 @@ fn force_receive_buffer(socket: &UdpSocket, bytes: usize) -> bool {
     result == 0
 }
 
+/// One counter per kind of a closed set (a decoder's error kinds), labelled with the listener:
+/// each registered on first use, then found without the metrics registry's lock, so that a
+/// flood of bad datagrams costs a short scan per datagram, not a registry lookup.
+pub(crate) struct CountersByKind {
+    metrics: Metrics,
+    name: &'static str,
+    help: &'static str,
+    listener: String,
+    counters: Vec<(&'static str, Counter)>,
+}
+
+impl CountersByKind {
+    pub(crate) fn new(
+        metrics: &Metrics,
+        name: &'static str,
+        help: &'static str,
+        listener: &str,
+    ) -> Self {
+        Self {
+            metrics: metrics.clone(),
+            name,
+            help,
+            listener: listener.to_owned(),
+            counters: Vec::new(),
+        }
+    }
+
+    pub(crate) fn get(&mut self, kind: &'static str) -> &Counter {
+        let index = match self.counters.iter().position(|(known, _)| *known == kind) {
+            Some(index) => index,
+            None => {
+                let counter = self.metrics.counter(
+                    self.name,
+                    self.help,
+                    &[("listener", self.listener.as_str()), ("kind", kind)],
+                );
+                self.counters.push((kind, counter));
+                self.counters.len() - 1
+            }
+        };
+        &self.counters[index].1
+    }
+}
+
 /// The kernel's count of datagrams this socket dropped (its receive buffer was full), read from
 /// `/proc/net/udp` and `/proc/net/udp6` by the socket's inode, and added to a counter as it
 /// grows.
