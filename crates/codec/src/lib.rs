@@ -32,6 +32,7 @@
 //! assert_eq!(messages, ["hello", "x"]);
 //! ```
 
+pub mod body;
 mod error;
 pub mod flow;
 pub mod limits;

@@ -1,0 +1,53 @@
+//! Dispatch: which decoder a line reaches. Each decoder's own tests are in its module.
+
+use super::*;
+
+#[test]
+fn app_names_choose_their_decoder() {
+    assert_eq!(by_app("sshd").map(|d| d.name), Some("sshd"));
+    assert_eq!(by_app("postfix/smtpd").map(|d| d.name), Some("postfix"));
+    assert_eq!(by_app("%ASA-6-302013").map(|d| d.name), Some("cisco_asa"));
+    assert_eq!(by_app("su(pam_unix)").map(|d| d.name), Some("pam"));
+    assert!(by_app("myapp").is_none());
+}
+
+#[test]
+fn message_prefixes_choose_their_decoder() {
+    let name = |message: &str| by_prefix(message).map(|d| d.name);
+    assert_eq!(name("CEF:0|Vendor|Product|1|100|name|5|"), Some("cef"));
+    assert_eq!(name("LEEF:1.0|Vendor|Product|1|id|"), Some("leef"));
+    assert_eq!(name("{\"a\":1}"), Some("json"));
+    assert_eq!(name("%ASA-6-302013: Built"), Some("cisco_asa"));
+    assert_eq!(name("%SYS-5-CONFIG_I: Configured"), Some("cisco_ios"));
+    assert_eq!(name("date=2024-01-01 time=10:00:00 devname=fw"), Some("fortigate"));
+    assert_eq!(
+        name("1,2024/01/01 10:00:00,001801000000,TRAFFIC,end,2561,"),
+        Some("paloalto")
+    );
+    assert_eq!(name("5,,,1000000103,em0,match,block,in,4,"), Some("filterlog"));
+    assert_eq!(name("10.0.0.1 - - [10/Oct/2000:13:55:36 -0700] \"GET"), Some("web"));
+    assert_eq!(name("2024/01/01 10:00:00 [error] 1#1: x"), Some("web"));
+    assert_eq!(name("1700000000.123    12 10.0.0.1 TCP_MISS/200"), Some("squid"));
+    assert_eq!(name("hello world"), None);
+    assert_eq!(name(""), None);
+}
+
+#[test]
+fn an_unknown_line_leaves_the_output_empty() {
+    let mut out = Output::default();
+    out.put("stale", "value");
+    assert_eq!(decode(&Input::new("just some words"), &mut out), None);
+    assert!(out.is_empty());
+}
+
+#[test]
+fn output_helpers_refuse_what_is_not_their_type() {
+    let mut out = Output::default();
+    assert!(!out.put_ip("source.ip", "not-an-ip"));
+    assert!(out.put_ip("source.ip", "[2001:db8::1]"));
+    assert!(!out.put_int("source.port", "80a"));
+    out.put_str("user.name", "-");
+    out.put_str("user.name", "  ");
+    assert_eq!(out.len(), 1);
+    assert_eq!(out.get("source.ip"), Some(&Value::from("2001:db8::1")));
+}

@@ -1,0 +1,1 @@
+//! TODO: decoder stub, to be written (called from `json`).
