@@ -2,6 +2,8 @@
 //!
 //! - [`ServerConfig`]: `vigil serve`'s TOML file (`vigil.example.toml` documents every key);
 //! - [`SourceMap`]: senders → information system, tenant, security level and time zone;
+//! - [`NormalizeConfig`], [`MappingFile`], [`AssetFile`]: body decoding, user field mappings
+//!   (`normalize/*.toml`) and the asset table;
 //! - [`RetentionMinimums`]: the legal minimum retention per level (`retention/levels.toml`).
 //!
 //! Structs carry `deny_unknown_fields` and doc comments that are the user documentation;
@@ -14,12 +16,17 @@
 
 mod duration;
 mod error;
+mod normalize;
 mod retention;
 mod server;
 mod sources;
 
 pub use duration::HumanDuration;
 pub use error::{ConfigError, Result};
+pub use normalize::{
+    line_of, AssetConfig, AssetFile, Condition, ConstValue, MappingConfig, MappingFile,
+    NormalizeConfig,
+};
 pub use retention::{RetentionConfig, RetentionMinimums, RetentionPolicy};
 pub use server::{
     ApiConfig, ArchiveConfig, ChannelTlsConfig, ClientAuthMode, Compression, ContentEncodingConfig,

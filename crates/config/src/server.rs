@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::retention::RetentionMinimums;
 use crate::sources::{SourceMap, SystemConfig, UnmappedConfig};
-use crate::{ConfigError, HumanDuration, RetentionConfig};
+use crate::{ConfigError, HumanDuration, NormalizeConfig, RetentionConfig};
 
 pub const DEFAULT_SYSLOG_ADDR: &str = "0.0.0.0:5514";
 /// RFC 5425's port for syslog over TLS.
@@ -52,6 +52,9 @@ pub struct ServerConfig {
     /// Forwarding upstream (to a national SOC): none by default.
     #[serde(default)]
     pub forward: Vec<ForwardConfig>,
+    /// Body decoders, user field mappings and enrichment.
+    #[serde(default)]
+    pub normalize: NormalizeConfig,
 }
 
 /// `[[forward]]`: a stream of this node's archived events, chosen by filter, sent upstream:
@@ -203,6 +206,7 @@ impl Default for ServerConfig {
             index: IndexConfig::default(),
             retention: RetentionConfig::default(),
             forward: Vec::new(),
+            normalize: NormalizeConfig::default(),
         }
     }
 }

@@ -80,12 +80,16 @@ impl EventFlags {
     pub const INVALID_UTF8: EventFlags = EventFlags(4);
     /// The source is not in the source map: tenant and level are the defaults.
     pub const UNMAPPED_SOURCE: EventFlags = EventFlags(8);
+    /// Imported from a file (`vigil import`), not received live: it is kept in the partition
+    /// of the day it happened, so its retention counts from then.
+    pub const IMPORTED: EventFlags = EventFlags(16);
 
-    const NAMES: [(EventFlags, &'static str); 4] = [
+    const NAMES: [(EventFlags, &'static str); 5] = [
         (Self::UNPARSED, "unparsed"),
         (Self::TRUNCATED, "truncated"),
         (Self::INVALID_UTF8, "invalid_utf8"),
         (Self::UNMAPPED_SOURCE, "unmapped_source"),
+        (Self::IMPORTED, "imported"),
     ];
 
     pub fn contains(self, other: EventFlags) -> bool {
@@ -148,6 +152,16 @@ impl Event {
             listener: EMPTY_ARC.clone(),
             flags: EventFlags::default(),
             fields: BTreeMap::new(),
+        }
+    }
+
+    /// The UTC day whose partition keeps the event: the day it was received, or for an
+    /// imported event the day it happened.
+    pub fn partition_day(&self) -> chrono::NaiveDate {
+        if self.flags.contains(EventFlags::IMPORTED) {
+            self.timestamp.utc_day()
+        } else {
+            self.created.utc_day()
         }
     }
 

@@ -77,3 +77,30 @@ pub trait Source: Send + 'static {
 pub trait Sink: Send + 'static {
     fn run(self: Box<Self>, input: BatchReceiver) -> BoxFuture<crate::Result<()>>;
 }
+
+/// Changes batches on their way from the sources to the sink: decodes message bodies, maps
+/// fields, enriches, and may remove events (a transform counts what it removes). Runs on a
+/// thread of its own, so it may take CPU without holding up the async runtime.
+pub trait Transform: Send + Sync + 'static {
+    fn apply(&self, events: &mut Batch);
+}
+
+/// Runs `transform` on every delivery from `input` and passes it on to `output` (receipts and
+/// marks travel with their batch), until `input` closes. The thread ends when the sink stops.
+pub fn spawn_transform(
+    name: &str,
+    transform: std::sync::Arc<dyn Transform>,
+    mut input: BatchReceiver,
+    output: BatchSender,
+) -> std::io::Result<std::thread::JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name(format!("vigil-{name}"))
+        .spawn(move || {
+            while let Some(mut delivery) = input.blocking_recv() {
+                transform.apply(&mut delivery.events);
+                if output.blocking_send(delivery).is_err() {
+                    break;
+                }
+            }
+        })
+}

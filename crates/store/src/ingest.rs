@@ -46,6 +46,8 @@ const MAX_GROUP_COMMIT_EVENTS: usize = 16_384;
 const INDEX_QUEUE_BATCHES: usize = 4;
 /// How often a failed archive write is retried before its events are counted as dropped.
 const ARCHIVE_WRITE_ATTEMPTS: u32 = 30;
+/// How long a past day's index must have had nothing new before it is sealed into one segment.
+const SEAL_AFTER_IDLE: Duration = Duration::from_secs(60);
 
 struct IngestMetrics {
     archive_events: Counter,
@@ -322,7 +324,7 @@ impl Ingest {
             for event in pending {
                 let key = PartitionKey {
                     level: event.level,
-                    day: event.created.utc_day(),
+                    day: event.partition_day(),
                 };
                 by_partition.entry(key).or_default().push(event);
             }
@@ -438,13 +440,19 @@ impl Ingest {
                     }
                 }
                 metrics.index_lag.add(-(committed_events as i64));
-                // A day partition that has had nothing new since yesterday is closed: merge it
-                // to one segment (smallest on disk, fastest to search) off this thread.
+                // A day partition before yesterday that has had nothing new for a while is
+                // closed: merge it to one segment (smallest on disk, fastest to search) off this
+                // thread. The idle time keeps an import into an old day from sealing (and so
+                // locking) the index between two of its batches.
                 let today = Timestamp::now().utc_day();
                 let yesterday = today.pred_opt().unwrap_or(today);
                 let closed: Vec<PartitionKey> = writers
                     .iter()
-                    .filter(|(key, writer)| key.day < yesterday && writer.uncommitted_events() == 0)
+                    .filter(|(key, writer)| {
+                        key.day < yesterday
+                            && writer.uncommitted_events() == 0
+                            && writer.idle_for() >= SEAL_AFTER_IDLE
+                    })
                     .map(|(key, _)| *key)
                     .collect();
                 for key in closed {
@@ -654,7 +662,7 @@ mod tests {
             let (delivery, receipt) = Delivery::with_receipt(events(7));
             let key = PartitionKey {
                 level: delivery.events[0].level,
-                day: delivery.events[0].created.utc_day(),
+                day: delivery.events[0].partition_day(),
             };
             sender.send(delivery).await.expect("send");
             tokio::time::timeout(Duration::from_secs(10), receipt)
@@ -749,7 +757,7 @@ mod tests {
             let mut archives = HashMap::new();
             let key = PartitionKey {
                 level: lost_marks[0].level,
-                day: lost_marks[0].created.utc_day(),
+                day: lost_marks[0].partition_day(),
             };
             let mut all = lost_marks;
             all.extend(unmarked);

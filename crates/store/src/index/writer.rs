@@ -48,6 +48,7 @@ pub struct PartitionIndexWriter {
     writer: IndexWriter<TantivyDocument>,
     pending: CommitPayload,
     uncommitted_events: u64,
+    last_added: std::time::Instant,
 }
 
 impl PartitionIndexWriter {
@@ -65,6 +66,7 @@ impl PartitionIndexWriter {
             writer,
             pending,
             uncommitted_events: 0,
+            last_added: std::time::Instant::now(),
         })
     }
 
@@ -75,6 +77,11 @@ impl PartitionIndexWriter {
 
     pub fn uncommitted_events(&self) -> u64 {
         self.uncommitted_events
+    }
+
+    /// How long since a batch was last added (or the writer opened).
+    pub fn idle_for(&self) -> std::time::Duration {
+        self.last_added.elapsed()
     }
 
     /// Adds one archived batch. Batches at or before the covered position are skipped: that is
@@ -103,6 +110,7 @@ impl PartitionIndexWriter {
         self.pending.archive = end;
         self.pending.events += events.len() as u64;
         self.uncommitted_events += events.len() as u64;
+        self.last_added = std::time::Instant::now();
         Ok(true)
     }
 
