@@ -238,7 +238,7 @@ pub const DECODER_NAMES: [&str; 22] = [
 /// The decoder a line's app-name (syslog TAG) names, if any.
 fn by_app(app: &str) -> Option<Decoder> {
     let decoder = match app {
-        "sshd" => SSHD,
+        "sshd" | "klogind" => SSHD,
         "sudo" | "su" => SUDO,
         "useradd" | "usermod" | "userdel" | "groupadd" | "groupmod" | "groupdel" | "passwd"
         | "chpasswd" | "gpasswd" | "chage" => ACCOUNTS,

@@ -1,7 +1,737 @@
-//! TODO: decoder stub, to be written.
+//! OpenSSH server (`sshd`) messages, as OpenSSH 3.x–9.x writes them to syslog, and the two
+//! authentication lines of the Kerberos rlogin daemon `klogind`.
+//!
+//! Recognised sshd messages (an `error: ` / `fatal: ` prefix becomes `log.level`, a trailing
+//! ` [preauth]` becomes `sshd.preauth`):
+//! - `Accepted|Failed|Postponed|Partial METHOD for [invalid user ]USER from IP port N ssh2[: KEY FP]`
+//! - `Invalid user USER from IP[ port N]`, `input_userauth_request: invalid user USER`
+//! - `maximum authentication attempts exceeded for …`, `Disconnecting[: ]… Too many authentication failures …`
+//! - `Connection closed|reset by [authenticating |invalid ]user USER] IP[ port N]`,
+//!   `Received disconnect from IP[ port N]: CODE: TEXT`, `Disconnected from [user X ]IP port N`
+//! - `Did not receive identification string from IP[ port N]`, `Connection from IP port N on IP port N`,
+//!   `Timeout before authentication for …`, `Unable to negotiate with …`, `Bad protocol version …`
+//! - `reverse mapping checking getaddrinfo for HOST [IP] failed…`, `Address IP maps to HOST, but …`
+//! - `User USER [from HOST ]not allowed because …`, `ROOT LOGIN REFUSED FROM …`,
+//!   `Authentication refused: …`, `PAM: Authentication failure for USER from HOST`
+//! - `Starting session: …`, `Server listening on IP port N.`, `Received signal N; terminating.`
+//! - rsyslog's `message repeated N times: [ MESSAGE]` around any of these (`sshd.repeat_count`)
+//! - PAM lines (`pam_unix(sshd:auth): …`, `PAM 2 more authentication failures; …`), handed to
+//!   the PAM decoder
+//! - any other `error: …` / `fatal: …` line, kept as `error.message`.
+//!
+//! Fields: `user.name`, `source.ip`, `source.port`, `source.domain`, `event.category`
+//! (`authentication`; `network` for connections and disconnects; `session`; `process` for the
+//! server starting and stopping), `event.type`, `event.action` (`ssh-login`, `ssh-invalid-user`,
+//! `ssh-disconnect`, …), `event.outcome`, `event.reason`, `sshd.auth.method`
+//! (`password`, `publickey`, `keyboard-interactive/pam`, `none`), `sshd.auth.key_type`,
+//! `sshd.auth.key_fingerprint`, `sshd.invalid_user`, `sshd.disconnect.code`,
+//! `sshd.disconnect.reason`, `sshd.repeat_count`, `sshd.repeated_message`.
+//!
+//! klogind: `Authentication failed from IP (HOST): REASON` and `Kerberos authentication failed`.
+//!
+//! Not handled: debug-level messages (`debug1: …`), sftp-server's own lines.
 
-use super::{Input, Output};
+use super::pam::{self, put_event, put_ip_or_domain, split_word, FAILURE, SUCCESS, UNKNOWN};
+use super::{Input, Output, Value};
 
-pub(super) fn decode(_input: &Input<'_>, _out: &mut Output) -> bool {
+const KLOGIND: &str = "klogind";
+const PREAUTH_SUFFIX: &str = "[preauth]";
+/// `message repeated N times: [ …]` nests once; a repeat inside a repeat is refused.
+const MAX_REPEAT_DEPTH: u8 = 1;
+
+pub(super) fn decode(input: &Input<'_>, out: &mut Output) -> bool {
+    let message = input.message.trim();
+    if input.app == Some(KLOGIND) {
+        return decode_klogind(message, out);
+    }
+    decode_message(message, out, 0)
+}
+
+fn decode_message(message: &str, out: &mut Output, depth: u8) -> bool {
+    let (level, message) = match split_level(message) {
+        Some((level, rest)) => (Some(level), rest),
+        None => (None, message),
+    };
+    let message = match message.strip_suffix(PREAUTH_SUFFIX) {
+        Some(rest) => {
+            out.put("sshd.preauth", Value::Bool(true));
+            rest.trim_end()
+        }
+        None => message,
+    };
+    if let Some(level) = level {
+        out.put("log.level", level);
+    }
+    if decode_known(message, out, depth) {
+        return true;
+    }
+    // Any other error the daemon reports is still an sshd line worth its text.
+    if level.is_some() && !message.is_empty() {
+        out.put_str("error.message", message);
+        return true;
+    }
     false
 }
+
+fn split_level(message: &str) -> Option<(&'static str, &str)> {
+    if let Some(rest) = message.strip_prefix("error: ") {
+        return Some(("error", rest));
+    }
+    message.strip_prefix("fatal: ").map(|rest| ("fatal", rest))
+}
+
+fn decode_known(message: &str, out: &mut Output, depth: u8) -> bool {
+    let (first, rest) = split_word(message);
+    match first {
+        "Accepted" => decode_auth_result(rest, out, SUCCESS),
+        "Failed" => decode_auth_result(rest, out, FAILURE),
+        "Postponed" | "Partial" => decode_auth_result(rest, out, UNKNOWN),
+        "Invalid" => decode_invalid_user(rest.strip_prefix("user "), out),
+        "input_userauth_request:" => decode_invalid_user_name(rest, out),
+        "Connection" => decode_connection(rest, out),
+        "Received" => decode_received(rest, out),
+        "Disconnected" => decode_disconnected(rest, out),
+        "Disconnecting:" | "Disconnecting" => decode_disconnecting(rest, out),
+        "Did" => decode_no_identification(rest, out),
+        "reverse" => decode_reverse_mapping(rest, out),
+        "Address" => decode_address_mismatch(rest, out),
+        "maximum" => decode_max_attempts(rest, out),
+        "message" if depth < MAX_REPEAT_DEPTH => decode_repeated(rest, out, depth),
+        "User" => decode_not_allowed(rest, out),
+        "ROOT" => decode_root_refused(rest, out),
+        "Authentication" => decode_refused(rest, out),
+        "PAM:" => decode_pam_failure(rest, out),
+        "Timeout" => decode_timeout(rest, out),
+        "Unable" => decode_unable_to_negotiate(rest, out),
+        "Bad" => decode_bad_version(rest, out),
+        "Starting" => decode_starting_session(rest, out),
+        "Server" => decode_listening(rest, out),
+        _ => pam::decode_message(message, out),
+    }
+}
+
+/// `password for [invalid user ]root from 10.0.0.5 port 4242 ssh2[: RSA SHA256:…]`.
+fn decode_auth_result(rest: &str, out: &mut Output, outcome: Option<&'static str>) -> bool {
+    let (method, rest) = split_word(rest);
+    let Some(rest) = rest.strip_prefix("for ") else {
+        return false;
+    };
+    let Some((user, peer)) = rest.rsplit_once(" from ") else {
+        return false;
+    };
+    let (address, rest) = split_word(peer);
+    let Some(rest) = rest.strip_prefix("port ") else {
+        return false;
+    };
+    let (port, protocol) = split_word(rest);
+    if method.is_empty() || !out.put_ip("source.ip", address) || !out.put_int("source.port", port) {
+        return false;
+    }
+    put_user_maybe_invalid(user, out);
+    out.put_str("sshd.auth.method", method);
+    if let Some((_, key)) = protocol.split_once(": ") {
+        let (key_type, fingerprint) = split_word(key);
+        out.put_str("sshd.auth.key_type", key_type);
+        out.put_str("sshd.auth.key_fingerprint", fingerprint);
+    }
+    let kind = if outcome == SUCCESS { "start" } else { "info" };
+    put_event(out, "authentication", &[kind], "ssh-login", outcome);
+    true
+}
+
+/// `[invalid user ]NAME`: the name, and `sshd.invalid_user` when the account does not exist.
+fn put_user_maybe_invalid(user: &str, out: &mut Output) {
+    match user.strip_prefix("invalid user ") {
+        Some(name) => {
+            out.put("sshd.invalid_user", Value::Bool(true));
+            out.put_str("user.name", name);
+        }
+        None => out.put_str("user.name", user),
+    }
+}
+
+/// After `Invalid user `: `NAME from IP[ port N]`.
+fn decode_invalid_user(rest: Option<&str>, out: &mut Output) -> bool {
+    let Some((user, peer)) = rest.and_then(|rest| rest.rsplit_once("from ")) else {
+        return false;
+    };
+    if !put_peer(peer, out) {
+        return false;
+    }
+    out.put_str("user.name", user);
+    out.put("sshd.invalid_user", Value::Bool(true));
+    put_event(
+        out,
+        "authentication",
+        &["info"],
+        "ssh-invalid-user",
+        FAILURE,
+    );
+    true
+}
+
+/// After `input_userauth_request: `: `invalid user NAME`.
+fn decode_invalid_user_name(rest: &str, out: &mut Output) -> bool {
+    let Some(user) = rest.strip_prefix("invalid user") else {
+        return false;
+    };
+    out.put_str("user.name", user);
+    out.put("sshd.invalid_user", Value::Bool(true));
+    put_event(
+        out,
+        "authentication",
+        &["info"],
+        "ssh-invalid-user",
+        FAILURE,
+    );
+    true
+}
+
+/// `IP` or `IP port N` into `source.ip`/`source.port`.
+fn put_peer(text: &str, out: &mut Output) -> bool {
+    let text = text.trim();
+    let (address, port) = match text.split_once(" port ") {
+        Some((address, port)) => (address, Some(port)),
+        None => (text, None),
+    };
+    if !out.put_ip("source.ip", address) {
+        return false;
+    }
+    match port {
+        Some(port) => out.put_int("source.port", port),
+        None => true,
+    }
+}
+
+/// `[user X |authenticating user X |invalid user X ]IP[ port N]`: who, then where from.
+fn put_user_and_peer(text: &str, out: &mut Output) -> bool {
+    let text = text.trim();
+    let (head, port) = match text.rsplit_once(" port ") {
+        Some((head, port)) if port.bytes().all(|b| b.is_ascii_digit()) => (head, Some(port)),
+        _ => (text, None),
+    };
+    let (who, address) = head.rsplit_once(' ').unwrap_or(("", head));
+    if !out.put_ip("source.ip", address) {
+        return false;
+    }
+    if let Some(port) = port {
+        out.put_int("source.port", port);
+    }
+    if let Some(user) = who.strip_prefix("invalid user ") {
+        out.put("sshd.invalid_user", Value::Bool(true));
+        out.put_str("user.name", user);
+    } else if let Some(user) = who
+        .strip_prefix("authenticating user ")
+        .or_else(|| who.strip_prefix("user "))
+    {
+        out.put_str("user.name", user);
+    } else if !who.is_empty() {
+        return false;
+    }
+    true
+}
+
+/// After `Connection `: `closed by …`, `reset by …`, or `from IP port N on IP port N`.
+fn decode_connection(rest: &str, out: &mut Output) -> bool {
+    if let Some(peer) = rest.strip_prefix("closed by ") {
+        if !put_user_and_peer(peer, out) {
+            return false;
+        }
+        put_event(
+            out,
+            "network",
+            &["connection", "end"],
+            "ssh-connection-closed",
+            None,
+        );
+        return true;
+    }
+    if let Some(peer) = rest.strip_prefix("reset by ") {
+        if !put_user_and_peer(peer, out) {
+            return false;
+        }
+        put_event(
+            out,
+            "network",
+            &["connection", "end"],
+            "ssh-connection-reset",
+            None,
+        );
+        return true;
+    }
+    let Some(rest) = rest.strip_prefix("from ") else {
+        return false;
+    };
+    let Some((source, destination)) = rest.split_once(" on ") else {
+        return false;
+    };
+    let destination = destination.split(" rdomain ").next().unwrap_or(destination);
+    let Some((address, port)) = destination.split_once(" port ") else {
+        return false;
+    };
+    if !put_peer(source, out)
+        || !out.put_ip("destination.ip", address)
+        || !out.put_int("destination.port", port)
+    {
+        return false;
+    }
+    put_event(
+        out,
+        "network",
+        &["connection", "start"],
+        "ssh-connection",
+        None,
+    );
+    true
+}
+
+/// After `Received `: `disconnect from IP[ port N]: CODE: TEXT` or `signal N; terminating.`
+fn decode_received(rest: &str, out: &mut Output) -> bool {
+    if let Some(signal) = rest
+        .strip_prefix("signal ")
+        .and_then(|rest| rest.strip_suffix("; terminating."))
+    {
+        if !out.put_int("sshd.signal", signal) {
+            return false;
+        }
+        put_event(out, "process", &["end"], "ssh-server-stopped", None);
+        return true;
+    }
+    let Some(rest) = rest.strip_prefix("disconnect from ") else {
+        return false;
+    };
+    // `IP port N:11: text` (OpenSSH ≥ 7.3) or `IP: 11: text` (IPv6 addresses hold ':' too,
+    // so the address ends at the first `: ` when there is no port).
+    let port_first = match (rest.find(" port "), rest.find(": ")) {
+        (Some(port_at), Some(colon_at)) => port_at < colon_at,
+        (Some(_), None) => true,
+        (None, _) => false,
+    };
+    let (peer, rest) = match rest.split_once(" port ").filter(|_| port_first) {
+        Some((address, rest)) => {
+            let Some((port, rest)) = rest.split_once(':') else {
+                return false;
+            };
+            if !out.put_int("source.port", port) {
+                return false;
+            }
+            (address, rest)
+        }
+        None => match rest.split_once(": ") {
+            Some(split) => split,
+            None => return false,
+        },
+    };
+    if !out.put_ip("source.ip", peer) {
+        return false;
+    }
+    let (code, reason) = rest.split_once(':').unwrap_or((rest, ""));
+    if !out.put_int("sshd.disconnect.code", code) {
+        return false;
+    }
+    out.put_str("sshd.disconnect.reason", reason);
+    put_event(
+        out,
+        "network",
+        &["connection", "end"],
+        "ssh-disconnect",
+        None,
+    );
+    true
+}
+
+/// After `Disconnected `: `from [user X |invalid user X ]IP port N`.
+fn decode_disconnected(rest: &str, out: &mut Output) -> bool {
+    let Some(peer) = rest.strip_prefix("from ") else {
+        return false;
+    };
+    if !put_user_and_peer(peer, out) {
+        return false;
+    }
+    put_event(
+        out,
+        "network",
+        &["connection", "end"],
+        "ssh-disconnect",
+        None,
+    );
+    true
+}
+
+/// After `Disconnecting:`: `Too many authentication failures for root` (OpenSSH < 7.5), or
+/// after `Disconnecting `: `invalid user X IP port N: Too many authentication failures`.
+fn decode_disconnecting(rest: &str, out: &mut Output) -> bool {
+    let reason = match rest.split_once(": ") {
+        Some((peer, reason)) if !peer.is_empty() => {
+            if !put_user_and_peer(peer, out) {
+                return false;
+            }
+            reason
+        }
+        _ => rest,
+    };
+    let reason = match reason.split_once(" for ") {
+        Some((reason, user)) if reason.starts_with("Too many") => {
+            out.put_str("user.name", user);
+            reason
+        }
+        _ => reason,
+    };
+    if reason.is_empty() {
+        return false;
+    }
+    out.put_str("sshd.disconnect.reason", reason);
+    if reason.starts_with("Too many authentication failures") {
+        put_event(
+            out,
+            "authentication",
+            &["info"],
+            "ssh-too-many-auth-failures",
+            FAILURE,
+        );
+    } else {
+        put_event(
+            out,
+            "network",
+            &["connection", "end"],
+            "ssh-disconnect",
+            None,
+        );
+    }
+    true
+}
+
+/// After `Did `: `not receive identification string from IP[ port N]`.
+fn decode_no_identification(rest: &str, out: &mut Output) -> bool {
+    let Some(peer) = rest.strip_prefix("not receive identification string from ") else {
+        return false;
+    };
+    if !put_peer(peer, out) {
+        return false;
+    }
+    put_event(
+        out,
+        "network",
+        &["connection"],
+        "ssh-no-identification",
+        FAILURE,
+    );
+    true
+}
+
+/// After `reverse `: `mapping checking getaddrinfo for HOST [IP] failed[ - POSSIBLE BREAK-IN ATTEMPT!]`.
+fn decode_reverse_mapping(rest: &str, out: &mut Output) -> bool {
+    let Some(rest) = rest.strip_prefix("mapping checking getaddrinfo for ") else {
+        return false;
+    };
+    let Some((host, rest)) = rest.split_once(" [") else {
+        return false;
+    };
+    let Some((address, _)) = rest.split_once(']') else {
+        return false;
+    };
+    if !out.put_ip("source.ip", address) {
+        return false;
+    }
+    out.put_str("source.domain", host);
+    put_event(
+        out,
+        "network",
+        &["info"],
+        "ssh-reverse-mapping-failed",
+        None,
+    );
+    true
+}
+
+/// After `Address `: `IP maps to HOST, but this does not map back to the address…`.
+fn decode_address_mismatch(rest: &str, out: &mut Output) -> bool {
+    let Some((address, rest)) = rest.split_once(" maps to ") else {
+        return false;
+    };
+    let Some((host, _)) = rest.split_once(", but this does not map back") else {
+        return false;
+    };
+    if !out.put_ip("source.ip", address) {
+        return false;
+    }
+    out.put_str("source.domain", host);
+    put_event(
+        out,
+        "network",
+        &["info"],
+        "ssh-reverse-mapping-failed",
+        None,
+    );
+    true
+}
+
+/// After `maximum `: `authentication attempts exceeded for [invalid user ]X from IP port N ssh2`.
+fn decode_max_attempts(rest: &str, out: &mut Output) -> bool {
+    let Some(rest) = rest.strip_prefix("authentication attempts exceeded for ") else {
+        return false;
+    };
+    let Some((user, peer)) = rest.rsplit_once(" from ") else {
+        return false;
+    };
+    let peer = peer.strip_suffix(" ssh2").unwrap_or(peer);
+    if !put_peer(peer, out) {
+        return false;
+    }
+    put_user_maybe_invalid(user, out);
+    put_event(
+        out,
+        "authentication",
+        &["info"],
+        "ssh-max-auth-attempts",
+        FAILURE,
+    );
+    true
+}
+
+/// After `message `: `repeated N times: [ MESSAGE]` (rsyslog's reduction of repeated lines).
+fn decode_repeated(rest: &str, out: &mut Output, depth: u8) -> bool {
+    let Some(rest) = rest.strip_prefix("repeated ") else {
+        return false;
+    };
+    let Some((count, rest)) = rest.split_once(" times: [") else {
+        return false;
+    };
+    let Some(inner) = rest.strip_suffix(']') else {
+        return false;
+    };
+    let inner = inner.trim();
+    if !out.put_int("sshd.repeat_count", count) || !decode_message(inner, out, depth + 1) {
+        return false;
+    }
+    out.put_str("sshd.repeated_message", inner);
+    true
+}
+
+/// After `User `: `X from HOST not allowed because REASON` or `X not allowed because REASON`.
+fn decode_not_allowed(rest: &str, out: &mut Output) -> bool {
+    let Some((who, reason)) = rest.split_once(" not allowed because ") else {
+        return false;
+    };
+    match who.rsplit_once(" from ") {
+        Some((user, host)) => {
+            out.put_str("user.name", user);
+            put_ip_or_domain(out, "source.ip", "source.domain", host);
+        }
+        None => out.put_str("user.name", who),
+    }
+    out.put_str("event.reason", reason);
+    put_event(
+        out,
+        "authentication",
+        &["info"],
+        "ssh-user-not-allowed",
+        FAILURE,
+    );
+    true
+}
+
+/// After `ROOT `: `LOGIN REFUSED FROM IP[ port N]`.
+fn decode_root_refused(rest: &str, out: &mut Output) -> bool {
+    let Some(peer) = rest.strip_prefix("LOGIN REFUSED FROM ") else {
+        return false;
+    };
+    if !put_peer(peer, out) {
+        return false;
+    }
+    out.put_str("user.name", "root");
+    put_event(
+        out,
+        "authentication",
+        &["info"],
+        "ssh-root-login-refused",
+        FAILURE,
+    );
+    true
+}
+
+/// After `Authentication `: `refused: REASON` / `refused for USER: REASON`.
+fn decode_refused(rest: &str, out: &mut Output) -> bool {
+    let Some(rest) = rest.strip_prefix("refused") else {
+        return false;
+    };
+    let reason = match rest.strip_prefix(" for ") {
+        Some(rest) => {
+            let Some((user, reason)) = rest.split_once(": ") else {
+                return false;
+            };
+            out.put_str("user.name", user);
+            reason
+        }
+        None => match rest.strip_prefix(": ") {
+            Some(reason) => reason,
+            None => return false,
+        },
+    };
+    out.put_str("event.reason", reason);
+    put_event(
+        out,
+        "authentication",
+        &["info"],
+        "ssh-authentication-refused",
+        FAILURE,
+    );
+    true
+}
+
+/// After `PAM: `: `Authentication failure for [illegal user ]USER from HOST`.
+fn decode_pam_failure(rest: &str, out: &mut Output) -> bool {
+    let Some((reason, rest)) = rest.split_once(" for ") else {
+        return false;
+    };
+    let Some((user, host)) = rest.rsplit_once(" from ") else {
+        return false;
+    };
+    let user = user.strip_prefix("illegal user ").unwrap_or(user);
+    put_user_maybe_invalid(user, out);
+    put_ip_or_domain(out, "source.ip", "source.domain", host);
+    out.put_str("event.reason", reason);
+    put_event(out, "authentication", &["info"], "ssh-login", FAILURE);
+    true
+}
+
+/// After `Timeout `: `before authentication for IP port N`.
+fn decode_timeout(rest: &str, out: &mut Output) -> bool {
+    let Some(peer) = rest.strip_prefix("before authentication for ") else {
+        return false;
+    };
+    if !put_peer(peer, out) {
+        return false;
+    }
+    put_event(
+        out,
+        "network",
+        &["connection", "end"],
+        "ssh-auth-timeout",
+        FAILURE,
+    );
+    true
+}
+
+/// After `Unable `: `to negotiate with IP port N: no matching … found. Their offer: …`.
+fn decode_unable_to_negotiate(rest: &str, out: &mut Output) -> bool {
+    let Some(rest) = rest.strip_prefix("to negotiate with ") else {
+        return false;
+    };
+    let Some((peer, reason)) = rest.split_once(": ") else {
+        return false;
+    };
+    if !put_peer(peer, out) {
+        return false;
+    }
+    out.put_str("error.message", reason);
+    put_event(
+        out,
+        "network",
+        &["connection"],
+        "ssh-negotiation-failed",
+        FAILURE,
+    );
+    true
+}
+
+/// After `Bad `: `protocol version identification 'VERSION' from IP port N`.
+fn decode_bad_version(rest: &str, out: &mut Output) -> bool {
+    let Some(rest) = rest.strip_prefix("protocol version identification '") else {
+        return false;
+    };
+    let Some((version, peer)) = rest.rsplit_once("' from ") else {
+        return false;
+    };
+    if !put_peer(peer, out) {
+        return false;
+    }
+    out.put_str("user_agent.original", version);
+    put_event(
+        out,
+        "network",
+        &["connection"],
+        "ssh-bad-protocol-version",
+        FAILURE,
+    );
+    true
+}
+
+/// After `Starting `: `session: shell on pts/0 for root from IP port N id 0`.
+fn decode_starting_session(rest: &str, out: &mut Output) -> bool {
+    let Some(rest) = rest.strip_prefix("session: ") else {
+        return false;
+    };
+    let Some((_, rest)) = rest.split_once(" for ") else {
+        return false;
+    };
+    let Some((user, peer)) = rest.rsplit_once(" from ") else {
+        return false;
+    };
+    let peer = peer.split(" id ").next().unwrap_or(peer);
+    if !put_peer(peer, out) {
+        return false;
+    }
+    out.put_str("user.name", user);
+    put_event(out, "session", &["start"], "ssh-session-started", SUCCESS);
+    true
+}
+
+/// After `Server `: `listening on IP port N[ rdomain X].`
+fn decode_listening(rest: &str, out: &mut Output) -> bool {
+    let Some(rest) = rest.strip_prefix("listening on ") else {
+        return false;
+    };
+    let Some((address, port)) = rest.split_once(" port ") else {
+        return false;
+    };
+    let port = port.trim_end_matches('.');
+    let port = port.split(' ').next().unwrap_or(port);
+    if !out.put_ip("server.ip", address) || !out.put_int("server.port", port) {
+        return false;
+    }
+    put_event(out, "process", &["start"], "ssh-server-started", None);
+    true
+}
+
+/// klogind: `Authentication failed from IP (HOST): REASON`, `Kerberos authentication failed`.
+fn decode_klogind(message: &str, out: &mut Output) -> bool {
+    if message == "Kerberos authentication failed" {
+        put_event(
+            out,
+            "authentication",
+            &["info"],
+            "rlogin-authentication-failure",
+            FAILURE,
+        );
+        return true;
+    }
+    let Some(rest) = message.strip_prefix("Authentication failed from ") else {
+        return false;
+    };
+    let Some((address, rest)) = rest.split_once(" (") else {
+        return false;
+    };
+    let Some((host, reason)) = rest.split_once("): ") else {
+        return false;
+    };
+    if !out.put_ip("source.ip", address) {
+        return false;
+    }
+    if host != address {
+        out.put_str("source.domain", host);
+    }
+    out.put_str("event.reason", reason);
+    put_event(
+        out,
+        "authentication",
+        &["info"],
+        "rlogin-authentication-failure",
+        FAILURE,
+    );
+    true
+}
+
+#[cfg(test)]
+#[path = "sshd_tests.rs"]
+mod tests;

@@ -1,0 +1,200 @@
+//! Fixtures: lines from loghub's Linux and OpenSSH samples (logpai/loghub, see
+//! shared/corpus/logs/LICENSE) and from Ubuntu/Debian auth.log as posted in public bug reports.
+
+use super::super::{decode as dispatch, Input, Output, Value};
+use super::*;
+
+fn run(app: &str, message: &str) -> Option<Output> {
+    let mut out = Output::default();
+    decode(&Input::new(message).app(app), &mut out).then_some(out)
+}
+
+fn text<'a>(out: &'a Output, name: &str) -> Option<&'a str> {
+    out.get(name).and_then(Value::as_str)
+}
+
+fn int(out: &Output, name: &str) -> Option<i64> {
+    match out.get(name) {
+        Some(Value::Int(number)) => Some(*number),
+        _ => None,
+    }
+}
+
+#[test]
+fn old_tag_authentication_failure_with_user_and_hostname() {
+    let out = run(
+        "sshd(pam_unix)",
+        "authentication failure; logname= uid=0 euid=0 tty=NODEVssh ruser= rhost=220-135-151-1.hinet-ip.hinet.net  user=root ",
+    )
+    .unwrap();
+    assert_eq!(text(&out, "pam.service"), Some("sshd"));
+    assert_eq!(text(&out, "pam.module"), Some("pam_unix"));
+    assert_eq!(text(&out, "user.name"), Some("root"));
+    assert_eq!(
+        text(&out, "source.domain"),
+        Some("220-135-151-1.hinet-ip.hinet.net")
+    );
+    assert_eq!(out.get("source.ip"), None);
+    assert_eq!(text(&out, "pam.tty"), Some("NODEVssh"));
+    assert_eq!(int(&out, "pam.uid"), Some(0));
+    assert_eq!(int(&out, "pam.euid"), Some(0));
+    assert_eq!(out.get("pam.ruser"), None);
+    assert_eq!(text(&out, "event.category"), Some("authentication"));
+    assert_eq!(text(&out, "event.action"), Some("authentication-failure"));
+    assert_eq!(text(&out, "event.outcome"), Some("failure"));
+}
+
+#[test]
+fn old_tag_authentication_failure_with_address_and_no_user() {
+    let out = run(
+        "sshd(pam_unix)",
+        "authentication failure; logname= uid=0 euid=0 tty=NODEVssh ruser= rhost=218.188.2.4 ",
+    )
+    .unwrap();
+    assert_eq!(text(&out, "source.ip"), Some("218.188.2.4"));
+    assert_eq!(out.get("user.name"), None);
+}
+
+#[test]
+fn gdm_failure_with_empty_rhost() {
+    let out = run(
+        "gdm(pam_unix)",
+        "authentication failure; logname= uid=0 euid=0 tty=:0 ruser= rhost=",
+    )
+    .unwrap();
+    assert_eq!(text(&out, "pam.service"), Some("gdm"));
+    assert_eq!(text(&out, "pam.tty"), Some(":0"));
+    assert_eq!(out.get("source.ip"), None);
+    assert_eq!(out.get("source.domain"), None);
+}
+
+#[test]
+fn check_pass_user_unknown() {
+    let out = run("sshd(pam_unix)", "check pass; user unknown").unwrap();
+    assert_eq!(text(&out, "event.action"), Some("user-unknown"));
+    assert_eq!(text(&out, "event.outcome"), Some("failure"));
+}
+
+#[test]
+fn old_tag_sessions() {
+    let out = run("su(pam_unix)", "session opened for user cyrus by (uid=0)").unwrap();
+    assert_eq!(text(&out, "pam.service"), Some("su"));
+    assert_eq!(text(&out, "user.name"), Some("cyrus"));
+    assert_eq!(int(&out, "pam.by.id"), Some(0));
+    assert_eq!(out.get("pam.by.name"), None);
+    assert_eq!(text(&out, "event.category"), Some("session"));
+    assert_eq!(text(&out, "event.type"), Some("start"));
+    assert_eq!(text(&out, "event.action"), Some("session-opened"));
+
+    let out = run(
+        "login(pam_unix)",
+        "session opened for user root by LOGIN(uid=0)",
+    )
+    .unwrap();
+    assert_eq!(text(&out, "user.name"), Some("root"));
+    assert_eq!(text(&out, "pam.by.name"), Some("LOGIN"));
+    assert_eq!(int(&out, "pam.by.id"), Some(0));
+
+    let out = run("sshd(pam_unix)", "session closed for user test").unwrap();
+    assert_eq!(text(&out, "user.name"), Some("test"));
+    assert_eq!(text(&out, "event.type"), Some("end"));
+    assert_eq!(text(&out, "event.action"), Some("session-closed"));
+}
+
+#[test]
+fn module_prefixed_lines() {
+    let mut out = Output::default();
+    assert!(decode_message(
+        "pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=173.234.31.186",
+        &mut out
+    ));
+    assert_eq!(text(&out, "pam.service"), Some("sshd"));
+    assert_eq!(text(&out, "pam.type"), Some("auth"));
+    assert_eq!(text(&out, "source.ip"), Some("173.234.31.186"));
+
+    let mut out = Output::default();
+    assert!(decode_message(
+        "pam_unix(sudo:session): session opened for user root(uid=0) by alice(uid=1000)",
+        &mut out
+    ));
+    assert_eq!(text(&out, "user.name"), Some("root"));
+    assert_eq!(int(&out, "user.id"), Some(0));
+    assert_eq!(text(&out, "pam.by.name"), Some("alice"));
+    assert_eq!(int(&out, "pam.by.id"), Some(1000));
+
+    let mut out = Output::default();
+    assert!(decode_message(
+        "pam_unix(passwd:chauthtok): password changed for bob",
+        &mut out
+    ));
+    assert_eq!(text(&out, "user.target.name"), Some("bob"));
+    assert_eq!(text(&out, "event.category"), Some("iam"));
+    assert_eq!(
+        out.get("event.type"),
+        Some(&Value::List(vec![
+            Value::from("user"),
+            Value::from("change")
+        ]))
+    );
+
+    let mut out = Output::default();
+    assert!(decode_message(
+        "pam_unix(sudo:auth): auth could not identify password for [alice]",
+        &mut out
+    ));
+    assert_eq!(text(&out, "user.name"), Some("alice"));
+}
+
+#[test]
+fn libpam_repeat_lines() {
+    let mut out = Output::default();
+    assert!(decode_message(
+        "PAM 5 more authentication failures; logname= uid=0 euid=0 tty=ssh ruser= rhost=5.36.59.76.dynamic-dsl-ip.omantel.net.om  user=root",
+        &mut out
+    ));
+    assert_eq!(int(&out, "pam.failures"), Some(5));
+    assert_eq!(text(&out, "user.name"), Some("root"));
+    assert_eq!(
+        text(&out, "source.domain"),
+        Some("5.36.59.76.dynamic-dsl-ip.omantel.net.om")
+    );
+
+    let mut out = Output::default();
+    assert!(decode_message(
+        "PAM 1 more authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=5.188.10.180",
+        &mut out
+    ));
+    assert_eq!(int(&out, "pam.failures"), Some(1));
+
+    let mut out = Output::default();
+    assert!(decode_message(
+        "PAM service(sshd) ignoring max retries; 6 > 3",
+        &mut out
+    ));
+    assert_eq!(text(&out, "pam.service"), Some("sshd"));
+    assert_eq!(int(&out, "pam.retries"), Some(6));
+    assert_eq!(int(&out, "pam.max_retries"), Some(3));
+}
+
+#[test]
+fn near_misses_are_refused() {
+    assert!(run("sshd(pam_unix)", "authentication succeeded for root").is_none());
+    assert!(run("(pam_unix)", "check pass; user unknown").is_none());
+    assert!(run(
+        "cron",
+        "pam_unix(cron:session) session opened for user root"
+    )
+    .is_none());
+    assert!(run("cron", "pam_unix(cron): session opened for user root").is_none());
+    assert!(run("cron", "PAM two more authentication failures; logname=").is_none());
+    assert!(run("sshd", "PAM service(sshd) ignoring max retries; six > 3").is_none());
+    assert!(run("sshd(pam_unix)", "").is_none());
+}
+
+#[test]
+fn dispatcher_sends_old_tags_here() {
+    let mut out = Output::default();
+    let input = Input::new("session opened for user news by (uid=0)").app("su(pam_unix)");
+    assert_eq!(dispatch(&input, &mut out), Some("pam"));
+    assert_eq!(text(&out, "user.name"), Some("news"));
+}
