@@ -1,0 +1,203 @@
+//! NCSA common / combined access log lines (Apache, nginx, and Squid's combined format).
+
+use std::borrow::Cow;
+
+use chrono::{FixedOffset, TimeZone};
+use vigil_event::Timestamp;
+
+use super::super::{squid, Output};
+use super::{date_time, month_number, put_url};
+
+/// Status codes from this one up are failures.
+const FIRST_FAILURE_STATUS: i64 = 400;
+
+/// `[vhost:port] client ident user [time] "request" status bytes ["referrer" "user agent" …]`.
+pub(super) fn decode(line: &str, out: &mut Output) -> bool {
+    let Some(open) = line.find(" [") else {
+        return false;
+    };
+    if !put_identities(&line[..open], out) {
+        return false;
+    }
+    let rest = &line[open + 2..];
+    let Some(close) = rest.find(']') else {
+        return false;
+    };
+    let Some(time) = parse_time(&rest[..close]) else {
+        return false;
+    };
+    let Some((request, rest)) = rest[close + 1..].strip_prefix(' ').and_then(quoted) else {
+        return false;
+    };
+    let mut fields = rest.split_ascii_whitespace();
+    let (Some(status), Some(bytes)) = (fields.next(), fields.next()) else {
+        return false;
+    };
+    if status.len() != 3 || !out.put_int("http.response.status_code", status) {
+        return false;
+    }
+    if bytes != "-" && !out.put_int("http.response.body.bytes", bytes) {
+        return false;
+    }
+    out.set_timestamp(time);
+    put_request(out, &unescape(request));
+    put_trailer(out, rest.trim_start().splitn(3, ' ').nth(2).unwrap_or(""));
+    put_outcome(out, status);
+    true
+}
+
+/// `client ident user`, optionally after `vhost:port`: `source.*`, `user.name`, `url.domain`.
+fn put_identities(head: &str, out: &mut Output) -> bool {
+    let parts: Vec<&str> = head.split(' ').collect();
+    let (vhost, client, user) = match parts.as_slice() {
+        [client, _ident, user] => (None, *client, *user),
+        [vhost, client, _ident, user] => (Some(*vhost), *client, *user),
+        _ => return false,
+    };
+    if !out.put_ip("source.ip", client) {
+        if !is_host_name(client) {
+            return false;
+        }
+        out.put_str("source.domain", client);
+    }
+    if let Some(vhost) = vhost {
+        let (host, port) = vhost.rsplit_once(':').unwrap_or((vhost, ""));
+        if !is_host_name(host) {
+            return false;
+        }
+        out.put_str("url.domain", host);
+        out.put_int("url.port", port);
+    }
+    out.put_str("user.name", user);
+    true
+}
+
+fn is_host_name(text: &str) -> bool {
+    !text.is_empty()
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
+}
+
+/// `10/Oct/2000:13:55:36 -0700` (Apache `%t`, nginx `$time_local`).
+fn parse_time(text: &str) -> Option<Timestamp> {
+    let (local, zone) = text.split_once(' ')?;
+    let mut parts = local.splitn(3, '/');
+    let day = parts.next()?.parse().ok()?;
+    let month = month_number(parts.next()?)?;
+    let (year, clock) = parts.next()?.split_once(':')?;
+    let local = date_time(year.parse().ok()?, month, day, clock)?;
+    let offset = parse_offset(zone)?;
+    let time = offset.from_local_datetime(&local).single()?;
+    Some(Timestamp::from_datetime(time))
+}
+
+/// `+hhmm` / `-hhmm`.
+fn parse_offset(zone: &str) -> Option<FixedOffset> {
+    let (sign, digits) = match zone.as_bytes().first()? {
+        b'+' => (1, &zone[1..]),
+        b'-' => (-1, &zone[1..]),
+        _ => return None,
+    };
+    if digits.len() != 4 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let hours: i32 = digits[..2].parse().ok()?;
+    let minutes: i32 = digits[2..].parse().ok()?;
+    FixedOffset::east_opt(sign * (hours * 3600 + minutes * 60))
+}
+
+/// A `"…"` field at the start of `text` (with `\"` and `\\` escapes): its raw inside and what
+/// follows the closing quote.
+pub(in super::super) fn quoted(text: &str) -> Option<(&str, &str)> {
+    let bytes = text.as_bytes();
+    if bytes.first() != Some(&b'"') {
+        return None;
+    }
+    let mut index = 1;
+    while index < bytes.len() {
+        match bytes[index] {
+            b'\\' => index += 2,
+            b'"' => return Some((&text[1..index], &text[index + 1..])),
+            _ => index += 1,
+        }
+    }
+    None
+}
+
+/// A quoted field's text without its `\"` and `\\` escapes (other escapes such as `\x16` stay).
+pub(in super::super) fn unescape(raw: &str) -> Cow<'_, str> {
+    if !raw.contains("\\\"") && !raw.contains("\\\\") {
+        return Cow::Borrowed(raw);
+    }
+    let mut text = String::with_capacity(raw.len());
+    let mut chars = raw.chars();
+    while let Some(c) = chars.next() {
+        match (c, chars.clone().next()) {
+            ('\\', Some(next @ ('"' | '\\'))) => {
+                text.push(next);
+                chars.next();
+            }
+            _ => text.push(c),
+        }
+    }
+    Cow::Owned(text)
+}
+
+/// `METHOD target HTTP/x.y` into its parts; anything else (a TLS handshake, `-`) stays whole in
+/// `url.original`.
+pub(in super::super) fn put_request(out: &mut Output, request: &str) {
+    let mut parts = request.split(' ');
+    let (method, target, protocol) = (parts.next(), parts.next(), parts.next());
+    let well_formed = parts.next().is_none()
+        && method.is_some_and(is_method)
+        && target.is_some_and(|target| !target.is_empty())
+        && protocol.map_or(true, |protocol| protocol.starts_with("HTTP/"));
+    match (well_formed, method, target) {
+        (true, Some(method), Some(target)) => {
+            out.put_str("http.request.method", method);
+            put_url(out, target);
+            if let Some(version) = protocol.and_then(|protocol| protocol.strip_prefix("HTTP/")) {
+                out.put_str("http.version", version);
+            }
+        }
+        _ => out.put_str("url.original", request),
+    }
+}
+
+fn is_method(text: &str) -> bool {
+    !text.is_empty()
+        && text.len() <= 24
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b == b'-' || b == b'_')
+}
+
+/// What follows `status bytes`: `"referrer" "user agent"`, then maybe Squid's
+/// `TCP_MISS:HIER_DIRECT`.
+fn put_trailer(out: &mut Output, trailer: &str) {
+    let mut rest = trailer.trim_start();
+    if let Some((referrer, after)) = quoted(rest) {
+        out.put_str("http.request.referrer", &unescape(referrer));
+        rest = after.trim_start();
+        if let Some((agent, after)) = quoted(rest) {
+            out.put_str("user_agent.original", &unescape(agent));
+            rest = after.trim_start();
+        }
+    }
+    if let Some((code, hierarchy)) = rest.split_once(':') {
+        if !hierarchy.contains(' ') && squid::is_result_code(code) {
+            out.put_str("squid.cache_status", code);
+            out.put_str("squid.hierarchy", hierarchy);
+        }
+    }
+}
+
+fn put_outcome(out: &mut Output, status: &str) {
+    out.put("event.category", "web");
+    out.put("event.type", "access");
+    let failed = status
+        .parse::<i64>()
+        .map_or(true, |code| code >= FIRST_FAILURE_STATUS);
+    out.put("event.outcome", if failed { "failure" } else { "success" });
+}
