@@ -11,6 +11,8 @@
 //!   per notification; refused datagrams are counted by reason and kept as unparsed events.
 //! - [`tail::FileTailSource`]: log files followed line by line across rotation and truncation,
 //!   each delivery marked with the file's position.
+//! - [`import::FileImporter`]: log files (syslog, plain lines, CEF, NDJSON, JSON, CSV; gzip or
+//!   zstd) read into events for `vigil import` and the import API, with per-line errors counted.
 //! - [`Stamper`]: what every listener does to a decoded line: sender → information system,
 //!   tenant, level and time zone ([`vigil_config::SourceMap`]), receive metadata, and the list of
 //!   [`UnmappedSources`].
@@ -21,6 +23,7 @@
 
 mod error;
 pub mod flow;
+pub mod import;
 pub mod snmp;
 mod stamp;
 pub mod syslog;

@@ -123,6 +123,30 @@ impl Stamper {
 }
 
 impl Stamper {
+    /// Stamps an imported event, which has no sender address: its host name picks the
+    /// information system; without a match it gets the unmapped default.
+    pub fn stamp_imported(&self, event: &mut Event, listener: &Arc<str>) {
+        let matched = event
+            .host_name
+            .as_deref()
+            .and_then(|host| self.source_map.match_host(host));
+        let unmapped = self.source_map.unmapped();
+        match matched {
+            Some(matched) => {
+                event.tenant = matched.tenant.clone();
+                event.level = matched.level;
+                event.flags.remove(EventFlags::UNMAPPED_SOURCE);
+            }
+            None => {
+                event.tenant = unmapped.tenant.clone();
+                event.level = unmapped.level;
+                event.flags.insert(EventFlags::UNMAPPED_SOURCE);
+            }
+        }
+        event.listener = listener.clone();
+        event.observer = Some(self.observer.clone());
+    }
+
     /// Stamps an event a device reported about traffic or state it observed (a flow record from
     /// an exporter, an SNMP trap from an agent): the tenant and level are those of the system
     /// the reporting `device` belongs to, which is also `observer.ip`. `event.source` stays as
