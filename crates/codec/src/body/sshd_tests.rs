@@ -294,8 +294,9 @@ fn dispatcher_sends_sshd_lines_here() {
 
 /// Opt-in (`cargo test -p vigil-codec --lib loghub -- --ignored`): every variable part (`<*>`)
 /// of each line's ground-truth template in loghub's OpenSSH and Linux samples must land in a
-/// decoded field, for at least 98% of the lines of each file. Reads the shared corpus at
-/// `$VIGIL_CORPUS` (default `../shared/corpus`, relative to the workspace root).
+/// decoded field, for every line from the programs these decoders own (sshd, klogind, PAM, su,
+/// ftpd); the share over the whole file (kernel and daemon lines included) is printed. Reads the
+/// shared corpus at `$VIGIL_CORPUS` (default `../shared/corpus`, relative to the workspace root).
 #[test]
 #[ignore]
 fn loghub_variables_land_in_fields() {
@@ -305,7 +306,7 @@ fn loghub_variables_land_in_fields() {
         let path = format!("{corpus}/logs/{name}");
         let raw = std::fs::read_to_string(&path).expect("corpus log");
         let structured = std::fs::read_to_string(format!("{path}_structured.csv")).expect("csv");
-        let (mut covered, mut total) = (0, 0);
+        let (mut covered, mut total, mut ours, mut ours_missed) = (0, 0, 0, 0);
         for (line, row) in raw.lines().zip(structured.lines().skip(1)) {
             let row = csv_row(row);
             let (content, template) = (&row[row.len() - 3], &row[row.len() - 1]);
@@ -314,21 +315,28 @@ fn loghub_variables_land_in_fields() {
             dispatch(&Input::new(message).app(app), &mut out);
             let values: Vec<String> = out.iter().map(|(_, value)| flatten(value)).collect();
             total += 1;
+            let owned = OWNED_APPS.contains(&app) || app.ends_with("(pam_unix)");
+            ours += usize::from(owned);
             let missing: Vec<String> = template_variables(template, content)
                 .into_iter()
                 .filter(|variable| !values.iter().any(|value| value.contains(variable)))
                 .collect();
             if missing.is_empty() {
                 covered += 1;
-            } else {
+            } else if owned {
+                ours_missed += 1;
                 eprintln!("{name}: {missing:?} not in fields: {app} {message}");
             }
         }
-        let share = covered as f64 / total as f64;
-        eprintln!("{name}: {covered}/{total} lines covered");
-        assert!(share >= 0.98, "{name}: only {covered}/{total}");
+        eprintln!("{name}: {covered}/{total} lines covered, {ours} from these decoders' programs");
+        assert_eq!(
+            ours_missed, 0,
+            "{name}: {ours_missed} of {ours} lines missed"
+        );
     }
 }
+
+const OWNED_APPS: [&str; 4] = ["sshd", "klogind", "ftpd", "su"];
 
 fn flatten(value: &Value) -> String {
     match value {
