@@ -152,7 +152,7 @@ pub(in super::super) fn put_request(out: &mut Output, request: &str) {
     let well_formed = parts.next().is_none()
         && method.is_some_and(is_method)
         && target.is_some_and(|target| !target.is_empty())
-        && protocol.map_or(true, |protocol| protocol.starts_with("HTTP/"));
+        && protocol.is_none_or(|protocol| protocol.starts_with("HTTP/"));
     match (well_formed, method, target) {
         (true, Some(method), Some(target)) => {
             out.put_str("http.request.method", method);
