@@ -12,15 +12,19 @@
 //! | `GET /api/v1/search?q=&from=&to=&limit=` | `{"total": N, "events": [...]}`, newest first |
 //! | `GET /api/v1/search/histogram?q=&from=&to=&interval=` | counts per time bucket |
 //! | `GET /api/v1/sources/unmapped` | senders that match no information system |
+//! | `POST /api/v1/import?format=&tenant=&level=&source=&name=` | a log file (plain, gzip, zstd) imported through the pipeline; the summary once it is durable; 413 past `api.import_max_bytes` |
+//! | `GET /api/v1/normalize` | mapping files and their errors, sources of unrecognised lines |
 //!
 //! Depends on `vigil-store`, `vigil-collect`, `vigil-pipeline`, `vigil-event` (all below it).
 
 mod audit;
 mod error;
+mod import;
 mod routes;
 mod serve;
 
 pub use audit::AuditLog;
 pub use error::ApiError;
+pub use import::{ImportRequest, Importer};
 pub use routes::{router, ApiState};
 pub use serve::serve;

@@ -1,10 +1,11 @@
 use std::sync::Arc;
 
-use axum::extract::{Query, Request, State};
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Query, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use vigil_collect::UnmappedSources;
@@ -12,7 +13,7 @@ use vigil_event::Timestamp;
 use vigil_pipeline::Metrics;
 use vigil_store::search::{parse_interval, parse_time_bound, SearchRequest, Searcher};
 
-use crate::{ApiError, AuditLog};
+use crate::{ApiError, AuditLog, ImportRequest, Importer};
 
 /// Default number of events a search returns.
 const DEFAULT_SEARCH_LIMIT: usize = 100;
@@ -25,6 +26,10 @@ pub struct ApiState {
     pub audit: AuditLog,
     /// The bearer token every route but `/healthz` requires.
     pub token: String,
+    /// Imports uploads; `None` answers the import routes with 404.
+    pub importer: Option<Arc<dyn Importer>>,
+    /// The largest upload `POST /api/v1/import` takes; larger ones get 413.
+    pub import_max_bytes: usize,
 }
 
 /// Every route of the API. See the crate docs for the table.
@@ -34,6 +39,11 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/api/v1/search", get(search))
         .route("/api/v1/search/histogram", get(histogram))
         .route("/api/v1/sources/unmapped", get(unmapped))
+        .route(
+            "/api/v1/import",
+            post(import).layer(DefaultBodyLimit::max(state.import_max_bytes)),
+        )
+        .route("/api/v1/normalize", get(normalize_status))
         .route_layer(middleware::from_fn_with_state(state.clone(), authenticate));
     Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
@@ -168,4 +178,23 @@ async fn histogram(
 
 async fn unmapped(State(state): State<Arc<ApiState>>) -> Json<serde_json::Value> {
     Json(serde_json::json!({ "sources": state.unmapped.list() }))
+}
+
+async fn import(
+    State(state): State<Arc<ApiState>>,
+    Query(request): Query<ImportRequest>,
+    body: Bytes,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let importer = state.importer.clone().ok_or(ApiError::NotFound)?;
+    let summary = tokio::task::spawn_blocking(move || importer.import(&body, &request))
+        .await
+        .map_err(|error| ApiError::Internal(error.to_string()))??;
+    Ok(Json(summary))
+}
+
+async fn normalize_status(
+    State(state): State<Arc<ApiState>>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let importer = state.importer.as_ref().ok_or(ApiError::NotFound)?;
+    Ok(Json(importer.normalize_status()))
 }

@@ -225,6 +225,14 @@ pub struct ApiConfig {
     /// directory, made with the local CA on first start (as for TLS listeners).
     pub cert: Option<PathBuf>,
     pub key: Option<PathBuf>,
+    /// The largest file `POST /api/v1/import` takes (bytes as sent, compressed or not);
+    /// larger ones get HTTP 413. Default 256 MiB. Use `vigil import` for bigger files.
+    #[serde(default = "default_import_max_bytes")]
+    pub import_max_bytes: usize,
+}
+
+fn default_import_max_bytes() -> usize {
+    256 * 1024 * 1024
 }
 
 fn default_true() -> bool {
@@ -242,6 +250,7 @@ impl Default for ApiConfig {
             tls: true,
             cert: None,
             key: None,
+            import_max_bytes: default_import_max_bytes(),
         }
     }
 }

@@ -20,6 +20,9 @@ pub enum Command {
     Agent(Box<AgentArgs>),
     /// Search the archived events (reads the data directory; works while `serve` runs).
     Search(SearchArgs),
+    /// Import log files: decode, normalise and archive them (each event in the partition of
+    /// the day it happened); gzip and zstd files are read as they are.
+    Import(ImportArgs),
     /// Walk the archive's hash chain; exit 1 naming the first broken batch.
     Verify(VerifyArgs),
     /// Retention: what the janitor would delete, and why.
@@ -192,6 +195,40 @@ pub struct SearchArgs {
     /// One JSON object per line instead of a table.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    #[command(flatten)]
+    pub location: Location,
+    /// The files (plain, .gz or .zst).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// auto (from each file's name and first line), syslog, lines, cef, ndjson, json or csv.
+    #[arg(long, default_value = "auto")]
+    pub format: String,
+    /// The tenant of every event (default: from the source map, by host name).
+    #[arg(long)]
+    pub tenant: Option<String>,
+    /// The security level of every event, 1-5 (default: from the source map).
+    #[arg(long)]
+    pub level: Option<i64>,
+    /// The host the lines came from, for lines that name none; also picks the information
+    /// system by the source map's host-name rules.
+    #[arg(long)]
+    pub source: Option<String>,
+    /// Decode and normalise, report, store nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Also print each normalised event as one JSON line on stdout.
+    #[arg(long)]
+    pub print: bool,
+    /// The summary as one JSON object (on stderr).
+    #[arg(long)]
+    pub json_summary: bool,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]

@@ -1,5 +1,5 @@
 //! `vigil`: the one binary. Subcommands: `serve` (the SOC node), `agent` (the edge collector),
-//! `search`, `verify` (archive integrity), `retention plan` and `certs`. This crate wires the
+//! `search`, `import`, `verify` (archive integrity), `retention plan` and `certs`. This crate wires the
 //! layers below it together and is the only place that uses `anyhow`.
 
 mod agent;
@@ -7,6 +7,7 @@ mod certs;
 mod cli;
 mod data_dir;
 mod forward;
+mod import;
 mod offline;
 mod serve;
 
@@ -23,6 +24,7 @@ fn main() -> std::process::ExitCode {
         cli::Command::Serve(args) => serve::run(args),
         cli::Command::Agent(args) => agent::run(*args),
         cli::Command::Search(args) => offline::search(args),
+        cli::Command::Import(args) => import::run(args),
         cli::Command::Verify(args) => offline::verify(args),
         cli::Command::Retention(cli::RetentionCommand::Plan(args)) => offline::retention_plan(args),
         cli::Command::Certs(cli::CertsCommand::Init(args)) => certs::init(args),

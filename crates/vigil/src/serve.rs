@@ -18,7 +18,10 @@ use vigil_config::{
     TlsClientConfig, TlsListenerConfig,
 };
 use vigil_event::Timestamp;
-use vigil_pipeline::{batch_channel, Metrics, Shutdown, ShutdownSignal, Sink, Source};
+use vigil_normalize::Normalizer;
+use vigil_pipeline::{
+    batch_channel, spawn_transform, Metrics, Shutdown, ShutdownSignal, Sink, Source,
+};
 use vigil_store::index::IndexCatalog;
 use vigil_store::retention::{delete_partition, plan_deletions, remove_leftovers};
 use vigil_store::search::Searcher;
@@ -27,9 +30,10 @@ use vigil_tls::pki::Issued;
 
 use crate::cli::ServeArgs;
 use crate::data_dir;
+use crate::import::{ImportContext, ServeImporter};
 
 /// Batches in flight between the listeners and the archive; full means backpressure.
-const PIPELINE_BATCHES: usize = 128;
+pub(crate) const PIPELINE_BATCHES: usize = 128;
 
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     init_tracing();
@@ -197,7 +201,7 @@ fn tls_options(
     })
 }
 
-fn node_name(config: &ServerConfig) -> String {
+pub(crate) fn node_name(config: &ServerConfig) -> String {
     config
         .node_name
         .clone()
@@ -472,20 +476,8 @@ async fn serve(config: ServerConfig) -> anyhow::Result<()> {
     let metrics = Metrics::default();
     let catalog = Arc::new(IndexCatalog::open(&data)?);
     let ledger = Arc::new(DeliveryLedger::open(&data)?);
-    let ingest = Ingest::new(
-        IngestOptions {
-            data_dir: data.clone(),
-            fsync_interval: config.archive.fsync_interval.0,
-            zstd_level: config.archive.zstd_level,
-            segment_max_bytes: config.archive.segment_max_bytes,
-            commit_interval: config.index.commit_interval.0,
-            writer_memory_bytes: config.index.writer_memory_mib * 1024 * 1024,
-            writer_threads: config.index.writer_threads,
-        },
-        catalog.clone(),
-        &metrics,
-    )
-    .with_ledger(ledger.clone());
+    let ingest =
+        Ingest::new(ingest_options(&config), catalog.clone(), &metrics).with_ledger(ledger.clone());
     let durable = ingest.durable();
     let recover_started = std::time::Instant::now();
     // Events that came over a channel may be resent by their sender after a crash.
@@ -509,6 +501,11 @@ async fn serve(config: ServerConfig) -> anyhow::Result<()> {
         &node_name(&config),
         unmapped.clone(),
     ));
+    let normalizer = Arc::new(
+        Normalizer::new(&config.normalize, &metrics)
+            .map_err(|errors| anyhow::anyhow!("{}", errors.join("\n")))?,
+    );
+    normalizer.watch().context("cannot start the mapping watcher")?;
     let mut certificates = Certificates::new(&config);
     let sources = build_sources(&config, &mut certificates, &stamper, &ledger, &metrics).await?;
 
@@ -521,7 +518,11 @@ async fn serve(config: ServerConfig) -> anyhow::Result<()> {
     let api_address = api_listener.local_addr()?;
 
     let (shutdown, signal) = Shutdown::new();
-    let (batches, batch_input) = batch_channel(PIPELINE_BATCHES);
+    // listeners → normalizer (a thread of its own) → archive and index
+    let (batches, raw_input) = batch_channel(PIPELINE_BATCHES);
+    let (normalized, batch_input) = batch_channel(PIPELINE_BATCHES);
+    let transform = spawn_transform("normalize", normalizer.clone(), raw_input, normalized.clone())
+        .context("cannot start the normalizer")?;
     let sink = tokio::spawn(Box::new(ingest).run(batch_input));
     let (mut listening, running) = start_sources(sources, &batches, &signal);
     drop(batches);
@@ -533,6 +534,11 @@ async fn serve(config: ServerConfig) -> anyhow::Result<()> {
         audit: AuditLog::open(&data.join(data_dir::AUDIT_FILE))
             .context("cannot open the audit log")?,
         token,
+        importer: Some(Arc::new(ServeImporter {
+            context: ImportContext::new(&config, normalizer.clone(), stamper.clone()),
+            output: normalized,
+        })),
+        import_max_bytes: config.api.import_max_bytes,
     });
     let api = tokio::spawn(vigil_api::serve(
         api_listener,
@@ -560,16 +566,34 @@ async fn serve(config: ServerConfig) -> anyhow::Result<()> {
     tracing::info!("stopping: listeners first, then the archive and index flush");
     shutdown.trigger();
     join_sources(running).await;
+    // The API holds a way into the ingest (uploads): it stops before the ingest can drain.
+    let api_result = api.await;
+    if transform.join().is_err() {
+        tracing::error!("the normalizer thread panicked");
+    }
     sink.await.context("the ingest task panicked")??;
     for forward in forwards {
         if let Err(error) = forward.await {
             tracing::error!(%error, "a forward task panicked");
         }
     }
-    api.await.context("the API task panicked")??;
+    api_result.context("the API task panicked")??;
     janitor.abort();
     tracing::info!("stopped; everything received is archived and indexed");
     Ok(())
+}
+
+/// The store's ingest settings from the config (`serve` and `import` share them).
+pub(crate) fn ingest_options(config: &ServerConfig) -> IngestOptions {
+    IngestOptions {
+        data_dir: config.data_dir.clone(),
+        fsync_interval: config.archive.fsync_interval.0,
+        zstd_level: config.archive.zstd_level,
+        segment_max_bytes: config.archive.segment_max_bytes,
+        commit_interval: config.index.commit_interval.0,
+        writer_memory_bytes: config.index.writer_memory_mib * 1024 * 1024,
+        writer_threads: config.index.writer_threads,
+    }
 }
 
 pub(crate) fn write_listening(
