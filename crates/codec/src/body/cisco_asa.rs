@@ -29,8 +29,8 @@ use vigil_event::Value;
 use super::kv::transport_name;
 use super::{Input, Output};
 
-/// Cisco's names for syslog severities 0–7.
-const SEVERITY_NAMES: [&str; 8] = [
+/// Cisco's names for syslog severities 0–7 (IOS uses the same).
+pub(super) const SEVERITY_NAMES: [&str; 8] = [
     "emergencies",
     "alerts",
     "critical",
