@@ -177,6 +177,18 @@ impl Server {
         )
     }
 
+    /// POST `body` with the token; returns status and body.
+    pub fn post(&self, path_and_query: &str, body: &[u8]) -> (u16, String) {
+        http_request(
+            self.address("api"),
+            "POST",
+            path_and_query,
+            Some(&self.token),
+            &self.ca(),
+            Some(body),
+        )
+    }
+
     pub fn get_json(&self, path_and_query: &str) -> serde_json::Value {
         let (status, body) = self.get(path_and_query);
         assert_eq!(status, 200, "GET {path_and_query}: {body}");
@@ -285,6 +297,19 @@ pub fn http_get(
     token: Option<&str>,
     ca: &Path,
 ) -> (u16, String) {
+    http_request(address, "GET", path_and_query, token, ca, None)
+}
+
+/// One HTTPS request with an optional body; returns status and body. A server that answers
+/// before it has read the whole body (413) may close early: a failed write is not an error.
+pub fn http_request(
+    address: SocketAddr,
+    method: &str,
+    path_and_query: &str,
+    token: Option<&str>,
+    ca: &Path,
+    body: Option<&[u8]>,
+) -> (u16, String) {
     let tcp = TcpStream::connect_timeout(&address, Duration::from_secs(5)).expect("connect to API");
     tcp.set_read_timeout(Some(Duration::from_secs(60)))
         .expect("timeout");
@@ -295,10 +320,16 @@ pub fn http_get(
     let auth = token
         .map(|token| format!("Authorization: Bearer {token}\r\n"))
         .unwrap_or_default();
+    let length = body
+        .map(|body| format!("Content-Length: {}\r\n", body.len()))
+        .unwrap_or_default();
     let request = format!(
-        "GET {path_and_query} HTTP/1.1\r\nHost: {address}\r\n{auth}Connection: close\r\n\r\n"
+        "{method} {path_and_query} HTTP/1.1\r\nHost: {address}\r\n{auth}{length}Connection: close\r\n\r\n"
     );
     stream.write_all(request.as_bytes()).expect("send request");
+    if let Some(body) = body {
+        let _ = stream.write_all(body).and_then(|()| stream.flush());
+    }
     let mut response = Vec::new();
     if let Err(error) = stream.read_to_end(&mut response) {
         // A server that closes without close_notify after the whole response is fine here.
