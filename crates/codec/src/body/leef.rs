@@ -5,7 +5,8 @@
 //!
 //! LEEF 1.0 separates attributes with tabs. LEEF 2.0 names its delimiter in the sixth header
 //! field: one character (`^`, `|`, …) or its code in hex (`x09`, `0x5E`); an empty field means a
-//! tab. Lines whose attributes do not contain their delimiter at all but are separated by
+//! tab; LEEF 2.0 without the delimiter field (Trend Micro) is read as tab-separated. Lines
+//! whose attributes do not contain their delimiter at all but are separated by
 //! spaces (some devices write LEEF 1.0 that way) are read like a CEF extension, a value running
 //! until the next ` key=`. The message must start with `LEEF:` and have the whole header.
 //!
@@ -51,16 +52,7 @@ pub(super) fn decode(input: &Input<'_>, out: &mut Output) -> bool {
     let [version, vendor, product, product_version, event_id] = header;
     let (delimiter, attributes) = match version.trim() {
         "1.0" | "1" => (DEFAULT_DELIMITER, rest),
-        "2.0" | "2" => {
-            let mut delimiter_field = [""];
-            let Some(attributes) = cef::split_header(rest, &mut delimiter_field) else {
-                return false;
-            };
-            let Some(delimiter) = parse_delimiter(delimiter_field[0]) else {
-                return false;
-            };
-            (delimiter, attributes)
-        }
+        "2.0" | "2" => split_delimiter(rest),
         _ => return false,
     };
     out.put_str("leef.version", version);
@@ -70,6 +62,21 @@ pub(super) fn decode(input: &Input<'_>, out: &mut Output) -> bool {
     out.put_str("event.code", event_id);
     put_attributes(attributes, delimiter, input, out);
     true
+}
+
+/// The LEEF 2.0 delimiter field and the attributes after it. Some devices (Trend Micro Deep
+/// Security) write LEEF 2.0 without the delimiter field: attributes right after the event id
+/// are read with the default tab.
+fn split_delimiter(rest: &str) -> (char, &str) {
+    let mut field = [""];
+    if let Some(attributes) = cef::split_header(rest, &mut field) {
+        if !field[0].contains('=') {
+            if let Some(delimiter) = parse_delimiter(field[0]) {
+                return (delimiter, attributes);
+            }
+        }
+    }
+    (DEFAULT_DELIMITER, rest)
 }
 
 /// The LEEF 2.0 delimiter field: one character, or `x`/`0x` and 1–4 hex digits.
@@ -95,27 +102,41 @@ fn parse_delimiter(field: &str) -> Option<char> {
     char::from_u32(u32::from_str_radix(hex, 16).ok()?)
 }
 
-/// The attributes as `(key, value)` pairs.
-fn pairs<'a>(
-    attributes: &'a str,
-    delimiter: char,
-) -> Box<dyn Iterator<Item = (&'a str, &'a str)> + 'a> {
-    if attributes.contains(delimiter) || !attributes.contains(' ') {
-        Box::new(
-            attributes
-                .split(delimiter)
-                .filter_map(|pair| pair.split_once('='))
-                .map(|(key, value)| (key.trim(), value)),
-        )
-    } else {
-        Box::new(Pairs::new(attributes))
+/// The attributes as `(key, value)` pairs: split at the delimiter, or, when the line holds no
+/// delimiter but spaces, read like a CEF extension.
+enum AttributePairs<'a> {
+    Delimited(std::str::Split<'a, char>),
+    Spaced(Pairs<'a>),
+}
+
+impl<'a> AttributePairs<'a> {
+    fn new(attributes: &'a str, delimiter: char) -> Self {
+        if attributes.contains(delimiter) || !attributes.contains(' ') {
+            Self::Delimited(attributes.split(delimiter))
+        } else {
+            Self::Spaced(Pairs::new(attributes))
+        }
+    }
+}
+
+impl<'a> Iterator for AttributePairs<'a> {
+    type Item = (&'a str, &'a str);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            Self::Delimited(split) => split.find_map(|pair| {
+                let (key, value) = pair.split_once('=')?;
+                Some((key.trim(), value))
+            }),
+            Self::Spaced(pairs) => pairs.next(),
+        }
     }
 }
 
 fn put_attributes(attributes: &str, delimiter: char, input: &Input<'_>, out: &mut Output) {
     let mut dev_time = None;
     let mut dev_time_format = None;
-    for (key, value) in pairs(attributes, delimiter).take(json::MAX_FIELDS) {
+    for (key, value) in AttributePairs::new(attributes, delimiter).take(json::MAX_FIELDS) {
         let value = value.trim();
         if key.is_empty() || value.is_empty() {
             continue;
@@ -205,11 +226,19 @@ fn text_field(key: &str) -> Option<&'static str> {
     })
 }
 
-/// `devTime` read with a Java `SimpleDateFormat` pattern; all digits is epoch milliseconds.
+/// `devTime` read with a Java `SimpleDateFormat` pattern, else as a CEF `rt` (epoch
+/// milliseconds, `MMM dd yyyy HH:mm:ss` with a zone after it, ISO 8601).
 fn parse_dev_time(text: &str, java_format: &str, received: Timestamp) -> Option<Timestamp> {
-    if text.bytes().all(|b| b.is_ascii_digit()) {
-        return cef::parse_device_time(text, received);
-    }
+    let all_digits = text.bytes().all(|b| b.is_ascii_digit());
+    let formatted = if all_digits {
+        None
+    } else {
+        parse_with_format(text, java_format, received)
+    };
+    formatted.or_else(|| cef::parse_device_time(text, received))
+}
+
+fn parse_with_format(text: &str, java_format: &str, received: Timestamp) -> Option<Timestamp> {
     let format = java_to_chrono(java_format)?;
     let has_offset = format.contains("%z") || format.contains("%:z");
     let has_year = format.contains("%Y") || format.contains("%y");
