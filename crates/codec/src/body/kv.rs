@@ -201,10 +201,8 @@ fn map_ecs(key: &str, value: &str, out: &mut Output) {
                 out.put("network.transport", transport);
             }
         }
-        "action" => {
-            if !value.is_empty() && !value.contains(char::is_whitespace) {
-                out.put("event.action", value.to_ascii_lowercase());
-            }
+        "action" if !value.is_empty() && !value.contains(char::is_whitespace) => {
+            out.put("event.action", value.to_ascii_lowercase());
         }
         "status" => {
             if let Some(outcome) = outcome_of(value) {
