@@ -141,3 +141,10 @@ fn zones_and_assets_enrich_after_decoding() {
     normalizer.apply(&mut imported);
     assert_eq!(imported.fields["source.zone"], Value::from("external"));
 }
+
+#[test]
+fn the_shipped_example_mappings_compile() {
+    let text = include_str!("../../../normalize/example.toml.sample");
+    let mappings = crate::mapping::compile_file("example.toml.sample", text).unwrap();
+    assert_eq!(mappings.len(), 4);
+}

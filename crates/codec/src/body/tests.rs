@@ -51,3 +51,36 @@ fn output_helpers_refuse_what_is_not_their_type() {
     assert_eq!(out.len(), 1);
     assert_eq!(out.get("source.ip"), Some(&Value::from("2001:db8::1")));
 }
+
+mod never_panics {
+    use super::*;
+    use proptest::prelude::*;
+
+    const APPS: [&str; 12] = [
+        "sshd", "sudo", "kernel", "filterlog", "named", "dhcpd", "ftpd", "postgres", "httpd",
+        "postfix/smtpd", "%ASA-4-106023", "su(pam_unix)",
+    ];
+
+    /// Real-looking starts that reach each prefix-chosen decoder, then anything.
+    fn message() -> impl Strategy<Value = String> {
+        let starts = prop::sample::select(vec![
+            "", "{\"", "CEF:0|", "LEEF:2.0|", "%ASA-6-", "%SYS-5-", "date=", "[", "1,2024/",
+            "5,,,", "10.0.0.1 - - [", "2024/01/01 ", "1700000000.1 ", "Failed password for ",
+            "pam_unix(sshd:auth): ", "DHCPACK on ", "client ", "query[A] ",
+        ]);
+        (starts, ".{0,200}").prop_map(|(start, rest)| format!("{start}{rest}"))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        #[test]
+        fn any_message_under_any_app(message in message(), app in 0..=APPS.len()) {
+            let mut input = Input::new(&message);
+            input.app = APPS.get(app).copied();
+            let mut out = Output::default();
+            if decode(&input, &mut out).is_none() {
+                prop_assert!(out.is_empty());
+            }
+        }
+    }
+}
