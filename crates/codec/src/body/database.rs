@@ -111,10 +111,8 @@ fn skip_mysql_time_and_thread<'a>(message: &'a str, out: &mut Output) -> &'a str
             out.set_timestamp(Timestamp::from_datetime(time.and_utc()));
         }
         rest
-    } else if first.len() == 6 && first.bytes().all(|b| b.is_ascii_digit()) {
-        split_word(rest).1 // `240101 10:00:00`: local time, not kept
-    } else if first.len() == 10 && NaiveDate::parse_from_str(first, "%Y-%m-%d").is_ok() {
-        split_word(rest).1
+    } else if is_local_date(first) {
+        split_word(rest).1 // `240101 10:00:00`, `2024-01-01 10:00:00`: local time, not kept
     } else {
         return message;
     };
@@ -124,6 +122,12 @@ fn skip_mysql_time_and_thread<'a>(message: &'a str, out: &mut Output) -> &'a str
     } else {
         rest.trim_start()
     }
+}
+
+/// `240101` (5.5) or `2024-01-01` (MariaDB): a date in the server's local time.
+fn is_local_date(word: &str) -> bool {
+    (word.len() == 6 && word.bytes().all(|b| b.is_ascii_digit()))
+        || (word.len() == 10 && NaiveDate::parse_from_str(word, "%Y-%m-%d").is_ok())
 }
 
 fn put_mysql_body(body: &str, out: &mut Output) {

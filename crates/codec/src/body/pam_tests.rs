@@ -198,3 +198,53 @@ fn dispatcher_sends_old_tags_here() {
     assert_eq!(dispatch(&input, &mut out), Some("pam"));
     assert_eq!(text(&out, "user.name"), Some("news"));
 }
+
+/// Every truncation of real lines, and odd Unicode, through all the Unix authentication and
+/// service decoders (sshd, PAM, sudo/su, accounts, FTP, databases, Postfix): none may panic.
+#[test]
+fn truncated_and_odd_lines_never_panic() {
+    use super::super::{accounts, database, ftp, postfix, sshd, sudo};
+    type Decode = fn(&Input<'_>, &mut Output) -> bool;
+    let decoders: [(&str, Decode); 8] = [
+        ("sshd", sshd::decode),
+        ("klogind", sshd::decode),
+        ("sshd(pam_unix)", decode),
+        ("sudo", sudo::decode),
+        ("useradd", accounts::decode),
+        ("ftpd", ftp::decode),
+        ("postgres", database::decode),
+        ("postfix/smtp", postfix::decode),
+    ];
+    let lines = [
+        "Accepted publickey for alice from 2001:db8::7 port 50022 ssh2: RSA SHA256:abc",
+        "message repeated 5 times: [ Failed password for root from 5.36.59.76 port 42393 ssh2]",
+        "Received disconnect from 198.51.100.4 port 53312:11: disconnected by user",
+        "Connection from 192.0.2.1 port 5555 on 192.0.2.2 port 22 rdomain \"\"",
+        "Authentication failed from 163.27.187.39 (163.27.187.39): Permission denied",
+        "session opened for user root(uid=0) by alice(uid=1000)",
+        "PAM 5 more authentication failures; logname= uid=0 euid=0 tty=ssh ruser= rhost=h  user=root",
+        "alice : 3 incorrect password attempts ; TTY=pts/1 ; PWD=/ ; USER=root ; COMMAND=/bin/sh",
+        "new user: name=bob, UID=1001, GID=1001, home=/home/bob, shell=/bin/bash, from=/dev/pts/0",
+        "change user `bob' shell from `/bin/sh' to `/bin/bash'",
+        "Tue Jun  8 15:52:05 2021 [pid 9056] [ftp] OK LOGIN: Client \"::ffff:112.97.60.144\"",
+        "localhost (::ffff:1.2.3.4[::ffff:1.2.3.4]) - USER a (Login failed): Incorrect password",
+        "connection from 24.54.76.216 (h.example) at Sun Jul 17 15:09:17 2005",
+        "2024-01-01 10:00:00.123 UTC [1234] bob@db FATAL:  no pg_hba.conf entry for host \"h\"",
+        "2024-01-01T10:00:00.123456Z 8 [Note] [MY-010926] [Server] Access denied for user 'r'@'h'",
+        "NOQUEUE: reject: RCPT from unknown[192.0.2.10]: 554 5.7.1 <v@e>: Relay; from=<s@e> to=<v@e>",
+        "3A1B2C4D5E: to=<c@e>, relay=mx[203.0.113.25]:25, delay=1.2, dsn=2.0.0, status=sent (250)",
+        "ünïcödé 🦀 : TTY=ß ; COMMAND=ĳ",
+        "[é] OK LOGIN: Client \"é\"",
+        "(é@é) [É] é",
+        "add 'é' to group '",
+    ];
+    for line in lines {
+        for (end, _) in line.char_indices().chain([(line.len(), ' ')]) {
+            let truncated = &line[..end];
+            for (app, decode) in decoders {
+                let mut out = Output::default();
+                decode(&Input::new(truncated).app(app), &mut out);
+            }
+        }
+    }
+}
