@@ -34,6 +34,9 @@
 use super::pam::{self, put_event, put_ip_or_domain, split_word, FAILURE, SUCCESS, UNKNOWN};
 use super::{Input, Output, Value};
 
+#[path = "sshd_network.rs"]
+mod network;
+
 const KLOGIND: &str = "klogind";
 const PREAUTH_SUFFIX: &str = "[preauth]";
 /// `message repeated N times: [ …]` nests once; a repeat inside a repeat is refused.
@@ -88,24 +91,24 @@ fn decode_known(message: &str, out: &mut Output, depth: u8) -> bool {
         "Postponed" | "Partial" => decode_auth_result(rest, out, UNKNOWN),
         "Invalid" => decode_invalid_user(rest.strip_prefix("user "), out),
         "input_userauth_request:" => decode_invalid_user_name(rest, out),
-        "Connection" => decode_connection(rest, out),
-        "Received" => decode_received(rest, out),
-        "Disconnected" => decode_disconnected(rest, out),
-        "Disconnecting:" | "Disconnecting" => decode_disconnecting(rest, out),
-        "Did" => decode_no_identification(rest, out),
-        "reverse" => decode_reverse_mapping(rest, out),
-        "Address" => decode_address_mismatch(rest, out),
+        "Connection" => network::decode_connection(rest, out),
+        "Received" => network::decode_received(rest, out),
+        "Disconnected" => network::decode_disconnected(rest, out),
+        "Disconnecting:" | "Disconnecting" => network::decode_disconnecting(rest, out),
+        "Did" => network::decode_no_identification(rest, out),
+        "reverse" => network::decode_reverse_mapping(rest, out),
+        "Address" => network::decode_address_mismatch(rest, out),
         "maximum" => decode_max_attempts(rest, out),
         "message" if depth < MAX_REPEAT_DEPTH => decode_repeated(rest, out, depth),
         "User" => decode_not_allowed(rest, out),
         "ROOT" => decode_root_refused(rest, out),
         "Authentication" => decode_refused(rest, out),
         "PAM:" => decode_pam_failure(rest, out),
-        "Timeout" => decode_timeout(rest, out),
-        "Unable" => decode_unable_to_negotiate(rest, out),
-        "Bad" => decode_bad_version(rest, out),
+        "Timeout" => network::decode_timeout(rest, out),
+        "Unable" => network::decode_unable_to_negotiate(rest, out),
+        "Bad" => network::decode_bad_version(rest, out),
         "Starting" => decode_starting_session(rest, out),
-        "Server" => decode_listening(rest, out),
+        "Server" => network::decode_listening(rest, out),
         _ => pam::decode_message(message, out),
     }
 }
@@ -228,241 +231,6 @@ fn put_user_and_peer(text: &str, out: &mut Output) -> bool {
     } else if !who.is_empty() {
         return false;
     }
-    true
-}
-
-/// After `Connection `: `closed by …`, `reset by …`, or `from IP port N on IP port N`.
-fn decode_connection(rest: &str, out: &mut Output) -> bool {
-    if let Some(peer) = rest.strip_prefix("closed by ") {
-        if !put_user_and_peer(peer, out) {
-            return false;
-        }
-        put_event(
-            out,
-            "network",
-            &["connection", "end"],
-            "ssh-connection-closed",
-            None,
-        );
-        return true;
-    }
-    if let Some(peer) = rest.strip_prefix("reset by ") {
-        if !put_user_and_peer(peer, out) {
-            return false;
-        }
-        put_event(
-            out,
-            "network",
-            &["connection", "end"],
-            "ssh-connection-reset",
-            None,
-        );
-        return true;
-    }
-    let Some(rest) = rest.strip_prefix("from ") else {
-        return false;
-    };
-    let Some((source, destination)) = rest.split_once(" on ") else {
-        return false;
-    };
-    let destination = destination.split(" rdomain ").next().unwrap_or(destination);
-    let Some((address, port)) = destination.split_once(" port ") else {
-        return false;
-    };
-    if !put_peer(source, out)
-        || !out.put_ip("destination.ip", address)
-        || !out.put_int("destination.port", port)
-    {
-        return false;
-    }
-    put_event(
-        out,
-        "network",
-        &["connection", "start"],
-        "ssh-connection",
-        None,
-    );
-    true
-}
-
-/// After `Received `: `disconnect from IP[ port N]: CODE: TEXT` or `signal N; terminating.`
-fn decode_received(rest: &str, out: &mut Output) -> bool {
-    if let Some(signal) = rest
-        .strip_prefix("signal ")
-        .and_then(|rest| rest.strip_suffix("; terminating."))
-    {
-        if !out.put_int("sshd.signal", signal) {
-            return false;
-        }
-        put_event(out, "process", &["end"], "ssh-server-stopped", None);
-        return true;
-    }
-    let Some(rest) = rest.strip_prefix("disconnect from ") else {
-        return false;
-    };
-    // `IP port N:11: text` (OpenSSH ≥ 7.3) or `IP: 11: text` (IPv6 addresses hold ':' too,
-    // so the address ends at the first `: ` when there is no port).
-    let port_first = match (rest.find(" port "), rest.find(": ")) {
-        (Some(port_at), Some(colon_at)) => port_at < colon_at,
-        (Some(_), None) => true,
-        (None, _) => false,
-    };
-    let (peer, rest) = match rest.split_once(" port ").filter(|_| port_first) {
-        Some((address, rest)) => {
-            let Some((port, rest)) = rest.split_once(':') else {
-                return false;
-            };
-            if !out.put_int("source.port", port) {
-                return false;
-            }
-            (address, rest)
-        }
-        None => match rest.split_once(": ") {
-            Some(split) => split,
-            None => return false,
-        },
-    };
-    if !out.put_ip("source.ip", peer) {
-        return false;
-    }
-    let (code, reason) = rest.split_once(':').unwrap_or((rest, ""));
-    if !out.put_int("sshd.disconnect.code", code) {
-        return false;
-    }
-    out.put_str("sshd.disconnect.reason", reason);
-    put_event(
-        out,
-        "network",
-        &["connection", "end"],
-        "ssh-disconnect",
-        None,
-    );
-    true
-}
-
-/// After `Disconnected `: `from [user X |invalid user X ]IP port N`.
-fn decode_disconnected(rest: &str, out: &mut Output) -> bool {
-    let Some(peer) = rest.strip_prefix("from ") else {
-        return false;
-    };
-    if !put_user_and_peer(peer, out) {
-        return false;
-    }
-    put_event(
-        out,
-        "network",
-        &["connection", "end"],
-        "ssh-disconnect",
-        None,
-    );
-    true
-}
-
-/// After `Disconnecting:`: `Too many authentication failures for root` (OpenSSH < 7.5), or
-/// after `Disconnecting `: `invalid user X IP port N: Too many authentication failures`.
-fn decode_disconnecting(rest: &str, out: &mut Output) -> bool {
-    let reason = match rest.split_once(": ") {
-        Some((peer, reason)) if !peer.is_empty() => {
-            if !put_user_and_peer(peer, out) {
-                return false;
-            }
-            reason
-        }
-        _ => rest,
-    };
-    let reason = match reason.split_once(" for ") {
-        Some((reason, user)) if reason.starts_with("Too many") => {
-            out.put_str("user.name", user);
-            reason
-        }
-        _ => reason,
-    };
-    if reason.is_empty() {
-        return false;
-    }
-    out.put_str("sshd.disconnect.reason", reason);
-    if reason.starts_with("Too many authentication failures") {
-        put_event(
-            out,
-            "authentication",
-            &["info"],
-            "ssh-too-many-auth-failures",
-            FAILURE,
-        );
-    } else {
-        put_event(
-            out,
-            "network",
-            &["connection", "end"],
-            "ssh-disconnect",
-            None,
-        );
-    }
-    true
-}
-
-/// After `Did `: `not receive identification string from IP[ port N]`.
-fn decode_no_identification(rest: &str, out: &mut Output) -> bool {
-    let Some(peer) = rest.strip_prefix("not receive identification string from ") else {
-        return false;
-    };
-    if !put_peer(peer, out) {
-        return false;
-    }
-    put_event(
-        out,
-        "network",
-        &["connection"],
-        "ssh-no-identification",
-        FAILURE,
-    );
-    true
-}
-
-/// After `reverse `: `mapping checking getaddrinfo for HOST [IP] failed[ - POSSIBLE BREAK-IN ATTEMPT!]`.
-fn decode_reverse_mapping(rest: &str, out: &mut Output) -> bool {
-    let Some(rest) = rest.strip_prefix("mapping checking getaddrinfo for ") else {
-        return false;
-    };
-    let Some((host, rest)) = rest.split_once(" [") else {
-        return false;
-    };
-    let Some((address, _)) = rest.split_once(']') else {
-        return false;
-    };
-    if !out.put_ip("source.ip", address) {
-        return false;
-    }
-    out.put_str("source.domain", host);
-    put_event(
-        out,
-        "network",
-        &["info"],
-        "ssh-reverse-mapping-failed",
-        None,
-    );
-    true
-}
-
-/// After `Address `: `IP maps to HOST, but this does not map back to the address…`.
-fn decode_address_mismatch(rest: &str, out: &mut Output) -> bool {
-    let Some((address, rest)) = rest.split_once(" maps to ") else {
-        return false;
-    };
-    let Some((host, _)) = rest.split_once(", but this does not map back") else {
-        return false;
-    };
-    if !out.put_ip("source.ip", address) {
-        return false;
-    }
-    out.put_str("source.domain", host);
-    put_event(
-        out,
-        "network",
-        &["info"],
-        "ssh-reverse-mapping-failed",
-        None,
-    );
     true
 }
 
@@ -595,68 +363,6 @@ fn decode_pam_failure(rest: &str, out: &mut Output) -> bool {
     true
 }
 
-/// After `Timeout `: `before authentication for IP port N`.
-fn decode_timeout(rest: &str, out: &mut Output) -> bool {
-    let Some(peer) = rest.strip_prefix("before authentication for ") else {
-        return false;
-    };
-    if !put_peer(peer, out) {
-        return false;
-    }
-    put_event(
-        out,
-        "network",
-        &["connection", "end"],
-        "ssh-auth-timeout",
-        FAILURE,
-    );
-    true
-}
-
-/// After `Unable `: `to negotiate with IP port N: no matching … found. Their offer: …`.
-fn decode_unable_to_negotiate(rest: &str, out: &mut Output) -> bool {
-    let Some(rest) = rest.strip_prefix("to negotiate with ") else {
-        return false;
-    };
-    let Some((peer, reason)) = rest.split_once(": ") else {
-        return false;
-    };
-    if !put_peer(peer, out) {
-        return false;
-    }
-    out.put_str("error.message", reason);
-    put_event(
-        out,
-        "network",
-        &["connection"],
-        "ssh-negotiation-failed",
-        FAILURE,
-    );
-    true
-}
-
-/// After `Bad `: `protocol version identification 'VERSION' from IP port N`.
-fn decode_bad_version(rest: &str, out: &mut Output) -> bool {
-    let Some(rest) = rest.strip_prefix("protocol version identification '") else {
-        return false;
-    };
-    let Some((version, peer)) = rest.rsplit_once("' from ") else {
-        return false;
-    };
-    if !put_peer(peer, out) {
-        return false;
-    }
-    out.put_str("user_agent.original", version);
-    put_event(
-        out,
-        "network",
-        &["connection"],
-        "ssh-bad-protocol-version",
-        FAILURE,
-    );
-    true
-}
-
 /// After `Starting `: `session: shell on pts/0 for root from IP port N id 0`.
 fn decode_starting_session(rest: &str, out: &mut Output) -> bool {
     let Some(rest) = rest.strip_prefix("session: ") else {
@@ -674,23 +380,6 @@ fn decode_starting_session(rest: &str, out: &mut Output) -> bool {
     }
     out.put_str("user.name", user);
     put_event(out, "session", &["start"], "ssh-session-started", SUCCESS);
-    true
-}
-
-/// After `Server `: `listening on IP port N[ rdomain X].`
-fn decode_listening(rest: &str, out: &mut Output) -> bool {
-    let Some(rest) = rest.strip_prefix("listening on ") else {
-        return false;
-    };
-    let Some((address, port)) = rest.split_once(" port ") else {
-        return false;
-    };
-    let port = port.trim_end_matches('.');
-    let port = port.split(' ').next().unwrap_or(port);
-    if !out.put_ip("server.ip", address) || !out.put_int("server.port", port) {
-        return false;
-    }
-    put_event(out, "process", &["start"], "ssh-server-started", None);
     true
 }
 
