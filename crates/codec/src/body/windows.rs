@@ -25,6 +25,9 @@
 //! | 1102 | audit log cleared |
 //! | 7045 | service installed (`service.name`, `file.path` from `ImagePath`) |
 //!
+//! The mapping applies only to records of the channel those ids belong to (`System` for 7045,
+//! `Security` for the others) or of no stated channel: ids are per provider.
+//!
 //! NXLog's `EventTime` without an offset (its default `YYYY-MM-DD hh:mm:ss` local time) is read
 //! as UTC: the record does not say which zone the Windows host is in. Not handled: the XML
 //! rendering of events, and the event's free-text `Message`.
@@ -139,7 +142,11 @@ pub(super) fn decode_object(root: &Map<String, Json>, out: &mut Output) -> bool 
     };
     out.put("event.code", Value::Str(id.to_string()));
     put_record_fields(root, shape, out);
-    map_event(id, shape, out);
+    // Ids are per provider: 1102 of some application is not the Security log's 1102.
+    let channel = out.get("winlog.channel").and_then(Value::as_str);
+    if channel.is_none_or(|channel| channel.eq_ignore_ascii_case(channel_of(id))) {
+        map_event(id, shape, out);
+    }
     if outcome_from_keywords(root) == Some("failure") && out.get("event.outcome").is_none() {
         out.put("event.outcome", "failure");
     }
@@ -270,6 +277,14 @@ fn meaning_of(id: i64) -> Option<Meaning> {
         7045 => meaning("configuration", &["creation"], "service-installed", SUCCESS),
         _ => return None,
     })
+}
+
+/// The channel the mapped ids are written to.
+fn channel_of(id: i64) -> &'static str {
+    match id {
+        7045 => "System",
+        _ => "Security",
+    }
 }
 
 fn map_event(id: i64, shape: Shape<'_>, out: &mut Output) {

@@ -301,3 +301,13 @@ fn the_dispatcher_sends_windows_json_here() {
     assert_eq!(text(&out, "event.code"), Some("4625"));
     assert_eq!(text(&out, "user.name"), Some("administrator"));
 }
+
+#[test]
+fn ids_of_other_channels_are_not_mapped() {
+    let line = r#"{"EventTime":"2023-05-02 18:05:12","Hostname":"WS01","EventID":1102,"SourceName":"SomeApp","Channel":"Application","SubjectUserName":"bob"}"#;
+    let out = windows(line).unwrap();
+    assert_eq!(text(&out, "event.code"), Some("1102"));
+    assert_eq!(out.get("event.action"), None);
+    assert_eq!(out.get("user.name"), None);
+    assert_eq!(text(&out, "winlog.event_data.SubjectUserName"), Some("bob"));
+}
