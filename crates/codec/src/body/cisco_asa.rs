@@ -419,7 +419,7 @@ fn parse_duration(text: &str) -> Option<i64> {
     }
     let total = hours
         .checked_mul(3600)?
-        .checked_add(minutes * 60)?
+        .checked_add(minutes.checked_mul(60)?)?
         .checked_add(seconds)?;
     total.checked_mul(1_000_000_000)
 }

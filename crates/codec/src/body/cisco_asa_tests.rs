@@ -291,6 +291,15 @@ fn commands_sessions_and_threats() {
 }
 
 #[test]
+fn absurd_durations_do_not_overflow() {
+    assert_eq!(parse_duration("1:02:03"), Some(3723 * 1_000_000_000));
+    assert_eq!(parse_duration("9223372036854775807:00:00"), None);
+    assert_eq!(parse_duration("0:9223372036854775807:00"), None);
+    assert_eq!(parse_duration("1:2"), None);
+    assert_eq!(parse_duration("1:2:3:4"), None);
+}
+
+#[test]
 fn unknown_ids_keep_code_and_severity() {
     let out = run("%ASA-7-609001: Built local-host net:10.10.10.10").unwrap();
     assert_eq!(text(&out, "event.code"), Some("609001"));

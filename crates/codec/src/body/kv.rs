@@ -377,6 +377,66 @@ mod tests {
         assert!(run("\"unterminated=1 a=\"").is_none());
     }
 
+    /// The firewall-family decoders (this module's and its siblings' that reuse its helpers)
+    /// never panic, whatever the bytes: random text, and real-shaped lines cut anywhere.
+    mod no_panic {
+        use super::super::super::{
+            cisco_asa, cisco_ios, filterlog, fortigate, netfilter, paloalto,
+        };
+        use super::*;
+        use proptest::prelude::*;
+
+        const SHAPES: [&str; 7] = [
+            "date=2019-05-10 time=11:37:47 logid=\"0000000013\" type=\"traffic\" srcip=10.1.100.11 tz=\"-0500\" eventtime=1557513467369913239 sentbyte=1 action=\"close\"",
+            "1,2018/11/30 16:09:07,012801096514,TRAFFIC,end,2049,2018/11/30 16:09:07,192.168.15.207,184.51.253.152,0.0.0.0,0.0.0.0,r,,,app,vsys1,t,u,e1,e2,l,x,1,1,1,2,0,0,0x0,tcp,allow,1,2,3,4,\"q\"\"x\"",
+            "146,,,1535324496,igb1.12,match,block,in,4,0x0,,63,12617,0,DF,6,tcp,60,10.170.12.50,1.1.1.1,49724,853,0,S,1,,64240,,mss",
+            "[ 12.5] [UFW BLOCK] IN=eth0 OUT= MAC=00:11:22:33:44:55:66:77:88:99:aa:bb:08:00 SRC=1.2.3.4 DST=5.6.7.8 PROTO=TCP SPT=1 DPT=2 SYN",
+            "%ASA-6-302013: Built outbound TCP connection 1 for a:1.2.3.4/5 (6.7.8.9/10) to b:2001:db8::1/22 (x)",
+            "%ASA-6-113005: AAA user authentication Rejected : reason = x : server = y : user = z : user IP = 1.2.3.4",
+            "000123: *Mar  1 00:01:02.345 UTC: %SEC-6-IPACCESSLOGP: list A permitted tcp 1.2.3.4(1) -> 5.6.7.8(2), 3 packets",
+        ];
+
+        fn all(message: &str) {
+            let decoders: [fn(&Input<'_>, &mut Output) -> bool; 7] = [
+                decode,
+                fortigate::decode,
+                paloalto::decode,
+                filterlog::decode,
+                netfilter::decode,
+                cisco_asa::decode,
+                cisco_ios::decode,
+            ];
+            for app in [None, Some("%ASA-4-106023"), Some("kernel")] {
+                let mut input = Input::new(message);
+                input.app = app;
+                for decode in decoders {
+                    let mut out = Output::default();
+                    let _ = decode(&input, &mut out);
+                }
+            }
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+
+            #[test]
+            fn random_text(message in "\\PC{0,200}") {
+                all(&message);
+            }
+
+            #[test]
+            fn real_lines_cut_and_spliced(shape in 0usize..7, cut in 0usize..400, junk in "\\PC{0,8}") {
+                let line = SHAPES[shape];
+                let mut end = cut.min(line.len());
+                while !line.is_char_boundary(end) {
+                    end -= 1;
+                }
+                all(&line[..end]);
+                all(&format!("{}{junk}{}", &line[..end], &line[end..]));
+            }
+        }
+    }
+
     #[test]
     fn dispatcher_falls_back_to_kv() {
         let mut out = Output::default();
