@@ -37,7 +37,10 @@ drop = true
 
 fn udp_logger(server: &Server, tag: &str, line: &str) {
     let port = server.address("syslog-udp").port().to_string();
-    logger(&["-d", "-n", "127.0.0.1", "-P", &port, "--rfc5424", "-t", tag], line);
+    logger(
+        &["-d", "-n", "127.0.0.1", "-P", &port, "--rfc5424", "-t", tag],
+        line,
+    );
 }
 
 fn first_event(server: &Server, query: &str) -> serde_json::Value {
@@ -47,7 +50,10 @@ fn first_event(server: &Server, query: &str) -> serde_json::Value {
 }
 
 /// Waits until `/api/v1/normalize` satisfies `ready` (the watcher looks every second).
-fn wait_for_status(server: &Server, ready: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
+fn wait_for_status(
+    server: &Server,
+    ready: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
         let status = server.get_json("/api/v1/normalize");
@@ -90,7 +96,10 @@ fn live_lines_mappings_uploads_and_imports_are_normalised() {
     assert_eq!(event["source.ip"], "10.9.8.7", "{event}");
     assert_eq!(event["source.port"], 50022, "{event}");
     assert_eq!(event["event.outcome"], "failure", "{event}");
-    assert_eq!(event["observer.ip"], "127.0.0.1", "the sender moves to observer.ip: {event}");
+    assert_eq!(
+        event["observer.ip"], "127.0.0.1",
+        "the sender moves to observer.ip: {event}"
+    );
     assert_eq!(event["source.zone"], "internal", "{event}");
     assert_eq!(server.search("source.ip:\"10.9.8.7\"", 5)["total"], 1);
 
@@ -102,27 +111,48 @@ fn live_lines_mappings_uploads_and_imports_are_normalised() {
 
     std::fs::write(mappings.join("acme.toml"), ACME_BROKEN).unwrap();
     let status = wait_for_status(&server, |status| {
-        status["mapping_errors"].as_array().is_some_and(|errors| !errors.is_empty())
+        status["mapping_errors"]
+            .as_array()
+            .is_some_and(|errors| !errors.is_empty())
     });
-    let error = status["mapping_errors"][0].as_str().unwrap_or_default().to_owned();
-    assert!(error.contains("acme.toml:4: mapping \"acme login\": regex"), "{status}");
+    let error = status["mapping_errors"][0]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        error.contains("acme.toml:4: mapping \"acme login\": regex"),
+        "{status}"
+    );
     udp_logger(&server, "acme-auth", "user carol did logout from 192.0.2.2");
     let event = first_event(&server, "user.name:carol");
-    assert_eq!(event["event.action"], "logout", "the previous version runs: {event}");
+    assert_eq!(
+        event["event.action"], "logout",
+        "the previous version runs: {event}"
+    );
 
     std::fs::write(mappings.join("acme.toml"), ACME_V2).unwrap();
     wait_for_status(&server, |status| {
-        status["mapping_errors"].as_array().is_some_and(Vec::is_empty)
+        status["mapping_errors"]
+            .as_array()
+            .is_some_and(Vec::is_empty)
     });
     udp_logger(&server, "acme-auth", "user dave did login from 192.0.2.3");
     udp_logger(&server, "acme-heartbeat", "still alive");
     let event = first_event(&server, "user.name:dave");
     assert_eq!(event["observer.vendor"], "Acme Corp", "{event}");
     assert_eq!(
-        server.wait_for_metric("vigil_normalize_dropped_total", &[("mapping", "heartbeat-noise")], 1, 10),
+        server.wait_for_metric(
+            "vigil_normalize_dropped_total",
+            &[("mapping", "heartbeat-noise")],
+            1,
+            10
+        ),
         1
     );
-    assert_eq!(server.search("process.name:\"acme-heartbeat\"", 5)["total"], 0);
+    assert_eq!(
+        server.search("process.name:\"acme-heartbeat\"", 5)["total"],
+        0
+    );
 
     // An upload: gzip'd access log lines from two hours ago keep their own times.
     let when = chrono::Utc::now() - chrono::Duration::hours(2);
@@ -150,7 +180,10 @@ fn live_lines_mappings_uploads_and_imports_are_normalised() {
     assert_eq!(event["http.response.status_code"], 404, "{event}");
     let expected_time = when.format("%Y-%m-%dT%H:%M:%S").to_string();
     assert!(
-        event["@timestamp"].as_str().unwrap_or_default().starts_with(&expected_time),
+        event["@timestamp"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with(&expected_time),
         "{event}"
     );
     let (status, _) = server.post("/api/v1/import", &vec![b'x'; 100_000]);
@@ -168,7 +201,13 @@ fn live_lines_mappings_uploads_and_imports_are_normalised() {
         ),
     )
     .unwrap();
-    let args = ["import", "--quiet", "--config", config.to_str().unwrap(), file.to_str().unwrap()];
+    let args = [
+        "import",
+        "--quiet",
+        "--config",
+        config.to_str().unwrap(),
+        file.to_str().unwrap(),
+    ];
     let (code, _, stderr) = vigil(&args);
     assert_ne!(code, 0);
     assert!(stderr.contains("/api/v1/import"), "{stderr}");
@@ -181,7 +220,9 @@ fn live_lines_mappings_uploads_and_imports_are_normalised() {
     let day = three_days_ago.format("%Y-%m-%d").to_string();
     let partitions = walk(&root.path().join("data/partitions"));
     assert!(
-        partitions.iter().any(|path| path.ends_with(&format!("/{day}"))),
+        partitions
+            .iter()
+            .any(|path| path.ends_with(&format!("/{day}"))),
         "no partition for {day}: {partitions:?}"
     );
     let server = Server::start(root.path(), &config);

@@ -18,12 +18,20 @@ use std::path::PathBuf;
 use serde_json::Value;
 
 const GOAL: f64 = 0.98;
-const NOT_FIELDS: [&str; 4] = ["message", "event.original", "log.file.path", "vigil.original_base64"];
+const NOT_FIELDS: [&str; 4] = [
+    "message",
+    "event.original",
+    "log.file.path",
+    "vigil.original_base64",
+];
 
 fn corpus() -> PathBuf {
     let corpus = match std::env::var_os("VIGIL_CORPUS") {
         Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpus")),
+        None => PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/corpus"
+        )),
     };
     assert!(
         corpus.join("logs").is_dir(),
@@ -119,8 +127,10 @@ fn check(name: &str) -> (Outcome, Vec<Value>, Vec<BTreeMap<String, String>>) {
         .lines()
         .map(|line| serde_json::from_str(line).expect("one JSON event per line"))
         .collect();
-    let mut reader = csv::Reader::from_path(dir.join(format!("{name}_2k.log_structured.csv"))).unwrap();
-    let rows: Vec<BTreeMap<String, String>> = reader.deserialize().map(|row| row.unwrap()).collect();
+    let mut reader =
+        csv::Reader::from_path(dir.join(format!("{name}_2k.log_structured.csv"))).unwrap();
+    let rows: Vec<BTreeMap<String, String>> =
+        reader.deserialize().map(|row| row.unwrap()).collect();
     assert_eq!(events.len(), rows.len(), "one event per line of {name}");
     let mut outcome = Outcome {
         lines: rows.len(),
@@ -200,14 +210,22 @@ fn linux_openssh_and_apache_lines_land_in_fields() {
         }
     }
     for (name, share) in shares {
-        assert!(share >= GOAL, "{name}: {:.2}% of lines, goal {:.0}%", share * 100.0, GOAL * 100.0);
+        assert!(
+            share >= GOAL,
+            "{name}: {:.2}% of lines, goal {:.0}%",
+            share * 100.0,
+            GOAL * 100.0
+        );
     }
 }
 
 #[test]
 fn templates_split_into_their_variables() {
     assert_eq!(
-        variables("Failed password for <*> from <*> port <*> ssh2", "Failed password for root from 1.2.3.4 port 22 ssh2"),
+        variables(
+            "Failed password for <*> from <*> port <*> ssh2",
+            "Failed password for root from 1.2.3.4 port 22 ssh2"
+        ),
         Some(vec!["root".into(), "1.2.3.4".into(), "22".into()])
     );
     assert_eq!(variables("a <*> b", "x"), None);

@@ -3,7 +3,9 @@
 //! [`LineGenerator`] makes realistic RFC 5424 syslog lines (a few dozen hosts and apps, sshd,
 //! firewall, web access, sudo, kernel, cron, mail and database templates with varying addresses,
 //! ports, users and paths), so compression and index figures are honest rather than the result
-//! of identical padding. Deterministic: a seed gives the same lines.
+//! of identical padding. Deterministic: a seed gives the same lines. [`SAMPLE_LINES`] holds
+//! real-format lines of every body decoder family, for the normalisation bench and
+//! `vigil-importgen`.
 
 use std::fmt::Write as _;
 
@@ -423,6 +425,39 @@ pub fn sample_events(seed: u64, count: usize, size: usize) -> Vec<vigil_event::E
         })
         .collect()
 }
+
+/// (family, app-name, message) — one to three real-format lines per family.
+pub const SAMPLE_LINES: &[(&str, &str, &str)] = &[
+    ("sshd", "sshd", "Failed password for invalid user admin from 203.0.113.9 port 50022 ssh2"),
+    ("sshd", "sshd", "Accepted publickey for deploy from 10.1.1.1 port 40000 ssh2: RSA SHA256:abcdefghijklmnop"),
+    ("sshd", "sshd", "pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=173.234.31.186  user=root"),
+    ("pam", "su(pam_unix)", "session opened for user news by (uid=0)"),
+    ("sudo", "sudo", "   alice : TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/usr/bin/apt update"),
+    ("accounts", "useradd", "new user: name=bob, UID=1001, GID=1001, home=/home/bob, shell=/bin/bash, from=/dev/pts/0"),
+    ("netfilter", "kernel", "[UFW BLOCK] IN=eth0 OUT= MAC=00:16:3e:12:34:56:00:16:3e:65:43:21:08:00 SRC=198.51.100.7 DST=10.0.0.5 LEN=60 TOS=0x00 PREC=0x00 TTL=52 ID=4242 DF PROTO=TCP SPT=51234 DPT=22 WINDOW=64240 RES=0x00 SYN URGP=0"),
+    ("cisco_asa", "", "%ASA-6-302013: Built inbound TCP connection 123456 for outside:198.51.100.7/51234 (198.51.100.7/51234) to inside:10.0.0.5/443 (10.0.0.5/443)"),
+    ("cisco_asa", "", "%ASA-4-106023: Deny tcp src outside:198.51.100.7/51234 dst inside:10.0.0.5/23 by access-group \"outside_in\" [0x0, 0x0]"),
+    ("cisco_ios", "", "%SEC_LOGIN-4-LOGIN_FAILED: Login failed [user: admin] [Source: 10.0.0.9] [localport: 22] [Reason: Login Authentication Failed] at 10:00:00 UTC Mon Jan 1 2024"),
+    ("fortigate", "", "date=2024-05-10 time=11:37:47 devname=\"FGT60E\" devid=\"FGT60E4Q16000000\" logid=\"0000000013\" type=\"traffic\" subtype=\"forward\" level=\"notice\" vd=\"root\" eventtime=1715340867 srcip=10.1.100.11 srcport=58012 srcintf=\"port12\" dstip=23.59.154.35 dstport=80 dstintf=\"port11\" sessionid=1234 proto=6 action=\"close\" policyid=1 service=\"HTTP\" sentbyte=1024 rcvdbyte=4096 sentpkt=8 rcvdpkt=9"),
+    ("paloalto", "", "1,2024/05/10 11:37:47,001801000000,TRAFFIC,end,2561,2024/05/10 11:37:47,10.0.0.5,198.51.100.7,0.0.0.0,0.0.0.0,allow-web,,,web-browsing,vsys1,trust,untrust,ethernet1/2,ethernet1/1,Forward,2024/05/10 11:37:47,12345,1,51234,80,0,0,0x400000,tcp,allow,5000,1000,4000,20,2024/05/10 11:37:30,15,any,0,1234567,0x0,10.0.0.0-10.255.255.255,United States,0,10,10,tcp-fin"),
+    ("filterlog", "filterlog", "5,,,1000000103,em0,match,block,in,4,0x0,,64,12345,0,DF,6,tcp,60,198.51.100.7,10.0.0.5,51234,22,0,S,1234567890,,64240,,mss;sackOK;TS;nop;wscale"),
+    ("cef", "", "CEF:0|Trend Micro|Deep Security Agent|10.0|4000000|Eicar_test_file|6|cn1=1 cn1Label=Host ID dvchost=hostname src=10.0.0.5 suser=alice act=Quarantine filePath=C:\\\\eicar.exe"),
+    ("leef", "", "LEEF:1.0|Microsoft|MSExchange|2016|15345|src=10.50.1.1\tdst=2.10.20.20\tspt=1200\tdpt=25\tusrName=bob\tproto=TCP\tsev=5"),
+    ("json", "", "{\"@timestamp\":\"2024-05-10T11:37:47Z\",\"level\":\"warn\",\"user\":{\"name\":\"bob\"},\"source\":{\"ip\":\"10.0.0.5\"},\"msg\":\"quota exceeded\"}"),
+    ("windows", "", "{\"EventTime\":\"2024-05-10 11:37:47\",\"Hostname\":\"DC01.corp.example\",\"EventID\":4625,\"SourceName\":\"Microsoft-Windows-Security-Auditing\",\"Channel\":\"Security\",\"TargetUserName\":\"administrator\",\"TargetDomainName\":\"CORP\",\"LogonType\":\"3\",\"IpAddress\":\"198.51.100.7\",\"IpPort\":\"51234\",\"Status\":\"0xc000006d\",\"SubStatus\":\"0xc000006a\"}"),
+    ("suricata", "suricata", "{\"timestamp\":\"2024-05-10T11:37:47.123456+0000\",\"flow_id\":1234567,\"in_iface\":\"eth0\",\"event_type\":\"alert\",\"src_ip\":\"198.51.100.7\",\"src_port\":51234,\"dest_ip\":\"10.0.0.5\",\"dest_port\":80,\"proto\":\"TCP\",\"alert\":{\"action\":\"allowed\",\"gid\":1,\"signature_id\":2010935,\"rev\":3,\"signature\":\"ET SCAN Suspicious inbound to MSSQL port 1433\",\"category\":\"Potentially Bad Traffic\",\"severity\":2}}"),
+    ("zeek", "", "{\"_path\":\"conn\",\"ts\":1715340867.123,\"uid\":\"CAbc123\",\"id.orig_h\":\"10.0.0.5\",\"id.orig_p\":51234,\"id.resp_h\":\"198.51.100.7\",\"id.resp_p\":443,\"proto\":\"tcp\",\"service\":\"ssl\",\"duration\":1.5,\"orig_bytes\":1024,\"resp_bytes\":4096,\"conn_state\":\"SF\"}"),
+    ("web", "", "203.0.113.9 - - [10/May/2024:11:37:47 +0000] \"GET /index.php?id=1%27%20OR%201=1 HTTP/1.1\" 200 5120 \"-\" \"sqlmap/1.7\""),
+    ("web", "", "[Sun Dec 04 04:51:08 2005] [notice] jk2_init() Found child 6725 in scoreboard slot 10"),
+    ("squid", "squid", "1715340867.123    123 10.0.0.5 TCP_MISS/200 1234 GET http://example.com/ - HIER_DIRECT/93.184.216.34 text/html"),
+    ("dns", "named", "client @0x7f9c2c0 10.0.0.5#53324 (example.com): query: example.com IN A +E(0)K (10.0.0.1)"),
+    ("dhcp", "dhcpd", "DHCPACK on 10.0.0.50 to 00:11:22:33:44:55 (laptop-7) via eth0"),
+    ("postfix", "postfix/smtpd", "NOQUEUE: reject: RCPT from unknown[198.51.100.7]: 554 5.7.1 <x@example.com>: Relay access denied; from=<a@example.org> to=<x@example.com> proto=ESMTP helo=<spam>"),
+    ("ftp", "vsftpd", "[bob] FAIL LOGIN: Client \"198.51.100.7\""),
+    ("database", "postgres", "2024-05-10 11:37:47.123 UTC [1234] bob@db FATAL:  password authentication failed for user \"bob\""),
+    ("kv", "app", "level=info msg=\"user login\" user=bob src=10.0.0.5 action=login status=ok"),
+    ("unrecognised", "myapp", "cache warmed in 123 ms, 4567 entries"),
+];
 
 #[cfg(test)]
 mod tests {

@@ -88,7 +88,12 @@ impl ImportFormat {
         if starts(b"{") {
             return Self::Ndjson;
         }
-        if starts(b"[") && matches!(line[1..].trim_ascii_start().first(), Some(b'{' | b']') | None) {
+        if starts(b"[")
+            && matches!(
+                line[1..].trim_ascii_start().first(),
+                Some(b'{' | b']') | None
+            )
+        {
             return Self::Json;
         }
         if starts(b"CEF:") || starts(b"LEEF:") {
@@ -308,14 +313,23 @@ impl FileRead<'_, '_> {
         }
     }
 
-    fn push(&mut self, mut event: Event, report: &mut ReadReport, emit: &mut dyn FnMut(Batch) -> bool) {
+    fn push(
+        &mut self,
+        mut event: Event,
+        report: &mut ReadReport,
+        emit: &mut dyn FnMut(Batch) -> bool,
+    ) {
         let options = self.importer.options;
         event.flags.insert(EventFlags::IMPORTED);
-        event.fields.insert(IMPORT_FILE_FIELD.to_owned(), self.name.clone());
+        event
+            .fields
+            .insert(IMPORT_FILE_FIELD.to_owned(), self.name.clone());
         if event.host_name.is_none() {
             event.host_name = options.source.clone();
         }
-        self.importer.stamper.stamp_imported(&mut event, &self.importer.listener);
+        self.importer
+            .stamper
+            .stamp_imported(&mut event, &self.importer.listener);
         if let Some(tenant) = &options.tenant {
             event.tenant = tenant.clone();
             event.flags.remove(EventFlags::UNMAPPED_SOURCE);

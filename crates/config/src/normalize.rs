@@ -177,6 +177,8 @@ mod tests {
 
     #[test]
     fn unknown_keys_are_refused() {
-        assert!(toml::from_str::<MappingFile>("[[mapping]]\nname = \"x\"\ndisect = \"\"\n").is_err());
+        assert!(
+            toml::from_str::<MappingFile>("[[mapping]]\nname = \"x\"\ndisect = \"\"\n").is_err()
+        );
     }
 }

@@ -145,7 +145,9 @@ mod tests {
         let dissect = Dissect::compile(pattern).unwrap();
         let mut found = Vec::new();
         dissect
-            .apply(line, |name, value| found.push((name.to_owned(), value.to_owned())))
+            .apply(line, |name, value| {
+                found.push((name.to_owned(), value.to_owned()))
+            })
             .then_some(found)
     }
 
@@ -183,9 +185,17 @@ mod tests {
 
     #[test]
     fn bad_patterns_say_why() {
-        assert!(Dissect::compile("%{a}%{b}").unwrap_err().contains("no text between"));
-        assert!(Dissect::compile("%{a").unwrap_err().contains("never closed"));
-        assert!(Dissect::compile("plain text").unwrap_err().contains("names no key"));
-        assert!(Dissect::compile("%{a b}").unwrap_err().contains("may hold only"));
+        assert!(Dissect::compile("%{a}%{b}")
+            .unwrap_err()
+            .contains("no text between"));
+        assert!(Dissect::compile("%{a")
+            .unwrap_err()
+            .contains("never closed"));
+        assert!(Dissect::compile("plain text")
+            .unwrap_err()
+            .contains("names no key"));
+        assert!(Dissect::compile("%{a b}")
+            .unwrap_err()
+            .contains("may hold only"));
     }
 }

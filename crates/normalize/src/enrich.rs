@@ -49,7 +49,8 @@ impl<T> NetTable<T> {
             Some(index) => index,
             None => {
                 self.by_prefix.push((key, HashMap::new()));
-                self.by_prefix.sort_by(|a, b| b.0 .0.cmp(&a.0 .0));
+                self.by_prefix
+                    .sort_by_key(|((length, _), _)| std::cmp::Reverse(*length));
                 self.by_prefix
                     .iter()
                     .position(|(have, _)| *have == key)
@@ -140,7 +141,10 @@ impl Enricher {
 
 fn put_asset(event: &mut Event, role: &str, asset: &Asset) {
     let fields = &mut event.fields;
-    fields.insert(format!("{role}.asset.name"), Value::from(asset.name.as_str()));
+    fields.insert(
+        format!("{role}.asset.name"),
+        Value::from(asset.name.as_str()),
+    );
     if let Some(owner) = &asset.owner {
         fields.insert(format!("{role}.asset.owner"), Value::from(owner.as_str()));
     }
@@ -266,7 +270,13 @@ mod tests {
     fn zones() -> BTreeMap<String, Vec<IpNet>> {
         BTreeMap::from([
             ("internal".into(), vec!["10.0.0.0/8".parse().unwrap()]),
-            ("dmz".into(), vec!["10.9.0.0/16".parse().unwrap(), "2001:db8::/32".parse().unwrap()]),
+            (
+                "dmz".into(),
+                vec![
+                    "10.9.0.0/16".parse().unwrap(),
+                    "2001:db8::/32".parse().unwrap(),
+                ],
+            ),
         ])
     }
 
@@ -301,7 +311,10 @@ mod tests {
         event.host_ip = Some("192.168.0.7".parse().unwrap());
         enricher.apply(&mut event);
         assert_eq!(event.fields["source.asset.name"], Value::from("dc01"));
-        assert_eq!(event.fields["source.asset.criticality"], Value::from("critical"));
+        assert_eq!(
+            event.fields["source.asset.criticality"],
+            Value::from("critical")
+        );
         assert_eq!(event.fields["source.zone"], Value::from("servers"));
         assert_eq!(event.fields["host.asset.name"], Value::from("lab"));
         assert!(!event.fields.contains_key("host.asset.owner"));
@@ -313,9 +326,16 @@ mod tests {
         let csv_path = dir.path().join("a.csv");
         std::fs::write(&csv_path, "address,name\n10.0.0.1,ok\nnot-ip,bad\n").unwrap();
         let errors = load_assets(&csv_path).unwrap_err();
-        assert!(errors[0].ends_with("a.csv:3: \"not-ip\" is not an IP address or CIDR"), "{errors:?}");
+        assert!(
+            errors[0].ends_with("a.csv:3: \"not-ip\" is not an IP address or CIDR"),
+            "{errors:?}"
+        );
         let toml_path = dir.path().join("a.toml");
-        std::fs::write(&toml_path, "[[asset]]\naddress = \"10.0.0.0/8\"\nname = \"corp\"\n").unwrap();
+        std::fs::write(
+            &toml_path,
+            "[[asset]]\naddress = \"10.0.0.0/8\"\nname = \"corp\"\n",
+        )
+        .unwrap();
         assert_eq!(load_assets(&toml_path).unwrap()[0].1.name, "corp");
         std::fs::write(&csv_path, "ip,host\n").unwrap();
         assert!(load_assets(&csv_path).unwrap_err()[0].contains("header"));

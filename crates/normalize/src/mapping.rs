@@ -72,7 +72,11 @@ pub enum Applied {
 
 impl Mapping {
     pub fn apply(&self, event: &mut Event) -> Applied {
-        if !self.when.iter().all(|(name, matcher)| matcher.holds(event, name)) {
+        if !self
+            .when
+            .iter()
+            .all(|(name, matcher)| matcher.holds(event, name))
+        {
             return Applied::Skipped;
         }
         if self.drop && self.pattern.is_none() {
@@ -144,9 +148,9 @@ impl Mapping {
 impl Matcher {
     fn holds(&self, event: &Event, name: &str) -> bool {
         match self {
-            Matcher::Texts(globs) => {
-                fields::any_text(event, name, |text| globs.iter().any(|glob| glob.matches(text)))
-            }
+            Matcher::Texts(globs) => fields::any_text(event, name, |text| {
+                globs.iter().any(|glob| glob.matches(text))
+            }),
             Matcher::Networks(networks) => fields::ip(event, name)
                 .is_some_and(|address| networks.iter().any(|net| net.contains(&address))),
         }
@@ -189,8 +193,9 @@ impl Conversion {
                 "false" | "no" | "0" | "off" => Some(Value::Bool(false)),
                 _ => None,
             },
-            Conversion::Timestamp(format) => parse_time(text, format.as_deref())
-                .map(|time| Value::Str(time.to_string())),
+            Conversion::Timestamp(format) => {
+                parse_time(text, format.as_deref()).map(|time| Value::Str(time.to_string()))
+            }
         }
     }
 }
@@ -260,11 +265,11 @@ pub fn compile_file(path: &str, text: &str) -> Result<Vec<Mapping>, Vec<String>>
     for config in file.mappings {
         match compile(&config, text) {
             Ok(mapping) => mappings.push(mapping),
-            Err(found) => errors.extend(
-                found
-                    .into_iter()
-                    .map(|(line, what)| format!("{path}:{line}: mapping {:?}: {what}", config.name)),
-            ),
+            Err(found) => {
+                errors.extend(found.into_iter().map(|(line, what)| {
+                    format!("{path}:{line}: mapping {:?}: {what}", config.name)
+                }))
+            }
         }
     }
     if errors.is_empty() {
@@ -315,7 +320,10 @@ fn compile(config: &MappingConfig, text: &str) -> Result<Mapping, Vec<(usize, St
     written.extend(config.rename.values().map(String::as_str));
     written.extend(config.set.keys().map(String::as_str));
     for name in written.iter().filter(|name| fields::is_reserved(name)) {
-        errors.push((line, format!("{name:?} is set by Vigil and cannot be mapped")));
+        errors.push((
+            line,
+            format!("{name:?} is set by Vigil and cannot be mapped"),
+        ));
     }
     let mut convert = Vec::new();
     for (name, conversion) in &config.convert {
@@ -332,10 +340,16 @@ fn compile(config: &MappingConfig, text: &str) -> Result<Mapping, Vec<(usize, St
         && config.set.is_empty()
         && config.timestamp.is_none()
     {
-        errors.push((line, "does nothing: give a pattern, rename, convert, set or drop".into()));
+        errors.push((
+            line,
+            "does nothing: give a pattern, rename, convert, set or drop".into(),
+        ));
     }
     if config.when.is_empty() && config.drop && !has_pattern {
-        errors.push((line, "would drop every event: give `when` or a pattern".into()));
+        errors.push((
+            line,
+            "would drop every event: give `when` or a pattern".into(),
+        ));
     }
     let when = config
         .when
@@ -421,10 +435,15 @@ drop = true
     #[test]
     fn a_dissect_mapping_fills_converts_and_sets() {
         let mappings = compile_file("acme.toml", ACME).unwrap();
-        let mut event = event("login bob from 192.0.2.9 at 2024-03-01 10:00:00 port 2222", "acme-auth");
+        let mut event = event(
+            "login bob from 192.0.2.9 at 2024-03-01 10:00:00 port 2222",
+            "acme-auth",
+        );
         assert_eq!(
             mappings[0].apply(&mut event),
-            Applied::Mapped { conversion_errors: 0 }
+            Applied::Mapped {
+                conversion_errors: 0
+            }
         );
         assert_eq!(event.fields["user.name"], Value::from("bob"));
         assert_eq!(event.fields["client.port"], Value::Int(2222));
@@ -436,9 +455,15 @@ drop = true
     #[test]
     fn conditions_and_patterns_that_do_not_hold_skip() {
         let mappings = compile_file("acme.toml", ACME).unwrap();
-        let mut other_app = event("login bob from 192.0.2.9 at 2024-03-01 10:00:00 port 1", "nginx");
+        let mut other_app = event(
+            "login bob from 192.0.2.9 at 2024-03-01 10:00:00 port 1",
+            "nginx",
+        );
         assert_eq!(mappings[0].apply(&mut other_app), Applied::Skipped);
-        let mut outside = event("login bob from 192.0.2.9 at 2024-03-01 10:00:00 port 1", "acme");
+        let mut outside = event(
+            "login bob from 192.0.2.9 at 2024-03-01 10:00:00 port 1",
+            "acme",
+        );
         outside.source = Some("192.168.0.1:514".parse().unwrap());
         assert_eq!(mappings[0].apply(&mut outside), Applied::Skipped);
         let mut no_fit = event("logout bob", "acme");
@@ -466,12 +491,15 @@ convert = { "source.port" = "integer" }
 
     #[test]
     fn a_conversion_that_fails_keeps_the_text_and_is_counted() {
-        let text = "[[mapping]]\nname = \"c\"\ndissect = \"n=%{n}\"\nconvert = { n = \"integer\" }\n";
+        let text =
+            "[[mapping]]\nname = \"c\"\ndissect = \"n=%{n}\"\nconvert = { n = \"integer\" }\n";
         let mappings = compile_file("c.toml", text).unwrap();
         let mut event = event("n=abc", "app");
         assert_eq!(
             mappings[0].apply(&mut event),
-            Applied::Mapped { conversion_errors: 1 }
+            Applied::Mapped {
+                conversion_errors: 1
+            }
         );
         assert_eq!(event.fields["n"], Value::from("abc"));
     }
@@ -481,10 +509,22 @@ convert = { "source.port" = "integer" }
         let text = "[[mapping]]\nname = \"a\"\nregex = '(?P<x>'\n\n[[mapping]]\nname = \"b\"\ndissect = \"%{a}%{b}\"\n\n[[mapping]]\nname = \"c\"\ndissect = \"%{vigil.tenant} x\"\nconvert = { y = \"money\" }\n";
         let errors = compile_file("bad.toml", text).unwrap_err();
         assert_eq!(errors.len(), 4, "{errors:#?}");
-        assert!(errors[0].starts_with("bad.toml:3: mapping \"a\": regex:"), "{}", errors[0]);
-        assert!(errors[1].starts_with("bad.toml:7: mapping \"b\": dissect:"), "{}", errors[1]);
-        assert!(errors.iter().any(|e| e.contains("\"vigil.tenant\" is set by Vigil")));
-        assert!(errors.iter().any(|e| e.starts_with("bad.toml:12:") && e.contains("money")));
+        assert!(
+            errors[0].starts_with("bad.toml:3: mapping \"a\": regex:"),
+            "{}",
+            errors[0]
+        );
+        assert!(
+            errors[1].starts_with("bad.toml:7: mapping \"b\": dissect:"),
+            "{}",
+            errors[1]
+        );
+        assert!(errors
+            .iter()
+            .any(|e| e.contains("\"vigil.tenant\" is set by Vigil")));
+        assert!(errors
+            .iter()
+            .any(|e| e.starts_with("bad.toml:12:") && e.contains("money")));
         let syntax = compile_file("s.toml", "[[mapping]]\nname = 1\n").unwrap_err();
         assert!(syntax[0].starts_with("s.toml:2:"), "{}", syntax[0]);
     }

@@ -185,7 +185,9 @@ impl Counters {
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// What became of one event.
@@ -266,9 +268,12 @@ impl Normalizer {
         }
         let current = self.mappings();
         let unchanged = found.len() == current.files.len()
-            && found
-                .iter()
-                .all(|(path, stamp)| current.files.get(path).is_some_and(|file| file.stamp == *stamp));
+            && found.iter().all(|(path, stamp)| {
+                current
+                    .files
+                    .get(path)
+                    .is_some_and(|file| file.stamp == *stamp)
+            });
         if unchanged {
             return;
         }
@@ -372,7 +377,11 @@ impl Normalizer {
     /// Normalises a batch: the events that drop mappings remove are taken out.
     pub fn apply_batch(&self, events: &mut Batch) {
         let mappings = self.mappings();
-        let enricher = self.enricher.read().unwrap_or_else(|p| p.into_inner()).clone();
+        let enricher = self
+            .enricher
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
         let mut out = Output::default();
         events.retain_mut(|event| {
             self.apply_with(event, &mappings, &enricher, &mut out) == Verdict::Keep
@@ -382,7 +391,11 @@ impl Normalizer {
     /// Normalises one event.
     pub fn apply(&self, event: &mut Event) -> Verdict {
         let mappings = self.mappings();
-        let enricher = self.enricher.read().unwrap_or_else(|p| p.into_inner()).clone();
+        let enricher = self
+            .enricher
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
         self.apply_with(event, &mappings, &enricher, &mut Output::default())
     }
 
@@ -421,7 +434,9 @@ impl Normalizer {
                     recognised = true;
                     self.counters
                         .by_mapping(&self.counters.mapped, &mapping.name, false);
-                    self.counters.conversion_errors.add(u64::from(conversion_errors));
+                    self.counters
+                        .conversion_errors
+                        .add(u64::from(conversion_errors));
                 }
             }
         }

@@ -48,11 +48,16 @@ fn a_broken_file_keeps_its_previous_version_and_a_removed_one_stops() {
     normalizer.reload_mappings();
     let errors = normalizer.mappings().errors();
     assert_eq!(errors.len(), 1);
-    assert!(errors[0].contains("acme.toml:3: mapping \"acme\": regex"), "{errors:?}");
+    assert!(
+        errors[0].contains("acme.toml:3: mapping \"acme\": regex"),
+        "{errors:?}"
+    );
     let mut second = event("acme", "user carol did logout");
     normalizer.apply(&mut second);
     assert_eq!(second.fields["user.name"], Value::from("carol"));
-    assert!(metrics.render().contains("vigil_normalize_mapping_errors 1"));
+    assert!(metrics
+        .render()
+        .contains("vigil_normalize_mapping_errors 1"));
 
     write(&path, GOOD_V2);
     normalizer.reload_mappings();
@@ -66,7 +71,9 @@ fn a_broken_file_keeps_its_previous_version_and_a_removed_one_stops() {
     let mut fourth = event("acme", "user erin did login");
     normalizer.apply(&mut fourth);
     assert!(!fourth.fields.contains_key("user.name"));
-    assert!(metrics.render().contains("vigil_normalize_mapped_total{mapping=\"acme\"} 3"));
+    assert!(metrics
+        .render()
+        .contains("vigil_normalize_mapped_total{mapping=\"acme\"} 3"));
 }
 
 #[test]
@@ -123,7 +130,10 @@ fn a_decoded_source_address_moves_the_sender_to_observer_ip() {
 fn zones_and_assets_enrich_after_decoding() {
     let dir = tempfile::tempdir().unwrap();
     let assets = dir.path().join("assets.csv");
-    write(&assets, "address,name,owner,criticality\n10.0.0.1,syslog-relay,NOC,high\n");
+    write(
+        &assets,
+        "address,name,owner,criticality\n10.0.0.1,syslog-relay,NOC,high\n",
+    );
     let config = NormalizeConfig {
         dir: dir.path().join("none"),
         assets: Some(assets),
@@ -134,7 +144,10 @@ fn zones_and_assets_enrich_after_decoding() {
     let mut line = event("app", "hello");
     normalizer.apply(&mut line);
     assert_eq!(line.fields["source.zone"], Value::from("internal"));
-    assert_eq!(line.fields["source.asset.name"], Value::from("syslog-relay"));
+    assert_eq!(
+        line.fields["source.asset.name"],
+        Value::from("syslog-relay")
+    );
     let mut imported = event("app", "hello");
     imported.flags.insert(EventFlags::IMPORTED);
     imported.source = Some("198.51.100.1:1".parse().unwrap());

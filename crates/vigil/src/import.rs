@@ -110,8 +110,16 @@ impl ImportSummary {
 
     fn print(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
         let seconds = self.elapsed.as_secs_f64();
-        let rate = if seconds > 0.0 { self.read.events as f64 / seconds } else { 0.0 };
-        writeln!(out, "imported {} lines, {} bytes in {seconds:.2} s ({rate:.0} events/s)", self.read.lines, self.read.bytes)?;
+        let rate = if seconds > 0.0 {
+            self.read.events as f64 / seconds
+        } else {
+            0.0
+        };
+        writeln!(
+            out,
+            "imported {} lines, {} bytes in {seconds:.2} s ({rate:.0} events/s)",
+            self.read.lines, self.read.bytes
+        )?;
         writeln!(out, "  events stored       {}", self.stored)?;
         writeln!(out, "  events read         {}", self.read.events)?;
         writeln!(out, "  unrecognised        {}", self.unrecognised)?;
@@ -155,26 +163,18 @@ pub fn import_options(
     })
 }
 
-/// Reads `input` and hands the processed batches to `store`; `false` from `store` stops.
+/// Reads `input` with `importer` and hands the processed batches to `store`; `false` from
+/// `store` stops. `dry_run` keeps (and only counts) what is past retention.
 pub fn import_one(
     context: &ImportContext,
-    options: &ImportOptions,
+    importer: &FileImporter<'_>,
     input: impl std::io::Read,
     name: &str,
     summary: &mut ImportSummary,
-    importer_progress: Option<&FileImporter<'_>>,
     dry_run: bool,
     store: &mut dyn FnMut(Batch) -> bool,
 ) -> std::io::Result<()> {
     let started = Instant::now();
-    let owned;
-    let importer = match importer_progress {
-        Some(importer) => importer,
-        None => {
-            owned = FileImporter::new(&context.stamper, options);
-            &owned
-        }
-    };
     let today = Timestamp::now().utc_day();
     let mut read = std::mem::take(&mut summary.read);
     let result = importer.read(input, name, &mut read, &mut |batch| {
@@ -254,15 +254,14 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
         };
         import_one(
             &context,
-            &options,
+            &importer,
             file,
             &name,
             &mut summary,
-            Some(&importer),
             args.dry_run,
             &mut store_batch,
         )
-            .with_context(|| format!("cannot read {name}"))?;
+        .with_context(|| format!("cannot read {name}"))?;
     }
     if let Some((sender, sink, _lock)) = store {
         drop(sender);
@@ -279,7 +278,11 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
     } else {
         summary.print(&mut std::io::stderr())?;
     }
-    Ok(if failed_files > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if failed_files > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn writeln_json(out: &mut dyn std::io::Write, value: &serde_json::Value) -> std::io::Result<()> {
@@ -333,7 +336,11 @@ fn show_progress(
         while !done.load(Ordering::Relaxed) {
             std::thread::sleep(Duration::from_millis(250));
             let bytes = read.load(Ordering::Relaxed);
-            let share = if total > 0 { bytes as f64 * 100.0 / total as f64 } else { 100.0 };
+            let share = if total > 0 {
+                bytes as f64 * 100.0 / total as f64
+            } else {
+                100.0
+            };
             let rate = bytes as f64 / started.elapsed().as_secs_f64().max(0.001) / 1e6;
             let width = 30;
             let filled = ((share / 100.0) * width as f64).round() as usize;
@@ -380,15 +387,14 @@ impl vigil_api::Importer for ServeImporter {
         };
         import_one(
             &self.context,
-            &options,
+            &FileImporter::new(&self.context.stamper, &options),
             body,
             &request.name,
             &mut summary,
-            None,
             false,
             &mut store,
         )
-            .map_err(|error| vigil_api::ApiError::BadRequest(error.to_string()))?;
+        .map_err(|error| vigil_api::ApiError::BadRequest(error.to_string()))?;
         let durable = receipts
             .into_iter()
             .all(|receipt| receipt.blocking_recv().is_ok());

@@ -505,7 +505,9 @@ async fn serve(config: ServerConfig) -> anyhow::Result<()> {
         Normalizer::new(&config.normalize, &metrics)
             .map_err(|errors| anyhow::anyhow!("{}", errors.join("\n")))?,
     );
-    normalizer.watch().context("cannot start the mapping watcher")?;
+    normalizer
+        .watch()
+        .context("cannot start the mapping watcher")?;
     let mut certificates = Certificates::new(&config);
     let sources = build_sources(&config, &mut certificates, &stamper, &ledger, &metrics).await?;
 
@@ -521,8 +523,13 @@ async fn serve(config: ServerConfig) -> anyhow::Result<()> {
     // listeners → normalizer (a thread of its own) → archive and index
     let (batches, raw_input) = batch_channel(PIPELINE_BATCHES);
     let (normalized, batch_input) = batch_channel(PIPELINE_BATCHES);
-    let transform = spawn_transform("normalize", normalizer.clone(), raw_input, normalized.clone())
-        .context("cannot start the normalizer")?;
+    let transform = spawn_transform(
+        "normalize",
+        normalizer.clone(),
+        raw_input,
+        normalized.clone(),
+    )
+    .context("cannot start the normalizer")?;
     let sink = tokio::spawn(Box::new(ingest).run(batch_input));
     let (mut listening, running) = start_sources(sources, &batches, &signal);
     drop(batches);

@@ -40,6 +40,7 @@ mod ftp;
 mod json;
 mod kv;
 mod leef;
+mod linux;
 mod netfilter;
 mod paloalto;
 mod pam;
@@ -199,6 +200,7 @@ const FTP: Decoder = decoder("ftp", ftp::decode);
 const JSON: Decoder = decoder("json", json::decode);
 const KV: Decoder = decoder("kv", kv::decode);
 const LEEF: Decoder = decoder("leef", leef::decode);
+const LINUX: Decoder = decoder("linux", linux::decode);
 const NETFILTER: Decoder = decoder("netfilter", netfilter::decode);
 const PALOALTO: Decoder = decoder("paloalto", paloalto::decode);
 const PAM: Decoder = decoder("pam", pam::decode);
@@ -210,7 +212,7 @@ const WEB: Decoder = decoder("web", web::decode);
 const ZEEK: Decoder = decoder("zeek", zeek::decode);
 
 /// Every decoder's name, for metrics and documentation.
-pub const DECODER_NAMES: [&str; 22] = [
+pub const DECODER_NAMES: [&str; 23] = [
     "accounts",
     "cef",
     "cisco_asa",
@@ -224,6 +226,7 @@ pub const DECODER_NAMES: [&str; 22] = [
     "json",
     "kv",
     "leef",
+    "linux",
     "netfilter",
     "paloalto",
     "pam",
@@ -235,33 +238,39 @@ pub const DECODER_NAMES: [&str; 22] = [
     "zeek",
 ];
 
-/// The decoder a line's app-name (syslog TAG) names, if any.
-fn by_app(app: &str) -> Option<Decoder> {
-    let decoder = match app {
-        "sshd" | "klogind" => SSHD,
-        "sudo" | "su" => SUDO,
+/// The decoders a line's app-name (syslog TAG) names, in the order to try them.
+fn by_app(app: &str) -> &'static [Decoder] {
+    // The kernel logs firewall verdicts and everything else; netfilter's lines are the ones
+    // that matter most, so they are tried first.
+    if app == "kernel" {
+        return &[NETFILTER, LINUX];
+    }
+    let decoder: &'static [Decoder] = match app {
+        "sshd" | "klogind" => &[SSHD],
+        "sudo" | "su" => &[SUDO],
         "useradd" | "usermod" | "userdel" | "groupadd" | "groupmod" | "groupdel" | "passwd"
-        | "chpasswd" | "gpasswd" | "chage" => ACCOUNTS,
-        "kernel" | "ufw" => NETFILTER,
-        "filterlog" => FILTERLOG,
-        "named" | "bind" | "dnsmasq" | "unbound" => DNS,
-        "dhcpd" | "dnsmasq-dhcp" | "dhclient" => DHCP,
-        "vsftpd" | "proftpd" | "ftpd" | "in.ftpd" | "pure-ftpd" => FTP,
-        "mysqld" | "mysql" | "mariadbd" | "mariadb" | "postgres" | "postgresql" => DATABASE,
-        "squid" => SQUID,
-        "httpd" | "apache" | "apache2" | "nginx" => WEB,
-        "suricata" => JSON,
-        "zeek" | "bro" => ZEEK,
-        _ if app.starts_with("postfix/") || app.starts_with("postfix-") => POSTFIX,
+        | "chpasswd" | "gpasswd" | "chage" => &[ACCOUNTS],
+        "ufw" => &[NETFILTER],
+        "filterlog" => &[FILTERLOG],
+        "named" | "bind" | "dnsmasq" | "unbound" => &[DNS],
+        "dhcpd" | "dnsmasq-dhcp" | "dhclient" => &[DHCP],
+        "vsftpd" | "proftpd" | "ftpd" | "in.ftpd" | "pure-ftpd" => &[FTP],
+        "mysqld" | "mysql" | "mariadbd" | "mariadb" | "postgres" | "postgresql" => &[DATABASE],
+        "squid" => &[SQUID],
+        "httpd" | "apache" | "apache2" | "nginx" => &[WEB],
+        "suricata" => &[JSON],
+        "zeek" | "bro" => &[ZEEK],
+        _ if app.starts_with("postfix/") || app.starts_with("postfix-") => &[POSTFIX],
         _ if app.starts_with("%ASA-") || app.starts_with("%FTD-") || app.starts_with("%PIX-") => {
-            CISCO_ASA
+            &[CISCO_ASA]
         }
-        _ if app.starts_with("postgres") => DATABASE,
+        _ if app.starts_with("postgres") => &[DATABASE],
         // Old Linux PAM tags: `sshd(pam_unix)`, `su(pam_unix)`, `login(pam_unix)`.
-        _ if app.ends_with("(pam_unix)") => PAM,
-        _ => return None,
+        _ if app.ends_with("(pam_unix)") => &[PAM],
+        _ if linux::serves(app) => &[LINUX],
+        _ => &[],
     };
-    Some(decoder)
+    decoder
 }
 
 /// The decoder the first bytes of a message point at, if any.
@@ -304,6 +313,10 @@ fn numeric_prefix(message: &str) -> Option<Decoder> {
     if head.contains('\t') {
         return Some(ZEEK);
     }
+    // `000123: *Mar  1 00:01:02.345 UTC: %SYS-5-CONFIG_I: …` (IOS with sequence numbers).
+    if head.ends_with(':') && cisco_ios::is_prefixed_message(message) {
+        return Some(CISCO_IOS);
+    }
     if head.parse::<IpAddr>().is_ok() {
         return Some(WEB);
     }
@@ -321,8 +334,8 @@ fn numeric_prefix(message: &str) -> Option<Decoder> {
 /// empty when none did.
 pub fn decode(input: &Input<'_>, out: &mut Output) -> Option<&'static str> {
     out.clear();
-    let app_decoder = input.app.and_then(by_app);
-    if let Some(decoder) = app_decoder {
+    let by_app = input.app.map_or(&[][..], by_app);
+    for decoder in by_app {
         if (decoder.decode)(input, out) {
             return Some(decoder.name);
         }
@@ -330,7 +343,7 @@ pub fn decode(input: &Input<'_>, out: &mut Output) -> Option<&'static str> {
     }
     let message = input.message.trim_start();
     if let Some(decoder) = by_prefix(message) {
-        if app_decoder.map(|tried| tried.name) != Some(decoder.name) {
+        if !by_app.iter().any(|tried| tried.name == decoder.name) {
             if (decoder.decode)(input, out) {
                 return Some(decoder.name);
             }

@@ -4,11 +4,14 @@ use super::*;
 
 #[test]
 fn app_names_choose_their_decoder() {
-    assert_eq!(by_app("sshd").map(|d| d.name), Some("sshd"));
-    assert_eq!(by_app("postfix/smtpd").map(|d| d.name), Some("postfix"));
-    assert_eq!(by_app("%ASA-6-302013").map(|d| d.name), Some("cisco_asa"));
-    assert_eq!(by_app("su(pam_unix)").map(|d| d.name), Some("pam"));
-    assert!(by_app("myapp").is_none());
+    let names = |app: &str| by_app(app).iter().map(|d| d.name).collect::<Vec<_>>();
+    assert_eq!(names("sshd"), ["sshd"]);
+    assert_eq!(names("postfix/smtpd"), ["postfix"]);
+    assert_eq!(names("%ASA-6-302013"), ["cisco_asa"]);
+    assert_eq!(names("su(pam_unix)"), ["pam"]);
+    assert_eq!(names("kernel"), ["netfilter", "linux"]);
+    assert_eq!(names("udev"), ["linux"]);
+    assert!(names("myapp").is_empty());
 }
 
 #[test]
@@ -19,15 +22,27 @@ fn message_prefixes_choose_their_decoder() {
     assert_eq!(name("{\"a\":1}"), Some("json"));
     assert_eq!(name("%ASA-6-302013: Built"), Some("cisco_asa"));
     assert_eq!(name("%SYS-5-CONFIG_I: Configured"), Some("cisco_ios"));
-    assert_eq!(name("date=2024-01-01 time=10:00:00 devname=fw"), Some("fortigate"));
+    assert_eq!(
+        name("date=2024-01-01 time=10:00:00 devname=fw"),
+        Some("fortigate")
+    );
     assert_eq!(
         name("1,2024/01/01 10:00:00,001801000000,TRAFFIC,end,2561,"),
         Some("paloalto")
     );
-    assert_eq!(name("5,,,1000000103,em0,match,block,in,4,"), Some("filterlog"));
-    assert_eq!(name("10.0.0.1 - - [10/Oct/2000:13:55:36 -0700] \"GET"), Some("web"));
+    assert_eq!(
+        name("5,,,1000000103,em0,match,block,in,4,"),
+        Some("filterlog")
+    );
+    assert_eq!(
+        name("10.0.0.1 - - [10/Oct/2000:13:55:36 -0700] \"GET"),
+        Some("web")
+    );
     assert_eq!(name("2024/01/01 10:00:00 [error] 1#1: x"), Some("web"));
-    assert_eq!(name("1700000000.123    12 10.0.0.1 TCP_MISS/200"), Some("squid"));
+    assert_eq!(
+        name("1700000000.123    12 10.0.0.1 TCP_MISS/200"),
+        Some("squid")
+    );
     assert_eq!(name("hello world"), None);
     assert_eq!(name(""), None);
 }
@@ -57,16 +72,41 @@ mod never_panics {
     use proptest::prelude::*;
 
     const APPS: [&str; 12] = [
-        "sshd", "sudo", "kernel", "filterlog", "named", "dhcpd", "ftpd", "postgres", "httpd",
-        "postfix/smtpd", "%ASA-4-106023", "su(pam_unix)",
+        "sshd",
+        "sudo",
+        "kernel",
+        "filterlog",
+        "named",
+        "dhcpd",
+        "ftpd",
+        "postgres",
+        "httpd",
+        "postfix/smtpd",
+        "%ASA-4-106023",
+        "su(pam_unix)",
     ];
 
     /// Real-looking starts that reach each prefix-chosen decoder, then anything.
     fn message() -> impl Strategy<Value = String> {
         let starts = prop::sample::select(vec![
-            "", "{\"", "CEF:0|", "LEEF:2.0|", "%ASA-6-", "%SYS-5-", "date=", "[", "1,2024/",
-            "5,,,", "10.0.0.1 - - [", "2024/01/01 ", "1700000000.1 ", "Failed password for ",
-            "pam_unix(sshd:auth): ", "DHCPACK on ", "client ", "query[A] ",
+            "",
+            "{\"",
+            "CEF:0|",
+            "LEEF:2.0|",
+            "%ASA-6-",
+            "%SYS-5-",
+            "date=",
+            "[",
+            "1,2024/",
+            "5,,,",
+            "10.0.0.1 - - [",
+            "2024/01/01 ",
+            "1700000000.1 ",
+            "Failed password for ",
+            "pam_unix(sshd:auth): ",
+            "DHCPACK on ",
+            "client ",
+            "query[A] ",
         ]);
         (starts, ".{0,200}").prop_map(|(start, rest)| format!("{start}{rest}"))
     }

@@ -38,13 +38,28 @@ fn auto_detection_reads_the_first_line() {
     let detect = |name: &str, line: &str| ImportFormat::detect(name, line.as_bytes());
     assert_eq!(detect("a.log", "{\"a\":1}"), ImportFormat::Ndjson);
     assert_eq!(detect("a.json", "[{\"a\":1},"), ImportFormat::Json);
-    assert_eq!(detect("a.log", "[Sun Dec 04 04:47:44 2005] [notice] x"), ImportFormat::Lines);
+    assert_eq!(
+        detect("a.log", "[Sun Dec 04 04:47:44 2005] [notice] x"),
+        ImportFormat::Lines
+    );
     assert_eq!(detect("a.log", "CEF:0|a|b|1|2|n|3|"), ImportFormat::Cef);
-    assert_eq!(detect("a.log", "<34>1 2003-10-11T22:14:15Z h a - - - m"), ImportFormat::Syslog);
-    assert_eq!(detect("a.log", "Dec 10 06:55:46 LabSZ sshd[24200]: x"), ImportFormat::Syslog);
-    assert_eq!(detect("a.log", "2024-01-01T00:00:00Z host app: x"), ImportFormat::Syslog);
+    assert_eq!(
+        detect("a.log", "<34>1 2003-10-11T22:14:15Z h a - - - m"),
+        ImportFormat::Syslog
+    );
+    assert_eq!(
+        detect("a.log", "Dec 10 06:55:46 LabSZ sshd[24200]: x"),
+        ImportFormat::Syslog
+    );
+    assert_eq!(
+        detect("a.log", "2024-01-01T00:00:00Z host app: x"),
+        ImportFormat::Syslog
+    );
     assert_eq!(detect("x.csv.gz", "a,b"), ImportFormat::Csv);
-    assert_eq!(detect("a.log", "10.0.0.1 - - [10/Oct/2000:13:55:36 -0700] \"GET"), ImportFormat::Lines);
+    assert_eq!(
+        detect("a.log", "10.0.0.1 - - [10/Oct/2000:13:55:36 -0700] \"GET"),
+        ImportFormat::Lines
+    );
 }
 
 #[test]
@@ -58,7 +73,10 @@ fn syslog_lines_are_decoded_stamped_and_flagged_imported() {
     assert_eq!(event.source, None);
     assert!(event.flags.contains(EventFlags::IMPORTED));
     assert_eq!(&*event.listener, IMPORT_LISTENER);
-    assert_eq!(event.fields[IMPORT_FILE_FIELD], Value::from("OpenSSH_2k.log"));
+    assert_eq!(
+        event.fields[IMPORT_FILE_FIELD],
+        Value::from("OpenSSH_2k.log")
+    );
 }
 
 #[test]
@@ -121,7 +139,10 @@ fn a_json_array_becomes_one_event_per_object_and_bad_json_is_counted() {
     assert_eq!(report.errors.get("invalid_json"), Some(&1));
     let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
     let (report, events) = import(&auto(), "deep.json", deep.as_bytes());
-    assert_eq!((report.errors.get("invalid_json"), events.len()), (Some(&1), 0));
+    assert_eq!(
+        (report.errors.get("invalid_json"), events.len()),
+        (Some(&1), 0)
+    );
 }
 
 #[test]
@@ -132,7 +153,11 @@ fn options_override_tenant_level_and_name_the_source() {
         source: Some("fw01".into()),
         ..ImportOptions::default()
     };
-    let (_, events) = import(&options, "a.log", "CEF:0|V|P|1|2|n|3|src=10.0.0.1\n".as_bytes());
+    let (_, events) = import(
+        &options,
+        "a.log",
+        "CEF:0|V|P|1|2|n|3|src=10.0.0.1\n".as_bytes(),
+    );
     assert_eq!(&*events[0].tenant, "ministry");
     assert_eq!(events[0].level.get(), 4);
     assert_eq!(events[0].host_name.as_deref(), Some("fw01"));
