@@ -3,6 +3,9 @@
 //! event; no user mappings) — the time normalisation adds per event on the live path.
 //!
 //! `cargo bench -p vigil-benches --bench normalize`
+//!
+//! Runs on mimalloc, the allocator of the `vigil` binary: normalisation allocates a string per
+//! field, so the allocator is part of the cost.
 
 use std::hint::black_box;
 
@@ -12,6 +15,9 @@ use vigil_codec::body::{decode, Input, Output};
 use vigil_codec::syslog::{decode_syslog, DecodeContext};
 use vigil_event::{Event, Timestamp};
 use vigil_normalize::Normalizer;
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn received() -> Timestamp {
     Timestamp::from_nanos(1_764_196_561_000_000_000)
@@ -102,5 +108,50 @@ fn normalizer(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, families, normalizer);
+/// The loghub samples (Linux, OpenSSH, Apache; 6,000 real lines) as a second mix, when the
+/// shared corpus is there (`VIGIL_CORPUS`, else `../shared/corpus`): what a Unix server estate
+/// sends, where the per-family mix above weighs every firewall and JSON format equally.
+fn loghub_events() -> Option<Vec<Event>> {
+    let corpus = std::env::var_os("VIGIL_CORPUS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/corpus").into());
+    let context = DecodeContext::utc(received());
+    let mut events = Vec::new();
+    for name in ["Linux", "OpenSSH", "Apache"] {
+        let path = corpus
+            .join("logs")
+            .join(name)
+            .join(format!("{name}_2k.log"));
+        let text = std::fs::read_to_string(path).ok()?;
+        for line in text.lines() {
+            let mut event = decode_syslog(line.as_bytes(), &context);
+            event.source = Some("10.0.0.1:514".parse().expect("address"));
+            events.push(event);
+        }
+    }
+    Some(events)
+}
+
+fn loghub(c: &mut Criterion) {
+    let Some(events) = loghub_events() else {
+        eprintln!("normalize/loghub skipped: no corpus (set VIGIL_CORPUS)");
+        return;
+    };
+    let normalizer = Normalizer::decoders_only(&Default::default());
+    let mut group = c.benchmark_group("normalize/loghub");
+    group.throughput(Throughput::Elements(events.len() as u64));
+    group.bench_function("normalizer_apply_batch", |b| {
+        b.iter_batched(
+            || events.clone(),
+            |mut batch| {
+                normalizer.apply_batch(&mut batch);
+                batch
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    group.finish();
+}
+
+criterion_group!(benches, families, normalizer, loghub);
 criterion_main!(benches);

@@ -217,10 +217,10 @@ fn undecoded(datagram: &[u8], error: &FlowError, received: Timestamp) -> Event {
     event.message = format!("flow datagram not decoded: {error}");
     event
         .fields
-        .insert(field::EVENT_DATASET.to_owned(), Value::from("netflow"));
+        .insert(field::EVENT_DATASET.into(), Value::from("netflow"));
     event
         .fields
-        .insert("netflow.error".to_owned(), Value::from(error.kind()));
+        .insert("netflow.error".into(), Value::from(error.kind()));
     event
 }
 

@@ -323,7 +323,7 @@ impl FileRead<'_, '_> {
         event.flags.insert(EventFlags::IMPORTED);
         event
             .fields
-            .insert(IMPORT_FILE_FIELD.to_owned(), self.name.clone());
+            .insert(IMPORT_FILE_FIELD.into(), self.name.clone());
         if event.host_name.is_none() {
             event.host_name = options.source.clone();
         }
@@ -395,13 +395,13 @@ impl FileRead<'_, '_> {
                     match chrono::DateTime::parse_from_rfc3339(cell.trim()) {
                         Ok(time) => event.timestamp = Timestamp::from_datetime(time),
                         Err(_) => {
-                            event.fields.insert(name.clone(), Value::Str(cell));
+                            event.fields.insert(name.clone().into(), Value::Str(cell));
                         }
                     }
                 }
                 field::HOST_NAME | "host" | "hostname" => event.host_name = Some(cell),
                 _ => {
-                    event.fields.insert(name.clone(), Value::Str(cell));
+                    event.fields.insert(name.clone().into(), Value::Str(cell));
                 }
             }
         }

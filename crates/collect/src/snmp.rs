@@ -130,7 +130,7 @@ fn refused_event(
         (field::EVENT_OUTCOME, "failure"),
         ("snmp.error", error.kind()),
     ] {
-        event.fields.insert(key.to_owned(), Value::from(value));
+        event.fields.insert(key.into(), Value::from(value));
     }
     event
 }

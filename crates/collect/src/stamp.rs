@@ -173,7 +173,7 @@ impl Stamper {
         }
         event
             .fields
-            .entry(vigil_event::field::OBSERVER_IP.to_owned())
+            .entry(vigil_event::field::OBSERVER_IP.into())
             .or_insert_with(|| vigil_event::Value::Str(device.to_string()));
         event.listener = listener.clone();
         event.observer = Some(self.observer.clone());
@@ -242,7 +242,7 @@ impl Stamper {
         if event.observer.as_deref() != Some(relay) {
             let via = event
                 .fields
-                .entry(vigil_event::field::VIA.to_owned())
+                .entry(vigil_event::field::VIA.into())
                 .or_insert_with(|| vigil_event::Value::List(Vec::new()));
             let hop = vigil_event::Value::Str(relay.to_owned());
             match via {

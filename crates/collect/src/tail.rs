@@ -145,7 +145,7 @@ impl FileTailSource {
             event.source = None;
             event
                 .fields
-                .insert(LOG_FILE_PATH.to_owned(), Value::Str(path.to_owned()));
+                .insert(LOG_FILE_PATH.into(), Value::Str(path.to_owned()));
             self.metrics.lines.count_event(&event);
             events.push(event);
         };

@@ -7,11 +7,10 @@
 //! byte on `vigil-loadgen` traffic (`benches/RESULTS.md`). Decoding gives back the identical event.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
-use crate::{Event, EventFlags, EventId, SecurityLevel, StructuredElement, Timestamp, Value};
+use crate::{Event, EventFlags, EventId, Fields, SecurityLevel, StructuredElement, Timestamp};
 use serde::{Deserialize, Serialize};
 
 /// Text that is either a slice of `event.original` or carried whole.
@@ -87,7 +86,7 @@ pub struct CompactEvent<'a> {
     level: SecurityLevel,
     listener: Arc<str>,
     flags: EventFlags,
-    fields: Cow<'a, BTreeMap<String, Value>>,
+    fields: Cow<'a, Fields>,
 }
 
 impl<'a> CompactEvent<'a> {
@@ -203,6 +202,8 @@ pub fn expand_batch(compact: Vec<CompactEvent<'_>>) -> Result<Vec<Event>, String
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Value;
+    use std::collections::BTreeMap;
 
     /// The encoding as it was before `CompactEvent` borrowed: every archive segment and channel
     /// outbox written since holds it, so the borrowed form must encode to the same bytes.
@@ -229,7 +230,7 @@ mod tests {
         level: SecurityLevel,
         listener: Arc<str>,
         flags: EventFlags,
-        fields: BTreeMap<String, Value>,
+        fields: Fields,
     }
 
     #[test]

@@ -8,6 +8,13 @@ use serde_json::{Map, Value as Json};
 
 use crate::{field, EventId, SecurityLevel, Timestamp, Value};
 
+/// A field's name in [`Event::fields`]: borrowed when it is a constant (every decoder's names
+/// are), so setting a field allocates only its value.
+pub type FieldName = std::borrow::Cow<'static, str>;
+
+/// The fields beyond the core schema, by name, in name order.
+pub type Fields = BTreeMap<FieldName, Value>;
+
 /// One log line after decoding: the core schema as typed fields, everything else in `fields`.
 ///
 /// `original` keeps the exact bytes received (frame without its framing), so nothing is lost even
@@ -57,7 +64,7 @@ pub struct Event {
     /// `vigil.flags`
     pub flags: EventFlags,
     /// Every other field, by its ECS-style dotted name.
-    pub fields: BTreeMap<String, Value>,
+    pub fields: Fields,
 }
 
 /// One SD-ELEMENT of RFC 5424: an id and its parameters, in order.
@@ -194,7 +201,7 @@ impl Event {
     pub fn to_json(&self) -> Json {
         let mut out = Map::new();
         let mut put = |key: &str, value: Json| {
-            out.insert(key.to_owned(), value);
+            out.insert(key.into(), value);
         };
         put(field::TIMESTAMP, Json::String(self.timestamp.to_string()));
         put(field::EVENT_ID, Json::String(self.id.to_string()));
@@ -258,7 +265,7 @@ impl Event {
             put(field::FLAGS, self.flags.names().map(Json::from).collect());
         }
         for (key, value) in &self.fields {
-            out.insert(key.clone(), value.to_json());
+            out.insert(key.to_string(), value.to_json());
         }
         Json::Object(out)
     }

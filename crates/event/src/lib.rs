@@ -24,7 +24,7 @@ mod time;
 mod value;
 
 pub use error::{EventError, Result};
-pub use event::{Event, EventFlags, StructuredElement};
+pub use event::{Event, EventFlags, FieldName, Fields, StructuredElement};
 pub use id::EventId;
 pub use level::SecurityLevel;
 pub use time::Timestamp;

@@ -117,7 +117,7 @@ impl Enricher {
             .get(field::DESTINATION_IP)
             .and_then(Value::as_str)
             .and_then(|text| text.parse().ok());
-        for (role, address) in [("source", source), ("destination", destination)] {
+        for (role, address) in [(&SOURCE, source), (&DESTINATION, destination)] {
             let Some(address) = address else { continue };
             let asset = self.assets.get(address);
             if !self.zones.is_empty() || asset.is_some_and(|asset| asset.zone.is_some()) {
@@ -125,34 +125,53 @@ impl Enricher {
                     .and_then(|asset| asset.zone.as_deref())
                     .or_else(|| self.zones.get(address).map(|zone| &**zone))
                     .unwrap_or(EXTERNAL_ZONE);
-                event
-                    .fields
-                    .insert(format!("{role}.zone"), Value::from(zone));
+                event.fields.insert(role.zone.into(), Value::from(zone));
             }
             if let Some(asset) = asset {
                 put_asset(event, role, asset);
             }
         }
         if let Some(asset) = event.host_ip.and_then(|address| self.assets.get(address)) {
-            put_asset(event, "host", &asset.clone());
+            put_asset(event, &HOST, &asset.clone());
         }
     }
 }
 
-fn put_asset(event: &mut Event, role: &str, asset: &Asset) {
+/// The field names enrichment writes for one role (source, destination, host).
+struct RoleFields {
+    zone: &'static str,
+    name: &'static str,
+    owner: &'static str,
+    criticality: &'static str,
+}
+
+const SOURCE: RoleFields = RoleFields {
+    zone: "source.zone",
+    name: "source.asset.name",
+    owner: "source.asset.owner",
+    criticality: "source.asset.criticality",
+};
+const DESTINATION: RoleFields = RoleFields {
+    zone: "destination.zone",
+    name: "destination.asset.name",
+    owner: "destination.asset.owner",
+    criticality: "destination.asset.criticality",
+};
+const HOST: RoleFields = RoleFields {
+    zone: "host.zone",
+    name: "host.asset.name",
+    owner: "host.asset.owner",
+    criticality: "host.asset.criticality",
+};
+
+fn put_asset(event: &mut Event, role: &RoleFields, asset: &Asset) {
     let fields = &mut event.fields;
-    fields.insert(
-        format!("{role}.asset.name"),
-        Value::from(asset.name.as_str()),
-    );
+    fields.insert(role.name.into(), Value::from(asset.name.as_str()));
     if let Some(owner) = &asset.owner {
-        fields.insert(format!("{role}.asset.owner"), Value::from(owner.as_str()));
+        fields.insert(role.owner.into(), Value::from(owner.as_str()));
     }
     if let Some(criticality) = &asset.criticality {
-        fields.insert(
-            format!("{role}.asset.criticality"),
-            Value::from(criticality.as_str()),
-        );
+        fields.insert(role.criticality.into(), Value::from(criticality.as_str()));
     }
 }
 

@@ -138,7 +138,7 @@ pub fn set(event: &mut Event, name: &str, value: Value) {
         }
         _ => {}
     }
-    event.fields.insert(name.to_owned(), value);
+    event.fields.insert(name.to_owned().into(), value);
 }
 
 /// Takes `name` out of the event (for a rename). Typed members give their value as text.

@@ -416,9 +416,7 @@ impl Normalizer {
             if let Some(name) = body::decode(&input, out) {
                 self.counters.decoded(name);
                 apply_output(event, out);
-                event
-                    .fields
-                    .insert(DECODER_FIELD.to_owned(), Value::from(name));
+                event.fields.insert(DECODER_FIELD.into(), Value::from(name));
                 recognised = true;
             }
         }
@@ -449,19 +447,20 @@ impl Normalizer {
     }
 
     fn tally_unrecognised(&self, event: &Event) {
-        let source = match (&event.host_name, event.source) {
-            (Some(host), _) => host.clone(),
-            (None, Some(peer)) => peer.ip().to_string(),
-            (None, None) => event.listener.to_string(),
+        let peer;
+        let source: &str = match (&event.host_name, event.source) {
+            (Some(host), _) => host,
+            (None, Some(address)) => {
+                peer = address.ip().to_string();
+                &peer
+            }
+            (None, None) => &event.listener,
         };
         let mut sources = lock(&self.unrecognised);
-        let full = sources.len() >= MAX_UNRECOGNISED_SOURCES;
-        match sources.get_mut(&source) {
-            Some(count) => *count += 1,
-            None if !full => {
-                sources.insert(source, 1);
-            }
-            None => {}
+        if let Some(count) = sources.get_mut(source) {
+            *count += 1;
+        } else if sources.len() < MAX_UNRECOGNISED_SOURCES {
+            sources.insert(source.to_owned(), 1);
         }
     }
 }
@@ -488,7 +487,7 @@ fn apply_output(event: &mut Event, out: &mut Output) {
                 }
             }
             _ => {
-                event.fields.insert(name.into_owned(), value);
+                event.fields.insert(name, value);
             }
         }
     }
@@ -497,7 +496,7 @@ fn apply_output(event: &mut Event, out: &mut Output) {
             if peer.ip() != address {
                 event
                     .fields
-                    .entry(field::OBSERVER_IP.to_owned())
+                    .entry(field::OBSERVER_IP.into())
                     .or_insert_with(|| Value::Str(peer.ip().to_string()));
             }
         }

@@ -93,14 +93,10 @@ pub struct Output {
 }
 
 impl Output {
-    /// Sets `name` (replacing an earlier value of the same name).
+    /// Sets `name`; a later value of the same name wins (it is appended, not searched for: the
+    /// event's map keeps the last one).
     pub fn put(&mut self, name: impl Into<Cow<'static, str>>, value: impl Into<Value>) {
-        let name = name.into();
-        let value = value.into();
-        match self.fields.iter_mut().find(|(key, _)| *key == name) {
-            Some(slot) => slot.1 = value,
-            None => self.fields.push((name, value)),
-        }
+        self.fields.push((name.into(), value.into()));
     }
 
     /// Sets a text field unless the text is empty or a placeholder (`-`).
@@ -127,6 +123,12 @@ impl Output {
     pub fn put_ip(&mut self, name: impl Into<Cow<'static, str>>, text: &str) -> bool {
         let text = text.trim().trim_start_matches('[').trim_end_matches(']');
         match text.parse::<IpAddr>() {
+            // An IPv4 address that parses is already canonical (the parser refuses leading
+            // zeros and other spellings): keep the text rather than format it again.
+            Ok(IpAddr::V4(_)) => {
+                self.put(name, Value::Str(text.to_owned()));
+                true
+            }
             Ok(address) => {
                 self.put(name, Value::Str(address.to_string()));
                 true
@@ -140,9 +142,11 @@ impl Output {
         self.timestamp = Some(time);
     }
 
+    /// The latest value set for `name`.
     pub fn get(&self, name: &str) -> Option<&Value> {
         self.fields
             .iter()
+            .rev()
             .find(|(key, _)| key == name)
             .map(|(_, value)| value)
     }
@@ -155,6 +159,7 @@ impl Output {
         self.fields.is_empty()
     }
 
+    /// Values set (a name set twice counts twice).
     pub fn len(&self) -> usize {
         self.fields.len()
     }

@@ -284,7 +284,7 @@ fn conn_tsv(line: &str) -> Option<Map<String, Json>> {
     if let Some(ip_proto) = columns.next() {
         let ip_proto = ip_proto.trim();
         if ip_proto != UNSET {
-            root.insert(IP_PROTO_COLUMN.to_owned(), count(ip_proto)?);
+            root.insert(IP_PROTO_COLUMN.into(), count(ip_proto)?);
         }
     }
     if columns.next().is_some() {

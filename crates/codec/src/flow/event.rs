@@ -5,7 +5,6 @@
 //! (`ipfix.<enterprise>.e<id>` for enterprise elements) and options scope elements as
 //! `<prefix>.scope.…`.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::net::{IpAddr, SocketAddr};
 
@@ -118,8 +117,8 @@ impl FlowRecord {
             FlowKind::NetflowV5 | FlowKind::NetflowV9 => &NETFLOW_NAMES,
         };
         let fields = &mut event.fields;
-        let mut put = |name: &str, value: Value| {
-            fields.insert(name.to_owned(), value);
+        let mut put = |name: &'static str, value: Value| {
+            fields.insert(name.into(), value);
         };
         put(
             field::OBSERVER_IP,
@@ -312,10 +311,10 @@ fn element_value(bytes: &[u8]) -> Value {
 }
 
 /// An element that appears more than once keeps every value, as a list in template order.
-fn insert_element(fields: &mut BTreeMap<String, Value>, name: String, value: Value) {
-    match fields.get_mut(&name) {
+fn insert_element(fields: &mut vigil_event::Fields, name: String, value: Value) {
+    match fields.get_mut(name.as_str()) {
         None => {
-            fields.insert(name, value);
+            fields.insert(name.into(), value);
         }
         Some(Value::List(values)) => values.push(value),
         Some(existing) => {
@@ -387,7 +386,7 @@ mod tests {
             event.message,
             "tcp 10.0.0.1:51515 -> 10.0.0.2:22, 6 packets, 480 bytes"
         );
-        let expected: BTreeMap<String, Value> = [
+        let expected: vigil_event::Fields = [
             (field::OBSERVER_IP, Value::from("192.0.2.1")),
             (field::EVENT_KIND, Value::from("event")),
             (field::EVENT_CATEGORY, Value::from("network")),
@@ -416,7 +415,7 @@ mod tests {
             ("netflow.source_id", Value::Int(42)),
         ]
         .into_iter()
-        .map(|(name, value)| (name.to_owned(), value))
+        .map(|(name, value)| (name.into(), value))
         .collect();
         assert_eq!(event.fields, expected);
     }

@@ -87,7 +87,7 @@ impl Trap {
         let varbinds = self.varbinds.iter().map(varbind_value).collect();
         fields.push(("snmp.varbinds", Value::List(varbinds)));
         for (key, value) in fields {
-            event.fields.insert(key.to_owned(), value);
+            event.fields.insert(key.into(), value);
         }
         // Each value also as a field of its own, keyed by the numeric OID, so that a search or
         // a rule can name it: `snmp.oid.1.3.6.1.2.1.2.2.1.8.2:2` (ifOperStatus.2 is down).
@@ -95,7 +95,7 @@ impl Trap {
             if let Some(value) = scalar_value(&varbind.value) {
                 event
                     .fields
-                    .insert(format!("{OID_FIELD_PREFIX}{}", varbind.oid), value);
+                    .insert(format!("{OID_FIELD_PREFIX}{}", varbind.oid).into(), value);
             }
         }
         event
@@ -203,16 +203,16 @@ fn scalar_value(value: &SnmpValue) -> Option<Value> {
 /// One entry of `snmp.varbinds`: `{oid, name?, type, value?}`.
 fn varbind_value(varbind: &VarBind) -> Value {
     let mut entry = BTreeMap::new();
-    entry.insert("oid".to_owned(), Value::Str(varbind.oid.to_string()));
+    entry.insert("oid".into(), Value::Str(varbind.oid.to_string()));
     if let Some(name) = varbind.oid.name() {
-        entry.insert("name".to_owned(), Value::Str(name));
+        entry.insert("name".into(), Value::Str(name));
     }
     entry.insert(
-        "type".to_owned(),
+        "type".into(),
         Value::Str(varbind.value.type_name().to_owned()),
     );
     if let Some(value) = scalar_value(&varbind.value) {
-        entry.insert("value".to_owned(), value);
+        entry.insert("value".into(), value);
     }
     Value::Map(entry)
 }

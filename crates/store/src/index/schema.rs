@@ -220,7 +220,7 @@ fn in_json_field(key: &str) -> bool {
 #[derive(Clone, Copy, Debug)]
 enum JsonView<'a> {
     /// The top-level map, without what [`in_json_field`] leaves out.
-    Fields(&'a std::collections::BTreeMap<String, vigil_event::Value>),
+    Fields(&'a vigil_event::Fields),
     Value(&'a vigil_event::Value),
 }
 
@@ -242,7 +242,7 @@ impl<'a> tantivy::schema::Value<'a> for JsonView<'a> {
                     fields
                         .iter()
                         .filter(|(key, _)| in_json_field(key))
-                        .map(|(key, value)| (key.as_str(), JsonView::Value(value))),
+                        .map(|(key, value)| (key.as_ref(), JsonView::Value(value))),
                 );
                 ReferenceValue::Object(entries)
             }
@@ -259,7 +259,7 @@ impl<'a> tantivy::schema::Value<'a> for JsonView<'a> {
                     let entries: JsonEntries<'a> = Box::new(
                         entries
                             .iter()
-                            .map(|(key, value)| (key.as_str(), JsonView::Value(value))),
+                            .map(|(key, value)| (key.as_ref(), JsonView::Value(value))),
                     );
                     ReferenceValue::Object(entries)
                 }
