@@ -14,6 +14,8 @@
 #   KEEP=1            keep the temp dir (data, config, server log)
 #   NO_BUILD=1        skip `cargo build --release`
 #   TLS=1             send over syslog/TLS (RFC 5425, TLS 1.3, the local CA made on first start)
+#   DECODERS=0        run without the body decoders ([normalize] decoders = false), to see what
+#                     normalisation costs
 #   CHANNEL=1         send to a `vigil agent` (syslog TCP) that forwards over the Vigil channel
 #                     (TLS 1.3, mTLS, zstd); also reports wire bytes per event and agent CPU
 #
@@ -89,6 +91,9 @@ client_auth = "none"
 [index]
 commit_interval = "5s"
 TOML
+if [[ ${DECODERS:-1} == 0 ]]; then
+    printf '\n[normalize]\ndecoders = false\n' >>"$work/vigil.toml"
+fi
 if [[ $CHANNEL == 1 ]]; then
     "$vigil" certs init "$work/pki" --client bench-agent >/dev/null
     cat >>"$work/vigil.toml" <<TOML

@@ -10,8 +10,9 @@
 //! Every event is flagged `imported`: it is stored in the partition of the day it happened.
 //! Per-line trouble is counted by kind and never stops the file: an over-long line is cut at
 //! the limit and flagged `truncated`; a line with NUL bytes (a binary file) is skipped; a CSV
-//! row with the wrong number of cells is kept whole as an unparsed line; a decompression
-//! error ends that file and is counted.
+//! row with the wrong number of cells, a cut CEF header or an NDJSON line that is not JSON (or
+//! nests deeper than 128) is kept whole as a line and counted; a decompression error ends that
+//! file and is counted.
 
 use std::collections::BTreeMap;
 use std::io::{self, BufRead, BufReader, Read};
@@ -152,7 +153,7 @@ pub struct ReadReport {
     pub lines: u64,
     pub events: u64,
     /// Per-line trouble by kind: `truncated`, `binary`, `ragged_row`, `invalid_json`,
-    /// `unreadable` (decompression or I/O error that ended a file), `too_large`.
+    /// `invalid_cef`, `unreadable` (decompression or I/O error that ended a file), `too_large`.
     pub errors: BTreeMap<&'static str, u64>,
     /// Files by the format they were read as.
     pub formats: BTreeMap<&'static str, u64>,
@@ -304,6 +305,20 @@ impl FileRead<'_, '_> {
                     Some(header) => self.csv_event(header, text, report),
                 },
                 ImportFormat::Syslog => self.syslog_event(text, truncated),
+                ImportFormat::Cef => {
+                    if !is_cef_or_leef(text) {
+                        report.error("invalid_cef");
+                    }
+                    self.line_event(text, truncated)
+                }
+                ImportFormat::Ndjson => {
+                    if !json_nesting_within(text, MAX_JSON_DEPTH)
+                        || serde_json::from_slice::<serde::de::IgnoredAny>(text).is_err()
+                    {
+                        report.error("invalid_json");
+                    }
+                    self.line_event(text, truncated)
+                }
                 _ => self.line_event(text, truncated),
             };
             self.push(event, report, emit);
@@ -448,6 +463,44 @@ impl FileRead<'_, '_> {
         }
         Ok(())
     }
+}
+
+/// How deep an NDJSON line may nest: what the JSON body decoder (serde_json) reads.
+const MAX_JSON_DEPTH: usize = 128;
+
+/// Whether `text`'s brackets nest no deeper than `max` (strings skipped); one pass, no tree.
+fn json_nesting_within(text: &[u8], max: usize) -> bool {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for &byte in text {
+        if in_string {
+            match byte {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match byte {
+            b'"' => in_string = true,
+            b'{' | b'[' => {
+                depth += 1;
+                if depth > max {
+                    return false;
+                }
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    true
+}
+
+/// Whether a line has a whole CEF header (7 `|`-separated fields after `CEF:`) or LEEF header
+/// (5 after `LEEF:`); a cut line is kept, and counted as `invalid_cef`.
+fn is_cef_or_leef(line: &[u8]) -> bool {
+    let pipes = line.iter().filter(|&&byte| byte == b'|').count();
+    (line.starts_with(b"CEF:") && pipes >= 7) || (line.starts_with(b"LEEF:") && pipes >= 5)
 }
 
 /// The cells of one CSV row (RFC 4180 quoting).

@@ -180,3 +180,31 @@ fn a_consumer_can_stop_the_import() {
         .unwrap();
     assert_eq!(batches, 1);
 }
+
+#[test]
+fn cut_cef_and_bad_ndjson_lines_are_kept_and_counted() {
+    let cef = "CEF:0|Vendor|Product|1.0|100|Login|5|src=10.0.0.1\nCEF:0|Vendor|Prod\n";
+    let (report, events) = import(&auto(), "a.cef", cef.as_bytes());
+    assert_eq!(report.errors.get("invalid_cef"), Some(&1));
+    assert_eq!(events.len(), 2);
+    let deep = format!(
+        "{{\"a\":1}}\n{}{}\n{{\"b\":2}}\n",
+        "[".repeat(10_000),
+        "]".repeat(10_000)
+    );
+    let options = ImportOptions {
+        format: ImportFormat::Ndjson,
+        ..ImportOptions::default()
+    };
+    let (report, events) = import(&options, "a.ndjson", deep.as_bytes());
+    assert_eq!(report.errors.get("invalid_json"), Some(&1));
+    assert_eq!(events.len(), 3);
+    assert_eq!(events[2].message, "{\"b\":2}");
+}
+
+#[test]
+fn nesting_is_counted_outside_strings_only() {
+    assert!(json_nesting_within(br#"{"a":"[[[[{{{{","b":["\"]"]}"#, 2));
+    assert!(!json_nesting_within(br#"{"a":[[1]]}"#, 2));
+    assert!(json_nesting_within(br#"{"a":[[1]]}"#, 3));
+}
