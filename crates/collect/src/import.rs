@@ -16,7 +16,6 @@
 
 use std::collections::BTreeMap;
 use std::io::{self, BufRead, BufReader, Read};
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use vigil_event::{field, Batch, Event, EventFlags, SecurityLevel, Timestamp, Value};
@@ -81,10 +80,18 @@ impl ImportFormat {
         if name.ends_with(".csv") {
             return Self::Csv;
         }
-        if name.ends_with(".json") {
-            return Self::Json;
-        }
         let line = first_line.trim_ascii_start();
+        if name.ends_with(".json") {
+            // eve.json, Winlogbeat and Zeek `.json` files are one object per line; a document
+            // (an array, or one object over several lines) is read whole.
+            let one_object_per_line = line.starts_with(b"{")
+                && serde_json::from_slice::<serde::de::IgnoredAny>(line).is_ok();
+            return if one_object_per_line {
+                Self::Ndjson
+            } else {
+                Self::Json
+            };
+        }
         let starts = |prefix: &[u8]| line.starts_with(prefix);
         if starts(b"{") {
             return Self::Ndjson;
@@ -268,8 +275,19 @@ impl FileRead<'_, '_> {
         let max = self.importer.options.max_line_bytes;
         let mut line = Vec::new();
         let mut format = self.importer.options.format;
+        if format == ImportFormat::Auto {
+            // Decided on the first line as buffered, before anything is consumed: a JSON
+            // document is read whole, never cut at the line limit.
+            match first_line(reader)? {
+                Some(first) => format = ImportFormat::detect(name, &first),
+                None => return Ok(()),
+            }
+        }
+        *report.formats.entry(format.name()).or_default() += 1;
+        if format == ImportFormat::Json {
+            return self.json_document(reader, report, emit);
+        }
         let mut csv_header: Option<Vec<String>> = None;
-        let mut format_known = false;
         loop {
             let Some(truncated) = read_line(reader, &mut line, max)? else {
                 return Ok(());
@@ -277,16 +295,6 @@ impl FileRead<'_, '_> {
             let text = line.strip_suffix(b"\r").unwrap_or(&line);
             if text.iter().all(u8::is_ascii_whitespace) {
                 continue;
-            }
-            if !format_known {
-                if format == ImportFormat::Auto {
-                    format = ImportFormat::detect(name, text);
-                }
-                *report.formats.entry(format.name()).or_default() += 1;
-                format_known = true;
-            }
-            if format == ImportFormat::Json {
-                return self.json_document(text, reader, report, emit);
             }
             report.lines += 1;
             if memchr::memchr(0, text).is_some() {
@@ -364,16 +372,12 @@ impl FileRead<'_, '_> {
     }
 
     fn syslog_event(&self, line: &[u8], truncated: bool) -> Event {
-        let local = SocketAddr::from(([0, 0, 0, 0], 0));
-        let mut event = self.importer.stamper.syslog_event(
+        self.importer.stamper.imported_syslog(
             line,
             truncated,
-            local,
             &self.importer.listener,
             self.received,
-        );
-        event.source = None;
-        event
+        )
     }
 
     fn line_event(&self, line: &[u8], truncated: bool) -> Event {
@@ -415,6 +419,12 @@ impl FileRead<'_, '_> {
                     }
                 }
                 field::HOST_NAME | "host" | "hostname" => event.host_name = Some(cell),
+                // A column may not pose as what Vigil sets (`vigil.tenant`, `event.id`, …).
+                _ if is_reserved_column(name) => {
+                    event
+                        .fields
+                        .insert(format!("csv.{name}").into(), Value::Str(cell));
+                }
                 _ => {
                     event.fields.insert(name.clone().into(), Value::Str(cell));
                 }
@@ -430,15 +440,14 @@ impl FileRead<'_, '_> {
     /// message is the object's JSON text (the body decoders read it).
     fn json_document(
         &mut self,
-        first: &[u8],
         reader: &mut dyn BufRead,
         report: &mut ReadReport,
         emit: &mut dyn FnMut(Batch) -> bool,
     ) -> io::Result<()> {
-        let mut document = first.to_vec();
-        document.push(b'\n');
-        let limit = MAX_JSON_DOCUMENT_BYTES.saturating_sub(document.len() as u64);
-        reader.take(limit + 1).read_to_end(&mut document)?;
+        let mut document = Vec::new();
+        reader
+            .take(MAX_JSON_DOCUMENT_BYTES + 1)
+            .read_to_end(&mut document)?;
         if document.len() as u64 > MAX_JSON_DOCUMENT_BYTES {
             report.error("too_large");
             return Ok(());
@@ -462,6 +471,27 @@ impl FileRead<'_, '_> {
             }
         }
         Ok(())
+    }
+}
+
+/// The first non-blank line as buffered (up to the buffer's size), without consuming it;
+/// `None` for an input with nothing but blanks.
+fn first_line(reader: &mut dyn BufRead) -> io::Result<Option<Vec<u8>>> {
+    loop {
+        let buffered = reader.fill_buf()?;
+        if buffered.is_empty() {
+            return Ok(None);
+        }
+        let blank = buffered
+            .iter()
+            .take_while(|byte| byte.is_ascii_whitespace())
+            .count();
+        if blank < buffered.len() {
+            let line = &buffered[blank..];
+            let end = memchr::memchr(b'\n', line).unwrap_or(line.len());
+            return Ok(Some(line[..end].to_vec()));
+        }
+        reader.consume(blank);
     }
 }
 
@@ -501,6 +531,15 @@ fn json_nesting_within(text: &[u8], max: usize) -> bool {
 fn is_cef_or_leef(line: &[u8]) -> bool {
     let pipes = line.iter().filter(|&&byte| byte == b'|').count();
     (line.starts_with(b"CEF:") && pipes >= 7) || (line.starts_with(b"LEEF:") && pipes >= 5)
+}
+
+/// Names only Vigil sets: a CSV column of that name is kept as `csv.<name>`.
+fn is_reserved_column(name: &str) -> bool {
+    name.starts_with("vigil.")
+        || matches!(
+            name,
+            field::EVENT_ID | field::EVENT_CREATED | field::EVENT_ORIGINAL
+        )
 }
 
 /// The cells of one CSV row (RFC 4180 quoting).

@@ -123,6 +123,44 @@ impl Stamper {
 }
 
 impl Stamper {
+    /// One syslog line of an imported file: decoded in the time zone of the system its host
+    /// name belongs to, stamped by [`Stamper::stamp_imported`]. Files have no sender address,
+    /// so no address rule applies and nothing is listed as an unmapped sender.
+    pub fn imported_syslog(
+        &self,
+        line: &[u8],
+        truncated: bool,
+        listener: &Arc<str>,
+        received: Timestamp,
+    ) -> Event {
+        let decode = |default_tz| {
+            decode_syslog(
+                line,
+                &DecodeContext {
+                    received,
+                    default_tz,
+                },
+            )
+        };
+        let unmapped_tz = self.source_map.unmapped().timezone;
+        let mut event = decode(unmapped_tz);
+        let host_tz = event
+            .host_name
+            .as_deref()
+            .and_then(|host| self.source_map.match_host(host))
+            .map(|matched| matched.timezone);
+        let zone_less =
+            event.syslog_version.is_none() && !event.flags.contains(EventFlags::UNPARSED);
+        if let Some(timezone) = host_tz.filter(|timezone| zone_less && *timezone != unmapped_tz) {
+            event = decode(timezone);
+        }
+        if truncated {
+            event.flags.insert(EventFlags::TRUNCATED);
+        }
+        self.stamp_imported(&mut event, listener);
+        event
+    }
+
     /// Stamps an imported event, which has no sender address: its host name picks the
     /// information system; without a match it gets the unmapped default.
     pub fn stamp_imported(&self, event: &mut Event, listener: &Arc<str>) {

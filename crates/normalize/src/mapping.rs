@@ -319,6 +319,7 @@ fn compile(config: &MappingConfig, text: &str) -> Result<Mapping, Vec<(usize, St
     }
     written.extend(config.rename.values().map(String::as_str));
     written.extend(config.set.keys().map(String::as_str));
+    written.extend(config.convert.keys().map(String::as_str));
     for name in written.iter().filter(|name| fields::is_reserved(name)) {
         errors.push((
             line,

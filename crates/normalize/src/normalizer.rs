@@ -475,32 +475,50 @@ fn apply_output(event: &mut Event, out: &mut Output) {
             event.timestamp = time;
         }
     }
-    let mut source_ip = None;
-    let mut source_port = None;
+    let mut source_ip: Option<(std::net::IpAddr, Value)> = None;
+    let mut source_port: Option<(u16, Value)> = None;
     for (name, value) in out.drain() {
         match &*name {
-            field::SOURCE_IP => source_ip = value.as_str().and_then(|text| text.parse().ok()),
-            field::SOURCE_PORT => {
-                source_port = match value {
-                    Value::Int(port) => u16::try_from(port).ok(),
-                    _ => None,
+            field::SOURCE_IP => {
+                if let Some(address) = value.as_str().and_then(|text| text.parse().ok()) {
+                    source_ip = Some((address, value));
+                    continue;
                 }
             }
-            _ => {
-                event.fields.insert(name, value);
+            field::SOURCE_PORT => {
+                if let Value::Int(port) = value {
+                    if let Ok(port) = u16::try_from(port) {
+                        source_port = Some((port, value));
+                        continue;
+                    }
+                }
             }
+            _ => {}
         }
+        // What does not fit the typed members (an address that does not parse) stays in the
+        // map.
+        event.fields.insert(name, value);
     }
-    if let Some(address) = source_ip {
-        if let Some(peer) = event.source {
-            if peer.ip() != address {
+    match (source_ip, source_port) {
+        (Some((address, _)), port) => {
+            // The sender is the device that logged the line: it stays findable as
+            // observer.ip whatever the line says about its source.
+            if let Some(peer) = event.source {
                 event
                     .fields
                     .entry(field::OBSERVER_IP.into())
                     .or_insert_with(|| Value::Str(peer.ip().to_string()));
             }
+            let port = port.map_or(0, |(port, _)| port);
+            event.source = Some(SocketAddr::new(address, port));
         }
-        event.source = Some(SocketAddr::new(address, source_port.unwrap_or(0)));
+        // A port without an address: kept when the event has no source of its own; next to
+        // the sender's address it would name a port the sender never used (the line still has
+        // it, in event.original).
+        (None, Some((_, port))) if event.source.is_none() => {
+            event.fields.insert(field::SOURCE_PORT.into(), port);
+        }
+        (None, _) => {}
     }
 }
 

@@ -87,17 +87,36 @@ pub trait Transform: Send + Sync + 'static {
 
 /// Runs `transform` on every delivery from `input` and passes it on to `output` (receipts and
 /// marks travel with their batch), until `input` closes. The thread ends when the sink stops.
+///
+/// A transform that panics on a batch does not stop the pipeline or lose the batch: the batch
+/// goes on as the transform left it (events it had not reached yet untransformed), the panic
+/// is logged and counted in `vigil_transform_panics_total`.
 pub fn spawn_transform(
     name: &str,
     transform: std::sync::Arc<dyn Transform>,
     mut input: BatchReceiver,
     output: BatchSender,
+    metrics: &crate::Metrics,
 ) -> std::io::Result<std::thread::JoinHandle<()>> {
+    let panics = metrics.counter(
+        "vigil_transform_panics_total",
+        "Batches a transform panicked on (passed on as they were, not lost).",
+        &[("transform", name)],
+    );
     std::thread::Builder::new()
         .name(format!("vigil-{name}"))
         .spawn(move || {
             while let Some(mut delivery) = input.blocking_recv() {
-                transform.apply(&mut delivery.events);
+                let applied = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    transform.apply(&mut delivery.events)
+                }));
+                if applied.is_err() {
+                    panics.inc();
+                    tracing::error!(
+                        events = delivery.events.len(),
+                        "a transform panicked on a batch; it goes on as it was"
+                    );
+                }
                 if output.blocking_send(delivery).is_err() {
                     break;
                 }

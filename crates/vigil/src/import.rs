@@ -60,8 +60,11 @@ impl ImportContext {
                 None => summary.unrecognised += 1,
             }
             let days = u64::from(self.policy.days(event.level));
-            let kept_until = event.partition_day() + chrono::Days::new(days);
-            let current = today <= kept_until;
+            // A period too long for the calendar never ends.
+            let current = event
+                .partition_day()
+                .checked_add_days(chrono::Days::new(days))
+                .is_none_or(|kept_until| today <= kept_until);
             if !current {
                 summary.past_retention += 1;
             }
@@ -252,7 +255,7 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
                 None => true,
             }
         };
-        import_one(
+        if let Err(error) = import_one(
             &context,
             &importer,
             file,
@@ -260,8 +263,11 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
             &mut summary,
             args.dry_run,
             &mut store_batch,
-        )
-        .with_context(|| format!("cannot read {name}"))?;
+        ) {
+            // The other files still go in, and what was read is still flushed below.
+            eprintln!("vigil import: {name}: {error}");
+            failed_files += 1;
+        }
     }
     if let Some((sender, sink, _lock)) = store {
         drop(sender);

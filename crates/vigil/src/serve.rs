@@ -528,6 +528,7 @@ async fn serve(config: ServerConfig) -> anyhow::Result<()> {
         normalizer.clone(),
         raw_input,
         normalized.clone(),
+        &metrics,
     )
     .context("cannot start the normalizer")?;
     let sink = tokio::spawn(Box::new(ingest).run(batch_input));

@@ -208,3 +208,32 @@ fn nesting_is_counted_outside_strings_only() {
     assert!(!json_nesting_within(br#"{"a":[[1]]}"#, 2));
     assert!(json_nesting_within(br#"{"a":[[1]]}"#, 3));
 }
+
+#[test]
+fn a_json_named_file_of_one_object_per_line_is_ndjson_and_a_big_document_is_read_whole() {
+    let eve = "{\"event_type\":\"alert\",\"src_ip\":\"10.0.0.1\"}\n{\"event_type\":\"dns\"}\n";
+    let (report, events) = import(&auto(), "eve.json", eve.as_bytes());
+    assert_eq!(report.formats.get("ndjson"), Some(&1));
+    assert_eq!(events.len(), 2);
+
+    // One minified line far past the 64 KiB line limit: read whole, not cut.
+    let items: Vec<String> = (0..5_000)
+        .map(|n| format!("{{\"n\":{n},\"pad\":\"xxxxxxxxxx\"}}"))
+        .collect();
+    let document = format!("[{}]", items.join(","));
+    assert!(document.len() > 2 * DEFAULT_MAX_LINE_BYTES);
+    let (report, events) = import(&auto(), "export.json", document.as_bytes());
+    assert_eq!(report.formats.get("json"), Some(&1));
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert_eq!(events.len(), 5_000);
+}
+
+#[test]
+fn a_csv_column_cannot_pose_as_a_vigil_field() {
+    let text = "vigil.tenant,event.id,user.name\nevil,123,bob\n";
+    let (_, events) = import(&auto(), "a.csv", text.as_bytes());
+    assert_ne!(&*events[0].tenant, "evil");
+    assert_eq!(events[0].fields["csv.vigil.tenant"], Value::from("evil"));
+    assert_eq!(events[0].fields["csv.event.id"], Value::from("123"));
+    assert_eq!(events[0].fields["user.name"], Value::from("bob"));
+}
