@@ -163,9 +163,13 @@ impl Event {
     }
 
     /// The UTC day whose partition keeps the event: the day it was received, or for an
-    /// imported event the day it happened.
+    /// imported event the day it happened — unless that is after the import (a clock or a
+    /// line that is wrong): a future partition would escape the retention janitor's order.
     pub fn partition_day(&self) -> chrono::NaiveDate {
-        if self.flags.contains(EventFlags::IMPORTED) {
+        const DAY_NANOS: i64 = 86_400 * 1_000_000_000;
+        let plausible =
+            self.timestamp.as_nanos() <= self.created.as_nanos().saturating_add(DAY_NANOS);
+        if self.flags.contains(EventFlags::IMPORTED) && plausible {
             self.timestamp.utc_day()
         } else {
             self.created.utc_day()
@@ -274,6 +278,21 @@ impl Event {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_imported_event_is_filed_under_its_own_day_unless_that_is_in_the_future() {
+        let day = |text: &str| chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap();
+        let at = |text: &str| {
+            Timestamp::from_datetime(chrono::DateTime::parse_from_rfc3339(text).unwrap())
+        };
+        let mut event = Event::new(at("2026-11-27T10:00:00Z"), Vec::new());
+        event.timestamp = at("2025-12-10T06:55:46Z");
+        assert_eq!(event.partition_day(), day("2026-11-27"));
+        event.flags.insert(EventFlags::IMPORTED);
+        assert_eq!(event.partition_day(), day("2025-12-10"));
+        event.timestamp = at("2099-01-01T00:00:00Z");
+        assert_eq!(event.partition_day(), day("2026-11-27"));
+    }
 
     #[test]
     fn event_json_keeps_invalid_utf8_exactly_as_base64() {

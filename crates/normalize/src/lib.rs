@@ -30,7 +30,8 @@ pub mod mapping;
 mod normalizer;
 
 pub use normalizer::{
-    MappingSet, Normalizer, Verdict, DECODER_FIELD, MAX_UNRECOGNISED_SOURCES, RELOAD_INTERVAL,
+    MappingSet, Normalizer, Verdict, DECODER_FIELD, MAPPING_FIELD, MAX_UNRECOGNISED_SOURCES,
+    RELOAD_INTERVAL,
 };
 
 #[cfg(test)]

@@ -16,6 +16,8 @@ use crate::mapping::{compile_file, Applied, Mapping};
 
 /// The field naming the built-in decoder that recognised an event.
 pub const DECODER_FIELD: &str = "vigil.decoder";
+/// The field naming the (last) user mapping that changed an event.
+pub const MAPPING_FIELD: &str = "vigil.mapping";
 /// How many distinct sources of unrecognised lines are remembered (the rest are only counted).
 pub const MAX_UNRECOGNISED_SOURCES: usize = 1024;
 /// How often the mapping folder and asset table are checked for changes.
@@ -213,7 +215,7 @@ impl Normalizer {
             counters: Counters::new(metrics),
             unrecognised: Mutex::default(),
         };
-        normalizer.reload_assets()?;
+        normalizer.load_assets(true)?;
         normalizer.reload_mappings();
         Ok(normalizer)
     }
@@ -327,14 +329,20 @@ impl Normalizer {
         *self.mappings.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(next);
     }
 
-    /// Reloads the asset table if it changed. On error the previous table stays.
+    /// Reloads the asset table if it changed since the last look (a table that went missing
+    /// is reported once, not every second). On error the previous table stays.
     pub fn reload_assets(&self) -> Result<(), Vec<String>> {
+        self.load_assets(false)
+    }
+
+    /// Loads the asset table; `always` also when it looks unchanged (at start).
+    fn load_assets(&self, always: bool) -> Result<(), Vec<String>> {
         let Some(path) = &self.assets_path else {
             return Ok(());
         };
         let stamp = FileStamp::of(path);
         let mut seen = lock(&self.assets_seen);
-        if stamp.is_some() && *seen == stamp {
+        if !always && *seen == stamp {
             return Ok(());
         }
         *seen = stamp;
@@ -430,6 +438,9 @@ impl Normalizer {
                 }
                 Applied::Mapped { conversion_errors } => {
                     recognised = true;
+                    event
+                        .fields
+                        .insert(MAPPING_FIELD.into(), Value::from(mapping.name.as_str()));
                     self.counters
                         .by_mapping(&self.counters.mapped, &mapping.name, false);
                     self.counters

@@ -43,6 +43,7 @@ fn a_broken_file_keeps_its_previous_version_and_a_removed_one_stops() {
     let mut first = event("acme", "user bob did login");
     normalizer.apply(&mut first);
     assert_eq!(first.fields["user.name"], Value::from("bob"));
+    assert_eq!(first.fields[crate::MAPPING_FIELD], Value::from("acme"));
 
     write(&path, BROKEN);
     normalizer.reload_mappings();

@@ -330,6 +330,9 @@ impl Ingest {
             }
             let mut archived = Vec::new();
             let mut all_archived = true;
+            // Past days this group wrote to (an import): their archives stay open for the next
+            // group rather than being reopened (and their tail rescanned) every 10 ms.
+            let touched: Vec<PartitionKey> = by_partition.keys().copied().collect();
             for (key, events) in by_partition {
                 let mut events = events;
                 while !events.is_empty() {
@@ -383,7 +386,9 @@ impl Ingest {
                 durable.changed.notify_waiters();
             }
             let today = Timestamp::now().utc_day();
-            archives.retain(|key, _| key.day >= today.pred_opt().unwrap_or(today));
+            archives.retain(|key, _| {
+                key.day >= today.pred_opt().unwrap_or(today) || touched.contains(key)
+            });
             for batch in archived {
                 metrics.index_lag.add(batch.events.len() as i64);
                 if to_index.send(batch).is_err() {
@@ -403,6 +408,9 @@ impl Ingest {
         from_archive: Receiver<ArchivedBatch>,
     ) -> crate::Result<()> {
         let mut writers: HashMap<PartitionKey, PartitionIndexWriter> = HashMap::new();
+        // Seals in progress: a batch for such a day waits for its seal (the seal holds the
+        // index's writer lock).
+        let mut sealing: HashMap<PartitionKey, std::thread::JoinHandle<()>> = HashMap::new();
         let mut last_commit = Instant::now();
         loop {
             let remaining = options
@@ -412,6 +420,10 @@ impl Ingest {
             let finished = match received {
                 Ok(batch) => {
                     let count = batch.events.len();
+                    if let Some(seal) = sealing.remove(&batch.key) {
+                        let _ = seal.join();
+                    }
+                    sealing.retain(|_, seal| !seal.is_finished());
                     if let Err(error) = add_to_index(&options, &catalog, &mut writers, batch) {
                         metrics.index_errors.inc();
                         tracing::error!(%error, "indexing failed; the archive keeps the events and a restart replays them");
@@ -457,13 +469,18 @@ impl Ingest {
                     .collect();
                 for key in closed {
                     if let Some(writer) = writers.remove(&key) {
-                        seal_in_background(key, writer, metrics.clone());
+                        if let Some(seal) = seal_in_background(key, writer, metrics.clone()) {
+                            sealing.insert(key, seal);
+                        }
                     }
                 }
                 last_commit = Instant::now();
             }
             if finished {
                 // Merges finish before exit, so a stopped node leaves compact indexes behind.
+                for (_, seal) in sealing.drain() {
+                    let _ = seal.join();
+                }
                 for (key, writer) in writers.drain() {
                     if let Err(error) = writer.finish() {
                         metrics.index_errors.inc();
@@ -491,7 +508,7 @@ fn seal_in_background(
     key: PartitionKey,
     writer: PartitionIndexWriter,
     metrics: Arc<IngestMetrics>,
-) {
+) -> Option<std::thread::JoinHandle<()>> {
     let spawned = std::thread::Builder::new()
         .name("vigil-seal".into())
         .spawn(move || match writer.seal() {
@@ -503,8 +520,12 @@ fn seal_in_background(
                 tracing::error!(partition = %key, %error, "sealing a closed day's index failed");
             }
         });
-    if let Err(error) = spawned {
-        tracing::error!(partition = %key, %error, "cannot start the sealing thread");
+    match spawned {
+        Ok(seal) => Some(seal),
+        Err(error) => {
+            tracing::error!(partition = %key, %error, "cannot start the sealing thread");
+            None
+        }
     }
 }
 

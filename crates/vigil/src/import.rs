@@ -16,7 +16,7 @@ use vigil_collect::import::{FileImporter, ImportFormat, ImportOptions, ReadRepor
 use vigil_collect::{Stamper, UnmappedSources};
 use vigil_config::{RetentionMinimums, RetentionPolicy, ServerConfig};
 use vigil_event::{Batch, SecurityLevel, Timestamp, Value};
-use vigil_normalize::{Normalizer, DECODER_FIELD};
+use vigil_normalize::{Normalizer, DECODER_FIELD, MAPPING_FIELD};
 use vigil_pipeline::{batch_channel, BatchSender, Delivery, Metrics, Sink};
 use vigil_store::index::IndexCatalog;
 use vigil_store::Ingest;
@@ -57,6 +57,7 @@ impl ImportContext {
         batch.retain(|event| {
             match event.fields.get(DECODER_FIELD).and_then(Value::as_str) {
                 Some(decoder) => *summary.decoders.entry(decoder.to_owned()).or_default() += 1,
+                None if event.fields.contains_key(MAPPING_FIELD) => summary.mapped += 1,
                 None => summary.unrecognised += 1,
             }
             let days = u64::from(self.policy.days(event.level));
@@ -84,6 +85,8 @@ pub struct ImportSummary {
     /// Events kept (archived, unless a dry run).
     pub stored: u64,
     pub decoders: BTreeMap<String, u64>,
+    /// Recognised by a user mapping only.
+    pub mapped: u64,
     pub unrecognised: u64,
     /// Removed by drop mappings.
     pub dropped: u64,
@@ -101,6 +104,7 @@ impl ImportSummary {
             "events_read": self.read.events,
             "events_stored": self.stored,
             "decoders": self.decoders,
+            "mapped_only": self.mapped,
             "unrecognised": self.unrecognised,
             "dropped_by_mapping": self.dropped,
             "past_retention": self.past_retention,
@@ -125,6 +129,7 @@ impl ImportSummary {
         )?;
         writeln!(out, "  events stored       {}", self.stored)?;
         writeln!(out, "  events read         {}", self.read.events)?;
+        writeln!(out, "  by mappings only    {}", self.mapped)?;
         writeln!(out, "  unrecognised        {}", self.unrecognised)?;
         writeln!(out, "  dropped by mapping  {}", self.dropped)?;
         writeln!(out, "  past retention      {}", self.past_retention)?;

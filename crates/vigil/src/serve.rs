@@ -34,6 +34,8 @@ use crate::import::{ImportContext, ServeImporter};
 
 /// Batches in flight between the listeners and the archive; full means backpressure.
 pub(crate) const PIPELINE_BATCHES: usize = 128;
+/// How long `serve` waits at stop for API calls (an upload) to finish.
+const API_STOP_DEADLINE: std::time::Duration = std::time::Duration::from_secs(30);
 
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     init_tracing();
@@ -574,9 +576,26 @@ async fn serve(config: ServerConfig) -> anyhow::Result<()> {
     tracing::info!("stopping: listeners first, then the archive and index flush");
     shutdown.trigger();
     join_sources(running).await;
-    // The API holds a way into the ingest (uploads): it stops before the ingest can drain.
-    let api_result = api.await;
-    if transform.join().is_err() {
+    // The API holds a way into the ingest (uploads): it stops before the ingest can drain,
+    // within a deadline, so a slow upload cannot hold the node open.
+    let mut api = api;
+    let api_result = match tokio::time::timeout(API_STOP_DEADLINE, &mut api).await {
+        Ok(result) => result,
+        Err(_) => {
+            tracing::warn!(
+                seconds = API_STOP_DEADLINE.as_secs(),
+                "API calls still running at the stop deadline are cut; uploads not yet \
+                 answered were not acknowledged"
+            );
+            api.abort();
+            match api.await {
+                Err(error) if error.is_cancelled() => Ok(Ok(())),
+                other => other,
+            }
+        }
+    };
+    let joined = tokio::task::spawn_blocking(move || transform.join()).await;
+    if !matches!(joined, Ok(Ok(()))) {
         tracing::error!("the normalizer thread panicked");
     }
     sink.await.context("the ingest task panicked")??;
