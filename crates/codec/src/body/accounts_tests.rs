@@ -10,16 +10,7 @@ fn run(app: &str, message: &str) -> Option<Output> {
     decode(&Input::new(message).app(app), &mut out).then_some(out)
 }
 
-fn text<'a>(out: &'a Output, name: &str) -> Option<&'a str> {
-    out.get(name).and_then(Value::as_str)
-}
-
-fn int(out: &Output, name: &str) -> Option<i64> {
-    match out.get(name) {
-        Some(Value::Int(number)) => Some(*number),
-        _ => None,
-    }
-}
+use crate::body::test_support::{int, text};
 
 fn types(out: &Output) -> Vec<&str> {
     match out.get("event.type") {

@@ -3,7 +3,7 @@
 //! ER_ABORTING_USER_CONNECTION), and PostgreSQL lines in the wording of its auth.c/postmaster.c
 //! messages with the prefixes of the documentation's `log_line_prefix` examples.
 
-use super::super::{decode as dispatch, Input, Output, Value};
+use super::super::{decode as dispatch, Input, Output};
 use super::*;
 
 fn run(app: &str, message: &str) -> Option<Output> {
@@ -11,16 +11,7 @@ fn run(app: &str, message: &str) -> Option<Output> {
     decode(&Input::new(message).app(app), &mut out).then_some(out)
 }
 
-fn text<'a>(out: &'a Output, name: &str) -> Option<&'a str> {
-    out.get(name).and_then(Value::as_str)
-}
-
-fn int(out: &Output, name: &str) -> Option<i64> {
-    match out.get(name) {
-        Some(Value::Int(number)) => Some(*number),
-        _ => None,
-    }
-}
+use crate::body::test_support::{int, text};
 
 #[test]
 fn mysql8_access_denied() {

@@ -175,23 +175,7 @@ mod tests {
         decode(&Input::new(message).app("filterlog"), &mut out).then_some(out)
     }
 
-    fn text<'a>(out: &'a Output, name: &str) -> Option<&'a str> {
-        out.get(name).and_then(Value::as_str)
-    }
-
-    fn int(out: &Output, name: &str) -> Option<i64> {
-        match out.get(name) {
-            Some(Value::Int(number)) => Some(*number),
-            _ => None,
-        }
-    }
-
-    fn types(out: &Output) -> Vec<&str> {
-        match out.get("event.type") {
-            Some(Value::List(items)) => items.iter().filter_map(Value::as_str).collect(),
-            _ => vec![],
-        }
-    }
+    use crate::body::test_support::{int, text, types};
 
     // Fixtures: Elastic's pfsense integration pipeline tests (test-pfsense-bsd.log,
     // test-opensense.log), real pfSense/OPNsense filterlog lines.

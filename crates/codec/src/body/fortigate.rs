@@ -356,16 +356,7 @@ mod tests {
         decode(&Input::new(message), &mut out).then_some(out)
     }
 
-    fn text<'a>(out: &'a Output, name: &str) -> Option<&'a str> {
-        out.get(name).and_then(Value::as_str)
-    }
-
-    fn int(out: &Output, name: &str) -> Option<i64> {
-        match out.get(name) {
-            Some(Value::Int(number)) => Some(*number),
-            _ => None,
-        }
-    }
+    use crate::body::test_support::{int, text};
 
     fn types(out: &Output) -> Vec<&str> {
         match out.get("event.type") {

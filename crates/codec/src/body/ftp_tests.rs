@@ -2,7 +2,7 @@
 //! Pure-FTPd lines in the wording of their sources (modules/mod_auth.c, src/log_unix.c);
 //! BSD ftpd lines from loghub's Linux sample (logpai/loghub, see shared/corpus/logs/LICENSE).
 
-use super::super::{decode as dispatch, Input, Output, Value};
+use super::super::{decode as dispatch, Input, Output};
 use super::*;
 
 fn run(app: &str, message: &str) -> Option<Output> {
@@ -10,16 +10,7 @@ fn run(app: &str, message: &str) -> Option<Output> {
     decode(&Input::new(message).app(app), &mut out).then_some(out)
 }
 
-fn text<'a>(out: &'a Output, name: &str) -> Option<&'a str> {
-    out.get(name).and_then(Value::as_str)
-}
-
-fn int(out: &Output, name: &str) -> Option<i64> {
-    match out.get(name) {
-        Some(Value::Int(number)) => Some(*number),
-        _ => None,
-    }
-}
+use crate::body::test_support::{int, text};
 
 #[test]
 fn vsftpd_file_lines() {

@@ -272,9 +272,7 @@ mod tests {
         decode(&Input::new(message), &mut out).then_some(out)
     }
 
-    fn text<'a>(out: &'a Output, name: &str) -> Option<&'a str> {
-        out.get(name).and_then(Value::as_str)
-    }
+    use crate::body::test_support::text;
 
     #[test]
     fn tokenizer_reads_quotes_escapes_and_words() {

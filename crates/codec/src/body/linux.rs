@@ -303,9 +303,7 @@ mod tests {
         decode(&Input::new(message).app(app), &mut out).then_some(out)
     }
 
-    fn text<'a>(out: &'a Output, name: &str) -> Option<&'a str> {
-        out.get(name).and_then(Value::as_str)
-    }
+    use crate::body::test_support::text;
 
     // Lines from loghub's Linux sample (Red Hat, kernel 2.6.5) and udev/snmpd/sysctl of the
     // same host.

@@ -364,4 +364,6 @@ pub fn decode(input: &Input<'_>, out: &mut Output) -> Option<&'static str> {
 }
 
 #[cfg(test)]
+mod test_support;
+#[cfg(test)]
 mod tests;

@@ -215,23 +215,7 @@ mod tests {
         run_as("kernel", message)
     }
 
-    fn text<'a>(out: &'a Output, name: &str) -> Option<&'a str> {
-        out.get(name).and_then(Value::as_str)
-    }
-
-    fn int(out: &Output, name: &str) -> Option<i64> {
-        match out.get(name) {
-            Some(Value::Int(number)) => Some(*number),
-            _ => None,
-        }
-    }
-
-    fn types(out: &Output) -> Vec<&str> {
-        match out.get("event.type") {
-            Some(Value::List(items)) => items.iter().filter_map(Value::as_str).collect(),
-            _ => vec![],
-        }
-    }
+    use crate::body::test_support::{int, text, types};
 
     // Ubuntu's UFW documentation (help.ubuntu.com, "UFW" logging) and typical kern.log lines.
     const UFW_BLOCK: &str = "[UFW BLOCK] IN=eth0 OUT= MAC=00:11:22:33:44:55:66:77:88:99:aa:bb:08:00 SRC=203.0.113.9 DST=192.0.2.10 LEN=60 TOS=0x00 PREC=0x00 TTL=52 ID=4126 DF PROTO=TCP SPT=51234 DPT=22 WINDOW=29200 RES=0x00 SYN URGP=0";

@@ -10,16 +10,7 @@ fn run(message: &str) -> Option<Output> {
     decode(&Input::new(message).app("sshd"), &mut out).then_some(out)
 }
 
-fn text<'a>(out: &'a Output, name: &str) -> Option<&'a str> {
-    out.get(name).and_then(Value::as_str)
-}
-
-fn int(out: &Output, name: &str) -> Option<i64> {
-    match out.get(name) {
-        Some(Value::Int(number)) => Some(*number),
-        _ => None,
-    }
-}
+use crate::body::test_support::{int, text};
 
 #[test]
 fn accepted_password() {

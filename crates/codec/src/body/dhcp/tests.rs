@@ -1,5 +1,3 @@
-use vigil_event::Value;
-
 use super::super::{decode as dispatch, Input, Output};
 use super::{decode, normalize_mac};
 
@@ -20,16 +18,7 @@ fn refused(line: &str, app: &str) {
     );
 }
 
-fn text<'a>(out: &'a Output, name: &str) -> Option<&'a str> {
-    out.get(name).and_then(Value::as_str)
-}
-
-fn int(out: &Output, name: &str) -> Option<i64> {
-    match out.get(name) {
-        Some(Value::Int(number)) => Some(*number),
-        _ => None,
-    }
-}
+use crate::body::test_support::{int, text};
 
 #[test]
 fn macs_are_normalized_to_the_ecs_form() {

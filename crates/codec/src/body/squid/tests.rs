@@ -17,16 +17,7 @@ fn refused(line: &str) {
     assert!(!decode(&Input::new(line), &mut out), "recognised: {line}");
 }
 
-fn text<'a>(out: &'a Output, name: &str) -> Option<&'a str> {
-    out.get(name).and_then(Value::as_str)
-}
-
-fn int(out: &Output, name: &str) -> Option<i64> {
-    match out.get(name) {
-        Some(Value::Int(number)) => Some(*number),
-        _ => None,
-    }
-}
+use crate::body::test_support::{int, text};
 
 // The first line is from the Squid wiki's access.log page (Squid 2/3, `DIRECT/` hierarchy); the
 // others are in the format Squid 4-6 writes (`HIER_` codes, `NONE_NONE/000` for aborted
