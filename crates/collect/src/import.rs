@@ -138,6 +138,9 @@ pub struct ImportOptions {
     /// information system (tenant, level) by the source map's host-name rules.
     pub source: Option<String>,
     pub max_line_bytes: usize,
+    /// Stop a file past this many bytes after decompression (counted `too_large`): an upload's
+    /// size limit is on what is sent, and a small gzip can inflate to fill a disk.
+    pub max_decompressed_bytes: Option<u64>,
 }
 
 impl Default for ImportOptions {
@@ -148,6 +151,7 @@ impl Default for ImportOptions {
             level: None,
             source: None,
             max_line_bytes: DEFAULT_MAX_LINE_BYTES,
+            max_decompressed_bytes: None,
         }
     }
 }
@@ -183,6 +187,30 @@ impl<R: Read> Read for Counting<R> {
         let n = self.inner.read(buf)?;
         self.read
             .fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// A reader that ends after `left` bytes, noting in `cut` whether there was more.
+struct Capped<R> {
+    inner: R,
+    left: u64,
+    cut: std::rc::Rc<std::cell::Cell<bool>>,
+}
+
+impl<R: Read> Read for Capped<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.left == 0 {
+            if !buf.is_empty() && self.inner.read(&mut buf[..1])? > 0 {
+                self.cut.set(true);
+            }
+            return Ok(0);
+        }
+        let room = buf
+            .len()
+            .min(usize::try_from(self.left).unwrap_or(usize::MAX));
+        let n = self.inner.read(&mut buf[..room])?;
+        self.left -= n as u64;
         Ok(n)
     }
 }
@@ -235,7 +263,16 @@ impl<'a> FileImporter<'a> {
             read: self.progress.clone(),
         };
         let before = self.progress.load(std::sync::atomic::Ordering::Relaxed);
-        let mut reader = decompressed(counting)?;
+        let decompressed = decompressed(counting)?;
+        let cut = std::rc::Rc::new(std::cell::Cell::new(false));
+        let mut reader: Box<dyn BufRead + '_> = match self.options.max_decompressed_bytes {
+            Some(limit) => Box::new(BufReader::new(Capped {
+                inner: decompressed,
+                left: limit,
+                cut: cut.clone(),
+            })),
+            None => decompressed,
+        };
         let mut file = FileRead {
             importer: self,
             name: Value::Str(name.to_owned()),
@@ -244,6 +281,13 @@ impl<'a> FileImporter<'a> {
             stopped: false,
         };
         let result = file.all(&mut reader, name, report, emit);
+        if cut.get() {
+            report.error("too_large");
+            tracing::warn!(
+                file = name,
+                "import: the file inflates past the limit; what came before it is kept"
+            );
+        }
         if !file.batch.is_empty() && !file.stopped {
             emit(std::mem::take(&mut file.batch));
         }
@@ -310,7 +354,7 @@ impl FileRead<'_, '_> {
                         csv_header = Some(csv_cells(text));
                         continue;
                     }
-                    Some(header) => self.csv_event(header, text, report),
+                    Some(header) => self.csv_event(header, text, truncated, report),
                 },
                 ImportFormat::Syslog => self.syslog_event(text, truncated),
                 ImportFormat::Cef => {
@@ -395,8 +439,14 @@ impl FileRead<'_, '_> {
         event
     }
 
-    fn csv_event(&self, header: &[String], row: &[u8], report: &mut ReadReport) -> Event {
-        let mut event = self.line_event(row, false);
+    fn csv_event(
+        &self,
+        header: &[String],
+        row: &[u8],
+        truncated: bool,
+        report: &mut ReadReport,
+    ) -> Event {
+        let mut event = self.line_event(row, truncated);
         let cells = csv_cells(row);
         if cells.len() != header.len() {
             report.error("ragged_row");

@@ -226,7 +226,8 @@ pub struct ApiConfig {
     pub cert: Option<PathBuf>,
     pub key: Option<PathBuf>,
     /// The largest file `POST /api/v1/import` takes (bytes as sent, compressed or not);
-    /// larger ones get HTTP 413. Default 256 MiB. Use `vigil import` for bigger files.
+    /// larger ones get HTTP 413. Default 256 MiB. Uploads run one at a time and stop (counted
+    /// `too_large`) past 16 times this once decompressed. Use `vigil import` for bigger files.
     #[serde(default = "default_import_max_bytes")]
     pub import_max_bytes: usize,
 }

@@ -97,16 +97,22 @@ pub fn set(event: &mut Event, name: &str, value: Value) {
             }
         }
         field::HOST_NAME => {
-            event.host_name = text(&value);
-            return;
+            if let Some(text) = text(&value) {
+                event.host_name = Some(text);
+                return;
+            }
         }
         field::PROCESS_NAME => {
-            event.process_name = text(&value);
-            return;
+            if let Some(text) = text(&value) {
+                event.process_name = Some(text);
+                return;
+            }
         }
         field::SYSLOG_MSGID => {
-            event.msgid = text(&value);
-            return;
+            if let Some(text) = text(&value) {
+                event.msgid = Some(text);
+                return;
+            }
         }
         field::PROCESS_PID => {
             if let Some(pid) = integer(&value) {

@@ -217,6 +217,14 @@ impl Normalizer {
         };
         normalizer.load_assets(true)?;
         normalizer.reload_mappings();
+        let mappings = normalizer.mappings();
+        tracing::info!(
+            folder = %config.dir.display(),
+            found = config.dir.is_dir(),
+            files = mappings.files().len(),
+            broken = mappings.errors().len(),
+            "user mappings"
+        );
         Ok(normalizer)
     }
 

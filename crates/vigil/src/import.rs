@@ -374,7 +374,14 @@ pub struct ServeImporter {
     pub context: ImportContext,
     /// The ingest's input.
     pub output: BatchSender,
+    /// An upload stops (counted `too_large`) past this many bytes once decompressed.
+    pub max_decompressed_bytes: u64,
+    /// One upload at a time: each holds its body in memory.
+    pub one_at_a_time: std::sync::Mutex<()>,
 }
+
+/// How far an upload may inflate, as a multiple of the largest body the API takes.
+pub const UPLOAD_INFLATION_LIMIT: u64 = 16;
 
 impl vigil_api::Importer for ServeImporter {
     fn import(
@@ -389,6 +396,14 @@ impl vigil_api::Importer for ServeImporter {
             request.source.as_deref(),
         )
         .map_err(vigil_api::ApiError::BadRequest)?;
+        let options = ImportOptions {
+            max_decompressed_bytes: Some(self.max_decompressed_bytes),
+            ..options
+        };
+        let _turn = self
+            .one_at_a_time
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let mut summary = ImportSummary::default();
         let mut receipts = Vec::new();
         let mut store = |batch: Batch| {

@@ -30,7 +30,7 @@ use vigil_tls::pki::Issued;
 
 use crate::cli::ServeArgs;
 use crate::data_dir;
-use crate::import::{ImportContext, ServeImporter};
+use crate::import::{ImportContext, ServeImporter, UPLOAD_INFLATION_LIMIT};
 
 /// Batches in flight between the listeners and the archive; full means backpressure.
 pub(crate) const PIPELINE_BATCHES: usize = 128;
@@ -547,6 +547,9 @@ async fn serve(config: ServerConfig) -> anyhow::Result<()> {
         importer: Some(Arc::new(ServeImporter {
             context: ImportContext::new(&config, normalizer.clone(), stamper.clone()),
             output: normalized,
+            max_decompressed_bytes: (config.api.import_max_bytes as u64)
+                .saturating_mul(UPLOAD_INFLATION_LIMIT),
+            one_at_a_time: std::sync::Mutex::new(()),
         })),
         import_max_bytes: config.api.import_max_bytes,
     });

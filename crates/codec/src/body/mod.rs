@@ -216,32 +216,22 @@ const SUDO: Decoder = decoder("sudo", sudo::decode);
 const WEB: Decoder = decoder("web", web::decode);
 const ZEEK: Decoder = decoder("zeek", zeek::decode);
 
-/// Every decoder's name, for metrics and documentation.
-pub const DECODER_NAMES: [&str; 23] = [
-    "accounts",
-    "cef",
-    "cisco_asa",
-    "cisco_ios",
-    "database",
-    "dhcp",
-    "dns",
-    "filterlog",
-    "fortigate",
-    "ftp",
-    "json",
-    "kv",
-    "leef",
-    "linux",
-    "netfilter",
-    "paloalto",
-    "pam",
-    "postfix",
-    "squid",
-    "sshd",
-    "sudo",
-    "web",
-    "zeek",
+/// Every decoder, once.
+const ALL_DECODERS: [Decoder; 23] = [
+    ACCOUNTS, CEF, CISCO_ASA, CISCO_IOS, DATABASE, DHCP, DNS, FILTERLOG, FORTIGATE, FTP, JSON, KV,
+    LEEF, LINUX, NETFILTER, PALOALTO, PAM, POSTFIX, SQUID, SSHD, SUDO, WEB, ZEEK,
 ];
+
+/// Every decoder's name (what `decode` returns and `vigil.decoder` holds), for metrics.
+pub const DECODER_NAMES: [&str; ALL_DECODERS.len()] = {
+    let mut names = [""; ALL_DECODERS.len()];
+    let mut index = 0;
+    while index < names.len() {
+        names[index] = ALL_DECODERS[index].name;
+        index += 1;
+    }
+    names
+};
 
 /// The decoders a line's app-name (syslog TAG) names, in the order to try them.
 fn by_app(app: &str) -> &'static [Decoder] {

@@ -237,3 +237,20 @@ fn a_csv_column_cannot_pose_as_a_vigil_field() {
     assert_eq!(events[0].fields["csv.event.id"], Value::from("123"));
     assert_eq!(events[0].fields["user.name"], Value::from("bob"));
 }
+
+#[test]
+fn a_gzip_that_inflates_past_the_limit_is_cut_and_counted() {
+    let text = "a line of text\n".repeat(100_000);
+    let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gzip.write_all(text.as_bytes()).unwrap();
+    let gzip = gzip.finish().unwrap();
+    let options = ImportOptions {
+        max_decompressed_bytes: Some(150_000),
+        ..ImportOptions::default()
+    };
+    let (report, events) = import(&options, "bomb.log.gz", gzip.as_slice());
+    assert_eq!(report.errors.get("too_large"), Some(&1));
+    assert_eq!(events.len(), 10_000);
+    let (report, _) = import(&options, "small.log", "one line\n".as_bytes());
+    assert!(report.errors.is_empty());
+}
