@@ -193,11 +193,14 @@ fn live_lines_mappings_uploads_and_imports_are_normalised() {
     let file = root.path().join("auth.log");
     let three_days_ago = chrono::Utc::now() - chrono::Duration::days(3);
     let syslog_time = three_days_ago.format("%Y-%m-%dT%H:%M:%SZ");
+    // Older than any level keeps events: counted, never stored.
+    let long_ago = (chrono::Utc::now() - chrono::Duration::days(800)).format("%Y-%m-%dT%H:%M:%SZ");
     std::fs::write(
         &file,
         format!(
             "{syslog_time} bastion sshd[811]: Accepted publickey for deploy from 10.1.1.1 port 40000 ssh2\n\
-             {syslog_time} bastion sshd[812]: Invalid user oracle from 198.51.100.9 port 41000\n"
+             {syslog_time} bastion sshd[812]: Invalid user oracle from 198.51.100.9 port 41000\n\
+             {long_ago} bastion sshd[813]: Invalid user ancient from 198.51.100.10 port 42000\n"
         ),
     )
     .unwrap();
@@ -216,6 +219,7 @@ fn live_lines_mappings_uploads_and_imports_are_normalised() {
     let (code, _, stderr) = vigil(&args);
     assert_eq!(code, 0, "{stderr}");
     assert!(stderr.contains("events stored       2"), "{stderr}");
+    assert!(stderr.contains("past retention      1"), "{stderr}");
     // Filed under the day the lines happened, not the day of the import.
     let day = three_days_ago.format("%Y-%m-%d").to_string();
     let partitions = walk(&root.path().join("data/partitions"));
@@ -227,6 +231,13 @@ fn live_lines_mappings_uploads_and_imports_are_normalised() {
     );
     let server = Server::start(root.path(), &config);
     let event = first_event(&server, "user.name:oracle");
+    let ancient = server.get_json("/api/v1/search?q=user.name:ancient&from=1000d&limit=5");
+    assert_eq!(ancient["total"], 0, "{ancient}");
+    let oracle = server.get_json("/api/v1/search?q=user.name:oracle&from=1000d&limit=5");
+    assert_eq!(
+        oracle["total"], 1,
+        "the wide range finds what is stored: {oracle}"
+    );
     assert_eq!(event["source.ip"], "198.51.100.9", "{event}");
     assert!(
         event["vigil.flags"].to_string().contains("imported"),
