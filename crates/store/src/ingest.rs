@@ -430,6 +430,7 @@ impl Ingest {
                     } else {
                         metrics.index_events.add(count as u64);
                     }
+                    close_least_recent_past_day(&mut writers, &metrics);
                     false
                 }
                 Err(RecvTimeoutError::Timeout) => false,
@@ -488,6 +489,45 @@ impl Ingest {
                     }
                 }
                 return Ok(());
+            }
+        }
+    }
+}
+
+/// Past days' index writers open at once, at most. An import running through a year of logs
+/// touches each day briefly; each writer holds its own threads and memory budget, so the one
+/// used longest ago is committed and closed rather than kept until it has been idle a minute.
+const MAX_OPEN_PAST_DAY_WRITERS: usize = 4;
+
+fn close_least_recent_past_day(
+    writers: &mut HashMap<PartitionKey, PartitionIndexWriter>,
+    metrics: &IngestMetrics,
+) {
+    let today = Timestamp::now().utc_day();
+    let yesterday = today.pred_opt().unwrap_or(today);
+    let past = |key: &PartitionKey| key.day < yesterday;
+    if writers.keys().filter(|key| past(key)).count() <= MAX_OPEN_PAST_DAY_WRITERS {
+        return;
+    }
+    let Some(oldest) = writers
+        .iter()
+        .filter(|(key, _)| past(key))
+        .max_by_key(|(_, writer)| writer.idle_for())
+        .map(|(key, _)| *key)
+    else {
+        return;
+    };
+    if let Some(writer) = writers.remove(&oldest) {
+        let uncommitted = writer.uncommitted_events();
+        match writer.finish() {
+            Ok(()) => {
+                metrics.index_commits.inc();
+                metrics.index_lag.add(-(uncommitted as i64));
+            }
+            Err(error) => {
+                // The archive keeps the events; a restart replays what no commit covers.
+                metrics.index_errors.inc();
+                tracing::error!(partition = %oldest, %error, "closing a past day's index failed");
             }
         }
     }
@@ -667,6 +707,46 @@ mod tests {
                 event
             })
             .collect()
+    }
+
+    /// An import through many past days keeps only a few of their index writers open, and
+    /// every event ends up indexed in its own day's partition.
+    #[test]
+    fn an_import_through_many_past_days_indexes_every_day() {
+        const DAYS: i64 = MAX_OPEN_PAST_DAY_WRITERS as i64 + 4;
+        let runtime = runtime();
+        let dir = tempfile::tempdir().expect("temp dir");
+        let catalog = Arc::new(IndexCatalog::open(dir.path()).expect("catalog"));
+        let ingest = Ingest::new(options(dir.path()), catalog, &Metrics::default());
+        let now = Timestamp::now();
+        let day_nanos = 86_400 * 1_000_000_000;
+        let mut keys = Vec::new();
+        runtime.block_on(async {
+            let (sender, input) = batch_channel(4);
+            let sink = tokio::spawn(Box::new(ingest).run(input));
+            for back in 0..DAYS {
+                let mut batch = events(3);
+                for event in &mut batch {
+                    event.flags.insert(vigil_event::EventFlags::IMPORTED);
+                    event.timestamp =
+                        Timestamp::from_nanos(now.as_nanos() - (10 + back) * day_nanos);
+                }
+                keys.push(PartitionKey {
+                    level: batch[0].level,
+                    day: batch[0].partition_day(),
+                });
+                let (delivery, receipt) = Delivery::with_receipt(batch);
+                sender.send(delivery).await.expect("send");
+                receipt.await.expect("durable");
+            }
+            drop(sender);
+            sink.await.expect("join").expect("sink");
+        });
+        let catalog = IndexCatalog::open(dir.path()).expect("catalog");
+        for key in keys {
+            let partition = catalog.get(&key).expect("the day's partition");
+            assert_eq!(partition.payload().events, 3, "{key}");
+        }
     }
 
     /// A receipt resolves only once its events can be read back from the archive on disk.
