@@ -147,15 +147,26 @@ pub fn set(event: &mut Event, name: &str, value: Value) {
     event.fields.insert(name.to_owned().into(), value);
 }
 
-/// Takes `name` out of the event (for a rename). Typed members give their value as text.
+/// Takes `name` out of the event (for a rename). Typed members give their value as text
+/// (`source.port` as an integer) and are cleared; a port cannot exist without its address, so
+/// taking `source.port` leaves the address with port 0.
 pub fn take(event: &mut Event, name: &str) -> Option<Value> {
     match name {
         field::HOST_NAME => event.host_name.take().map(Value::Str),
         field::PROCESS_NAME => event.process_name.take().map(Value::Str),
         field::SYSLOG_MSGID => event.msgid.take().map(Value::Str),
-        field::MESSAGE | field::SOURCE_IP | field::SOURCE_PORT | field::HOST_IP => {
-            text(event, name).map(|text| Value::Str(text.into_owned()))
-        }
+        field::MESSAGE => Some(Value::Str(std::mem::take(&mut event.message))),
+        field::HOST_IP => event.host_ip.take().map(|ip| Value::Str(ip.to_string())),
+        field::SOURCE_IP => event
+            .source
+            .take()
+            .map(|peer| Value::Str(peer.ip().to_string())),
+        field::SOURCE_PORT => event.source.as_mut().map(|peer| {
+            let port = peer.port();
+            peer.set_port(0);
+            Value::Int(i64::from(port))
+        }),
+        field::PROCESS_PID => event.process_pid.take().map(Value::Int),
         _ => event.fields.remove(name),
     }
 }
@@ -183,6 +194,11 @@ mod tests {
         set(&mut event, "host.ip", Value::from("not an address"));
         assert_eq!(event.host_ip, None);
         assert_eq!(event.fields["host.ip"], Value::from("not an address"));
+        assert_eq!(
+            take(&mut event, "source.ip"),
+            Some(Value::from("192.0.2.7"))
+        );
+        assert_eq!(event.source, None);
         set(&mut event, "user.name", Value::from("alice"));
         assert_eq!(text(&event, "user.name").as_deref(), Some("alice"));
         assert_eq!(take(&mut event, "user.name"), Some(Value::from("alice")));
