@@ -2,7 +2,7 @@
 //! (formats from shadow's src/useradd.c, usermod.c, userdel.c, groupadd.c, passwd.c,
 //! gpasswd.c); older releases' `` `name' `` quoting included.
 
-use super::super::{decode as dispatch, Input, Output, Value};
+use super::super::{decode as dispatch, Input, Output};
 use super::*;
 
 fn run(app: &str, message: &str) -> Option<Output> {
@@ -12,13 +12,7 @@ fn run(app: &str, message: &str) -> Option<Output> {
 
 use crate::body::test_support::{int, text};
 
-fn types(out: &Output) -> Vec<&str> {
-    match out.get("event.type") {
-        Some(Value::List(items)) => items.iter().filter_map(Value::as_str).collect(),
-        Some(Value::Str(one)) => vec![one],
-        _ => vec![],
-    }
-}
+use crate::body::test_support::types;
 
 #[test]
 fn useradd_new_user_and_group() {

@@ -1,5 +1,5 @@
 use super::*;
-use crate::body::json::tests::{int, list, recognised, text, time};
+use crate::body::test_support::{int, list, recognised, text, time};
 
 fn cef(line: &str) -> Option<Output> {
     recognised(decode, line)

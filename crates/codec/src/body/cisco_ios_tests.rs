@@ -15,13 +15,7 @@ fn run(message: &str) -> Option<Output> {
 
 use crate::body::test_support::{int, text};
 
-fn types(out: &Output) -> Vec<&str> {
-    match out.get("event.type") {
-        Some(Value::List(items)) => items.iter().filter_map(Value::as_str).collect(),
-        Some(Value::Str(one)) => vec![one.as_str()],
-        _ => vec![],
-    }
-}
+use crate::body::test_support::types;
 
 #[test]
 fn config_i_with_unsynced_clock() {

@@ -358,13 +358,7 @@ mod tests {
 
     use crate::body::test_support::{int, text};
 
-    fn types(out: &Output) -> Vec<&str> {
-        match out.get("event.type") {
-            Some(Value::List(items)) => items.iter().filter_map(Value::as_str).collect(),
-            Some(Value::Str(one)) => vec![one.as_str()],
-            _ => vec![],
-        }
-    }
+    use crate::body::test_support::types;
 
     // FortiOS 6.2 log message reference, traffic log "forward" example (logid 0000000013).
     const TRAFFIC_CLOSE: &str = r#"date=2019-05-10 time=11:37:47 logid="0000000013" type="traffic" subtype="forward" level="notice" vd="vdom1" eventtime=1557513467369913239 srcip=10.1.100.11 srcport=58012 srcintf="port12" srcintfrole="undefined" dstip=23.59.154.35 dstport=80 dstintf="port11" dstintfrole="undefined" srcuuid="ae28f494-5735-51e9-f247-d1d2ce663f4b" dstuuid="ae28f494-5735-51e9-f247-d1d2ce663f4b" poluuid="ccb269e0-5735-51e9-a218-a397dd08b7eb" sessionid=105048 proto=6 action="close" policyid=1 policytype="policy" service="HTTP" dstcountry="United States" srccountry="Reserved" trandisp="snat" transip=172.16.200.2 transport=58012 appid=34050 app="HTTP.BROWSER_Firefox" appcat="Web.Client" apprisk="elevated" applist="g-default" duration=116 sentbyte=1188 rcvdbyte=1224 sentpkt=17 rcvdpkt=16 utmaction="allow" countapp=1 osname="Ubuntu" mastersrcmac="a2:e9:00:ec:40:01" srcmac="a2:e9:00:ec:40:01" srcserver=0"#;

@@ -336,4 +336,4 @@ pub(super) fn parse_time(text: &str) -> Option<Timestamp> {
 
 #[cfg(test)]
 #[path = "json_tests.rs"]
-pub(super) mod tests;
+mod tests;

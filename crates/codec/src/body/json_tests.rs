@@ -1,38 +1,8 @@
-//! Generic JSON tests, and the small accessors the other JSON-family decoders' tests share.
+//! Generic JSON tests.
 
 use super::*;
 
-/// Runs `decode` on `line`; the output when it recognised the line.
-pub(in crate::body) fn recognised(
-    decode: fn(&Input<'_>, &mut Output) -> bool,
-    line: &str,
-) -> Option<Output> {
-    let mut out = Output::default();
-    decode(&Input::new(line), &mut out).then_some(out)
-}
-
-pub(in crate::body) fn text<'a>(out: &'a Output, name: &str) -> Option<&'a str> {
-    out.get(name).and_then(Value::as_str)
-}
-
-pub(in crate::body) fn int(out: &Output, name: &str) -> Option<i64> {
-    match out.get(name) {
-        Some(Value::Int(number)) => Some(*number),
-        _ => None,
-    }
-}
-
-pub(in crate::body) fn list<'a>(out: &'a Output, name: &str) -> Option<Vec<&'a str>> {
-    match out.get(name) {
-        Some(Value::List(items)) => Some(items.iter().filter_map(Value::as_str).collect()),
-        _ => None,
-    }
-}
-
-/// The event time the decoder set, as RFC 3339.
-pub(in crate::body) fn time(out: &Output) -> Option<String> {
-    out.timestamp().map(|time| time.to_string())
-}
+use crate::body::test_support::{int, list, recognised, text, time};
 
 fn json(line: &str) -> Option<Output> {
     recognised(decode, line)

@@ -4,7 +4,7 @@
 //! published parsers expect them).
 
 use super::*;
-use crate::body::json::tests::{int, recognised, text, time};
+use crate::body::test_support::{int, recognised, text, time};
 
 fn leef(line: &str) -> Option<Output> {
     recognised(decode, line)

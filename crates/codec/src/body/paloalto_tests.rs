@@ -11,13 +11,7 @@ fn run(message: &str) -> Option<Output> {
 
 use crate::body::test_support::{int, text};
 
-fn types(out: &Output) -> Vec<&str> {
-    match out.get("event.type") {
-        Some(Value::List(items)) => items.iter().filter_map(Value::as_str).collect(),
-        Some(Value::Str(one)) => vec![one.as_str()],
-        _ => vec![],
-    }
-}
+use crate::body::test_support::types;
 
 const TRAFFIC_END: &str = "1,2018/11/30 16:09:07,012801096514,TRAFFIC,end,2049,2018/11/30 16:09:07,192.168.15.207,184.51.253.152,192.168.1.63,184.51.253.152,new_outbound_from_trust,,,apple-maps,vsys1,trust,untrust,ethernet1/2,ethernet1/1,send_to_mac,2018/11/30 16:09:07,22751,1,55113,443,16418,443,0x400053,tcp,allow,7734,1758,5976,36,2018/11/30 15:59:04,586,computer-and-internet-info,0,32091112,0x0,192.168.0.0-192.168.255.255,United States,0,16,20,tcp-fin,0,0,0,0,,PA-220,from-policy,,,0,,0,,N/A,0,0,0,0";
 

@@ -121,18 +121,15 @@ fn decode_libpam(rest: &str, out: &mut Output) -> bool {
 
 /// The message after `pam_unix(service:type): ` (or after an old `service(pam_unix)` tag).
 fn decode_body(body: &str, out: &mut Output) -> bool {
-    if let Some(pairs) = body.strip_prefix("authentication failure; ") {
-        put_failure_pairs(pairs, out);
-        put_event(
-            out,
-            "authentication",
-            &["info"],
-            "authentication-failure",
-            FAILURE,
-        );
-        return true;
-    }
-    if body == "authentication failure;" {
+    // `authentication failure; logname= uid=0 …`, or the bare `authentication failure;`.
+    let failure_pairs = match body {
+        "authentication failure;" => Some(""),
+        _ => body.strip_prefix("authentication failure; "),
+    };
+    if let Some(pairs) = failure_pairs {
+        if !pairs.is_empty() {
+            put_failure_pairs(pairs, out);
+        }
         put_event(
             out,
             "authentication",

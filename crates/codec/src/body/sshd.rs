@@ -161,6 +161,12 @@ fn decode_invalid_user(rest: Option<&str>, out: &mut Output) -> bool {
     if !put_peer(peer, out) {
         return false;
     }
+    put_invalid_user(user, out);
+    true
+}
+
+/// An account name sshd does not know.
+fn put_invalid_user(user: &str, out: &mut Output) {
     out.put_str("user.name", user);
     out.put("sshd.invalid_user", Value::Bool(true));
     put_event(
@@ -170,7 +176,6 @@ fn decode_invalid_user(rest: Option<&str>, out: &mut Output) -> bool {
         "ssh-invalid-user",
         FAILURE,
     );
-    true
 }
 
 /// After `input_userauth_request: `: `invalid user NAME`.
@@ -178,15 +183,7 @@ fn decode_invalid_user_name(rest: &str, out: &mut Output) -> bool {
     let Some(user) = rest.strip_prefix("invalid user") else {
         return false;
     };
-    out.put_str("user.name", user);
-    out.put("sshd.invalid_user", Value::Bool(true));
-    put_event(
-        out,
-        "authentication",
-        &["info"],
-        "ssh-invalid-user",
-        FAILURE,
-    );
+    put_invalid_user(user, out);
     true
 }
 

@@ -3,7 +3,7 @@
 //! Suricata's developers published (an http record of the same flow).
 
 use super::*;
-use crate::body::json::tests::{int, list, recognised, text, time};
+use crate::body::test_support::{int, list, recognised, text, time};
 use crate::body::{Input, Output};
 
 fn eve(line: &str) -> Option<Output> {

@@ -5,11 +5,11 @@
 //! Winlogbeat 8 output of the same shape for the others).
 
 use super::*;
-use crate::body::json::tests::{int, list, text, time};
+use crate::body::test_support::{int, list, text, time};
 use crate::body::{Input, Output};
 
 fn windows(line: &str) -> Option<Output> {
-    crate::body::json::tests::recognised(super::super::json::decode, line)
+    crate::body::test_support::recognised(super::super::json::decode, line)
 }
 
 const NXLOG_4625: &str = r#"{"EventTime":"2019-10-18 09:31:59","Hostname":"DC01.corp.example.com","Keywords":-9218868437227405312,"EventType":"AUDIT_FAILURE","SeverityValue":4,"Severity":"ERROR","EventID":4625,"SourceName":"Microsoft-Windows-Security-Auditing","ProviderGuid":"{54849625-5478-4994-A5BA-3E3B0328C30D}","Version":0,"Task":12544,"OpcodeValue":0,"RecordNumber":2341244,"ProcessID":576,"ThreadID":2424,"Channel":"Security","Message":"An account failed to log on.","Category":"Logon","Opcode":"Info","SubjectUserSid":"S-1-0-0","SubjectUserName":"-","SubjectDomainName":"-","SubjectLogonId":"0x0","TargetUserSid":"S-1-0-0","TargetUserName":"administrator","TargetDomainName":"CORP","Status":"0xc000006d","FailureReason":"%%2313","SubStatus":"0xc000006a","LogonType":"3","LogonProcessName":"NtLmSsp ","AuthenticationPackageName":"NTLM","WorkstationName":"KALI","TransmittedServices":"-","LmPackageName":"-","KeyLength":"0","ProcessId":"0x0","ProcessName":"-","IpAddress":"203.0.113.77","IpPort":"51234","EventReceivedTime":"2019-10-18 09:32:00","SourceModuleName":"eventlog","SourceModuleType":"im_msvistalog"}"#;

@@ -2,7 +2,7 @@
 //! Inspection" (docs.zeek.org, `zeek -C -r tm1t.pcap`, TSV and `LogAscii::use_json=T`).
 
 use super::*;
-use crate::body::json::tests::{int, list, recognised, text, time};
+use crate::body::test_support::{int, list, recognised, text, time};
 
 fn zeek(line: &str) -> Option<Output> {
     recognised(decode, line)
