@@ -52,6 +52,17 @@ pub const TENANT: &str = "vigil.tenant";
 pub const LEVEL: &str = "vigil.level";
 pub const LISTENER: &str = "vigil.listener";
 pub const FLAGS: &str = "vigil.flags";
+// What a rule raised (an alert is an event too: see `Alert::to_event`).
+pub const RULE_ID: &str = "rule.id";
+pub const RULE_NAME: &str = "rule.name";
+pub const RULE_VERSION: &str = "rule.version";
+pub const EVENT_SEVERITY: &str = "event.severity";
+pub const THREAT_TECHNIQUE_ID: &str = "threat.technique.id";
+pub const ALERT_SEVERITY: &str = "vigil.alert.severity";
+pub const ALERT_KEY: &str = "vigil.alert.key";
+pub const ALERT_COUNT: &str = "vigil.alert.count";
+pub const ALERT_EVENTS: &str = "vigil.alert.events";
+pub const ALERT_KILL_CHAIN: &str = "vigil.alert.kill_chain";
 /// Set, base64, when `event.original` is not valid UTF-8: the exact bytes received.
 pub const ORIGINAL_BASE64: &str = "vigil.original_base64";
 

@@ -14,6 +14,8 @@
 //! assert_eq!(event.to_json()[field::MESSAGE], "hello");
 //! ```
 
+pub mod access;
+mod alert;
 pub mod compact;
 mod error;
 mod event;
@@ -23,6 +25,7 @@ mod level;
 mod time;
 mod value;
 
+pub use alert::{Alert, Severity, ALERT_KIND};
 pub use error::{EventError, Result};
 pub use event::{Event, EventFlags, FieldName, Fields, StructuredElement};
 pub use id::EventId;

@@ -9,7 +9,7 @@
 //!   a broken file keeping its previous version.
 //! - [`dissect`]: `%{field}` patterns, matched in one scan.
 //! - [`enrich`]: network zones and the asset table by longest prefix.
-//! - [`fields`]: an event's fields by dotted name, typed members and map alike.
+//! - [`fields`]: `vigil_event::access`, an event's fields by dotted name (re-exported).
 //!
 //! Depends on `vigil-event`, `vigil-codec`, `vigil-config` and `vigil-pipeline`; no other stage.
 //!
@@ -25,7 +25,7 @@
 
 pub mod dissect;
 pub mod enrich;
-pub mod fields;
+pub use vigil_event::access as fields;
 pub mod mapping;
 mod normalizer;
 

@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 use std::net::{IpAddr, SocketAddr};
 
-use vigil_event::{field, Event, Value};
+use crate::{field, Event, Value};
 
 /// Fields that only Vigil sets: a mapping may read them but never write them.
 pub fn is_reserved(name: &str) -> bool {
@@ -58,6 +58,9 @@ pub fn text<'a>(event: &'a Event, name: &str) -> Option<Cow<'a, str>> {
         field::SOURCE_IP => event.source.map(|peer| Cow::Owned(peer.ip().to_string())),
         field::SOURCE_PORT => event.source.map(|peer| Cow::Owned(peer.port().to_string())),
         field::PROCESS_PID => event.process_pid.map(|pid| Cow::Owned(pid.to_string())),
+        field::OBSERVER_HOSTNAME => event.observer.as_deref().and_then(borrowed),
+        field::TIMESTAMP => Some(Cow::Owned(event.timestamp.to_datetime().to_rfc3339())),
+        field::EVENT_ID => Some(Cow::Owned(event.id.to_string())),
         field::SYSLOG_SEVERITY_NAME => event.severity_name().map(Cow::Borrowed),
         field::SYSLOG_FACILITY_NAME => event.facility_name().map(Cow::Borrowed),
         _ => match event.fields.get(name)? {
@@ -111,6 +114,17 @@ pub fn set(event: &mut Event, name: &str, value: Value) {
         field::SYSLOG_MSGID => {
             if let Some(text) = text(&value) {
                 event.msgid = Some(text);
+                return;
+            }
+        }
+        field::TENANT | field::LISTENER => {
+            if let Some(text) = text(&value) {
+                let text: std::sync::Arc<str> = text.into();
+                if name == field::TENANT {
+                    event.tenant = text;
+                } else {
+                    event.listener = text;
+                }
                 return;
             }
         }
@@ -182,7 +196,7 @@ fn integer(value: &Value) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use vigil_event::Timestamp;
+    use crate::Timestamp;
 
     #[test]
     fn typed_members_and_the_map_read_and_write_alike() {
