@@ -136,6 +136,7 @@ struct Group {
 #[derive(Debug)]
 enum Window {
     Threshold(VecDeque<(Nanos, EventId)>),
+    Sum(VecDeque<(Nanos, EventId, f64)>),
     Distinct(HashMap<String, (Nanos, EventId)>),
     Sequence {
         next: usize,
@@ -186,6 +187,8 @@ struct Firing<'a> {
     events: Vec<EventId>,
     tenant: Arc<str>,
     level: SecurityLevel,
+    /// For a sum: the total that crossed the line.
+    sum: Option<f64>,
 }
 
 impl Correlator {
@@ -352,6 +355,7 @@ impl Correlator {
                     events: vec![event],
                     tenant: group.tenant,
                     level: group.level,
+                    sum: None,
                 };
                 self.fire(rule_at, firing, None, now, &mut alerts);
             }
@@ -509,6 +513,7 @@ impl Correlator {
                     events: vec![event.id],
                     tenant: event.tenant.clone(),
                     level: event.level,
+                    sum: None,
                 };
                 self.fire(rule_at, firing, Some(event), time, out);
             }
@@ -553,6 +558,58 @@ impl Correlator {
                     events: contributing.iter().map(|(_, id)| *id).collect(),
                     tenant: group.tenant.clone(),
                     level: group.level,
+                    sum: None,
+                };
+                self.states[rule_at].groups.remove(&key);
+                self.fire(rule_at, firing, Some(event), time, out);
+            }
+            Kind::Sum {
+                field: name,
+                total,
+                within,
+            } => {
+                let (total, within) = (*total, *within);
+                let Some(value) =
+                    crate::condition::number(event, name).filter(|value| value.is_finite())
+                else {
+                    return;
+                };
+                let horizon = self.clocks[context.domain]
+                    .latest
+                    .saturating_sub(self.options.tolerance)
+                    .saturating_sub(within);
+                let Some(group) =
+                    self.group(rule_at, &key, context, || Window::Sum(VecDeque::new()))
+                else {
+                    return;
+                };
+                let Window::Sum(entries) = &mut group.window else {
+                    return;
+                };
+                while entries.front().is_some_and(|(at, _, _)| *at < horizon) {
+                    entries.pop_front();
+                }
+                let position = entries.partition_point(|(at, _, _)| *at <= time);
+                entries.insert(position, (time, event.id, value));
+                let last = entries.back().map_or(time, |(at, _, _)| *at);
+                let inside: Vec<(Nanos, EventId, f64)> = entries
+                    .iter()
+                    .filter(|(at, _, _)| *at >= last - within)
+                    .copied()
+                    .collect();
+                let sum: f64 = inside.iter().map(|(_, _, value)| value).sum();
+                if sum < total {
+                    return;
+                }
+                let firing = Firing {
+                    key: &key,
+                    first: inside.first().map_or(time, |(at, _, _)| *at),
+                    last,
+                    count: inside.len() as u64,
+                    events: inside.iter().map(|(_, id, _)| *id).collect(),
+                    tenant: group.tenant.clone(),
+                    level: group.level,
+                    sum: Some(sum),
                 };
                 self.states[rule_at].groups.remove(&key);
                 self.fire(rule_at, firing, Some(event), time, out);
@@ -600,6 +657,7 @@ impl Correlator {
                     events: contributing.iter().map(|(_, id)| *id).collect(),
                     tenant: group.tenant.clone(),
                     level: group.level,
+                    sum: None,
                 };
                 self.states[rule_at].groups.remove(&key);
                 self.fire(rule_at, firing, Some(event), time, out);
@@ -692,6 +750,7 @@ impl Correlator {
             events: std::mem::take(events),
             tenant: group.tenant.clone(),
             level: group.level,
+            sum: None,
         };
         state.groups.remove(&key);
         self.fire(rule_at, firing, Some(context.event), time, out);
@@ -775,18 +834,27 @@ impl Correlator {
             level: firing.level,
             created: Timestamp::now(),
         };
-        alert.summary = self.summary(&rule, &alert, last_event);
+        alert.summary = self.summary(&rule, &alert, last_event, firing.sum);
         self.stats.alerts += 1;
         out.push(alert);
     }
 
-    fn summary(&self, rule: &Rule, alert: &Alert, last_event: Option<&Event>) -> String {
+    fn summary(
+        &self,
+        rule: &Rule,
+        alert: &Alert,
+        last_event: Option<&Event>,
+        sum: Option<f64>,
+    ) -> String {
         match &rule.summary {
-            Summary::Template(template) => render(template, alert, last_event),
+            Summary::Template(template) => render(template, alert, last_event, sum),
             Summary::Closure(closure) => {
                 let mut map = Map::new();
                 map.insert("count".into(), (alert.count as i64).into());
                 map.insert("key".into(), alert.key.clone().into());
+                if let Some(sum) = sum {
+                    map.insert("sum".into(), sum.into());
+                }
                 map.insert("title".into(), alert.title.clone().into());
                 map.insert(
                     "fields".into(),
@@ -869,6 +937,11 @@ fn fingerprint(rule: &Rule) -> String {
     let kind = match &rule.kind {
         Kind::Match => "match".to_owned(),
         Kind::Threshold { count, within } => format!("threshold {count} {within}"),
+        Kind::Sum {
+            field,
+            total,
+            within,
+        } => format!("sum {field} {total} {within}"),
         Kind::Distinct {
             field,
             count,
@@ -880,9 +953,9 @@ fn fingerprint(rule: &Rule) -> String {
     format!("{kind} by {:?}", rule.by)
 }
 
-/// Fills `{count}`, `{key}`, `{title}`, `{rule.id}`, `{first_seen}`, `{last_seen}`, the key
+/// Fills `{count}`, `{sum}` (of a sum threshold), `{key}`, `{title}`, `{rule.id}`, `{first_seen}`, `{last_seen}`, the key
 /// fields, and any field of the last contributing event; an unknown name becomes `-`.
-fn render(template: &str, alert: &Alert, event: Option<&Event>) -> String {
+fn render(template: &str, alert: &Alert, event: Option<&Event>, sum: Option<f64>) -> String {
     let mut out = String::with_capacity(template.len() + 32);
     let mut rest = template;
     while let Some(open) = rest.find('{') {
@@ -895,6 +968,7 @@ fn render(template: &str, alert: &Alert, event: Option<&Event>) -> String {
         let name = after[..close].trim();
         let value = match name {
             "count" => Some(alert.count.to_string()),
+            "sum" => sum.map(|sum| sum.to_string()),
             "key" => Some(alert.key.clone()),
             "title" => Some(alert.title.clone()),
             "rule.id" => Some(alert.rule_id.clone()),

@@ -48,6 +48,12 @@ pub enum Kind {
     Match,
     /// At least `count` matching events within `within`.
     Threshold { count: usize, within: Nanos },
+    /// The values of a numeric `field` add up to at least `total` within `within`.
+    Sum {
+        field: String,
+        total: f64,
+        within: Nanos,
+    },
     /// At least `count` distinct values of `field` within `within`.
     Distinct {
         field: String,
@@ -69,6 +75,7 @@ impl Kind {
         match self {
             Kind::Match => "match",
             Kind::Threshold { .. } => "threshold",
+            Kind::Sum { .. } => "sum",
             Kind::Distinct { .. } => "distinct",
             Kind::Sequence { .. } => "sequence",
             Kind::Absence { .. } => "absence",
@@ -80,6 +87,7 @@ impl Kind {
         match self {
             Kind::Match => 0,
             Kind::Threshold { within, .. }
+            | Kind::Sum { within, .. }
             | Kind::Distinct { within, .. }
             | Kind::Sequence { within, .. }
             | Kind::Absence { within } => *within,
@@ -371,6 +379,24 @@ impl Reader<'_> {
             }
         };
         Ok(match name {
+            "threshold" if self.map.contains_key("sum") => {
+                let field = self.text("sum")?.ok_or("`sum` names a numeric field")?;
+                let total = match self.take("total") {
+                    Some(value) => value
+                        .as_float()
+                        .or_else(|_| value.as_int().map(|total| total as f64))
+                        .map_err(|_| "`total` must be a number".to_owned())?,
+                    None => return Err("with `sum`, needs `total`".into()),
+                };
+                if total <= 0.0 {
+                    return Err("`total` must be above zero".into());
+                }
+                Kind::Sum {
+                    field,
+                    total,
+                    within,
+                }
+            }
             "threshold" => Kind::Threshold {
                 count: count(self)?,
                 within,

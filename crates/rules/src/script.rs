@@ -45,6 +45,15 @@ pub fn engine(lists: Arc<Lists>) -> Engine {
             }
         },
     );
+    // `times(5)` is `[0, 1, 2, 3, 4]`: `times(5).map(|i| ...)` builds test events.
+    engine.register_fn("times", |count: i64| -> Result<Array, Box<EvalAltResult>> {
+        if !(0..=limits::MAX_ARRAY_ITEMS as i64).contains(&count) {
+            return Err(
+                format!("times({count}): at most {} items", limits::MAX_ARRAY_ITEMS).into(),
+            );
+        }
+        Ok((0..count).map(Dynamic::from).collect())
+    });
     engine.register_fn("entropy", |text: &str| shannon_entropy(text));
     engine.register_fn("longest_label", |name: &str| {
         name.split('.').map(str::len).max().unwrap_or(0) as i64

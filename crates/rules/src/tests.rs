@@ -529,3 +529,34 @@ fn a_library_keeps_a_broken_files_previous_version() {
     assert!(library.reload());
     assert_eq!(library.rule_set().unwrap().rules.len(), 1);
 }
+
+#[test]
+fn a_sum_threshold_adds_up_a_numeric_field() {
+    let source = r#"#{
+        id: "exfil", title: "Large outbound transfer", severity: "high",
+        select: #{ "network.direction": "outbound" },
+        threshold: #{ sum: "network.bytes", total: 1000, within: "10m", by: ["source.ip"] },
+        summary: "{source.ip} sent {sum} bytes",
+    }"#;
+    let flow = |at: i64, bytes: i64| {
+        let mut flow = event(
+            at,
+            &[("network.direction", "outbound"), ("source.ip", "10.0.0.5")],
+        );
+        access::set(&mut flow, "network.bytes", Value::Int(bytes));
+        flow
+    };
+    let mut correlator = Correlator::new(set_of(source), Options::default());
+    assert!(run(&mut correlator, &[flow(0, 400), flow(60, 500)]).is_empty());
+    let alerts = run(&mut correlator, &[flow(120, 100)]);
+    assert_eq!(alerts.len(), 1);
+    assert_eq!(alerts[0].summary, "10.0.0.5 sent 1000 bytes");
+    assert_eq!(alerts[0].count, 3);
+    // The first 400 bytes leave the window before the rest arrive.
+    let mut correlator = Correlator::new(set_of(source), Options::default());
+    assert!(run(
+        &mut correlator,
+        &[flow(0, 400), flow(601, 500), flow(602, 99)]
+    )
+    .is_empty());
+}
