@@ -14,8 +14,12 @@
 //! | `GET /api/v1/sources/unmapped` | senders that match no information system |
 //! | `POST /api/v1/import?format=&tenant=&level=&source=&name=` | a log file (plain, gzip, zstd) imported through the pipeline; the summary once it is durable; 413 past `api.import_max_bytes` |
 //! | `GET /api/v1/normalize` | mapping files and their errors, sources of unrecognised lines |
+//! | `GET /api/v1/rules` | running rules, rule files and their errors (`FILE:LINE: message`), counters |
+//! | `GET /api/v1/alerts?limit=` | the latest alerts, newest first |
+//! | `GET /api/v1/alerts/stream` | new alerts as server-sent events |
 //!
-//! Depends on `vigil-store`, `vigil-collect`, `vigil-pipeline`, `vigil-event` (all below it).
+//! Depends on `vigil-store`, `vigil-collect`, `vigil-rules`, `vigil-pipeline`, `vigil-event`
+//! (all below it).
 
 mod audit;
 mod error;

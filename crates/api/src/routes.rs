@@ -30,6 +30,10 @@ pub struct ApiState {
     pub importer: Option<Arc<dyn Importer>>,
     /// The largest upload `POST /api/v1/import` takes; larger ones get 413.
     pub import_max_bytes: usize,
+    /// The rules stage; `None` answers the rule and alert routes with 404.
+    pub rules: Option<Arc<vigil_rules::RuleService>>,
+    /// Ends live streams when the node stops.
+    pub stopping: vigil_pipeline::ShutdownSignal,
 }
 
 /// Every route of the API. See the crate docs for the table.
@@ -44,6 +48,9 @@ pub fn router(state: Arc<ApiState>) -> Router {
             post(import).layer(DefaultBodyLimit::max(state.import_max_bytes)),
         )
         .route("/api/v1/normalize", get(normalize_status))
+        .route("/api/v1/rules", get(rules_status))
+        .route("/api/v1/alerts", get(alerts))
+        .route("/api/v1/alerts/stream", get(alert_stream))
         .route_layer(middleware::from_fn_with_state(state.clone(), authenticate));
     Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
@@ -197,4 +204,80 @@ async fn normalize_status(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let importer = state.importer.as_ref().ok_or(ApiError::NotFound)?;
     Ok(Json(importer.normalize_status()))
+}
+
+async fn rules_status(
+    State(state): State<Arc<ApiState>>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let rules = state.rules.as_ref().ok_or(ApiError::NotFound)?;
+    Ok(Json(rules.status_json()))
+}
+
+/// Alerts kept in memory that `GET /api/v1/alerts` returns at most.
+const MAX_RECENT_ALERTS: usize = 1_000;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AlertParams {
+    limit: Option<usize>,
+}
+
+async fn alerts(
+    State(state): State<Arc<ApiState>>,
+    Query(params): Query<AlertParams>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let rules = state.rules.as_ref().ok_or(ApiError::NotFound)?;
+    let limit = params.limit.unwrap_or(100).min(MAX_RECENT_ALERTS);
+    let alerts: Vec<serde_json::Value> = rules
+        .recent(limit)
+        .iter()
+        .map(|alert| alert.to_json())
+        .collect();
+    Ok(Json(serde_json::json!({ "alerts": alerts })))
+}
+
+/// `GET /api/v1/alerts/stream`: each new alert as a server-sent event (`event: alert`, the alert
+/// as JSON in `data`), until the client leaves or the node stops. A client too slow to keep
+/// up gets an `event: lagged` with the number it missed.
+async fn alert_stream(State(state): State<Arc<ApiState>>) -> Result<Response, ApiError> {
+    let rules = state.rules.as_ref().ok_or(ApiError::NotFound)?;
+    let receiver = rules.subscribe();
+    let stopping = state.stopping.clone();
+    let stream = futures_util::stream::unfold(
+        (receiver, stopping, true),
+        |(mut receiver, mut stopping, first)| async move {
+            if first {
+                // A comment line tells the client the stream is open.
+                return Some((
+                    Ok::<_, std::io::Error>(Bytes::from_static(b": ok\n\n")),
+                    (receiver, stopping, false),
+                ));
+            }
+            let next = tokio::select! {
+                next = receiver.recv() => next,
+                () = stopping.wait() => return None,
+            };
+            let chunk = match next {
+                Ok(alert) => format!(
+                    "event: alert\nid: {}\ndata: {}\n\n",
+                    alert.id,
+                    alert.to_json()
+                ),
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(missed)) => {
+                    format!("event: lagged\ndata: {missed}\n\n")
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+            };
+            Some((Ok(Bytes::from(chunk)), (receiver, stopping, false)))
+        },
+    );
+    Ok((
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, "text/event-stream"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        axum::body::Body::from_stream(stream),
+    )
+        .into_response())
 }

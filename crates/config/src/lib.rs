@@ -4,6 +4,7 @@
 //! - [`SourceMap`]: senders → information system, tenant, security level and time zone;
 //! - [`NormalizeConfig`], [`MappingFile`], [`AssetFile`]: body decoding, user field mappings
 //!   (`normalize/*.toml`) and the asset table;
+//! - [`RulesConfig`]: the rules folder and correlation time settings;
 //! - [`RetentionMinimums`]: the legal minimum retention per level (`retention/levels.toml`).
 //!
 //! Structs carry `deny_unknown_fields` and doc comments that are the user documentation;
@@ -18,6 +19,7 @@ mod duration;
 mod error;
 mod normalize;
 mod retention;
+mod rules;
 mod server;
 mod sources;
 
@@ -28,6 +30,7 @@ pub use normalize::{
     NormalizeConfig,
 };
 pub use retention::{RetentionConfig, RetentionMinimums, RetentionPolicy};
+pub use rules::RulesConfig;
 pub use server::{
     ApiConfig, ArchiveConfig, ChannelTlsConfig, ClientAuthMode, Compression, ContentEncodingConfig,
     FlowLimitsConfig, ForwardConfig, ForwardKind, ForwardStart, IndexConfig, ListenerConfig,

@@ -55,6 +55,9 @@ pub struct ServerConfig {
     /// Body decoders, user field mappings and enrichment.
     #[serde(default)]
     pub normalize: NormalizeConfig,
+    /// Detection rules and correlation.
+    #[serde(default)]
+    pub rules: crate::RulesConfig,
 }
 
 /// `[[forward]]`: a stream of this node's archived events, chosen by filter, sent upstream:
@@ -207,6 +210,7 @@ impl Default for ServerConfig {
             retention: RetentionConfig::default(),
             forward: Vec::new(),
             normalize: NormalizeConfig::default(),
+            rules: crate::RulesConfig::default(),
         }
     }
 }
@@ -934,6 +938,12 @@ impl ServerConfig {
             errors.extend(source_errors);
         }
         errors.extend(self.retention.errors(&RetentionMinimums::shipped()));
+        if self.rules.max_keys_per_rule == 0 {
+            errors.push("rules.max_keys_per_rule must be at least 1".into());
+        }
+        if self.rules.tolerance.0 > std::time::Duration::from_secs(3600) {
+            errors.push("rules.tolerance must be at most 1h".into());
+        }
         if errors.is_empty() {
             Ok(())
         } else {

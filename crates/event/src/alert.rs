@@ -71,7 +71,9 @@ pub struct Alert {
     /// The `by` fields and their values.
     pub key_fields: BTreeMap<String, String>,
     /// Event time of the first and last contributing event.
+    #[serde(with = "rfc3339")]
     pub first_seen: Timestamp,
+    #[serde(with = "rfc3339")]
     pub last_seen: Timestamp,
     /// Contributing events (for a distinct count, the events that brought new values).
     pub count: u64,
@@ -83,7 +85,26 @@ pub struct Alert {
     pub tenant: Arc<str>,
     pub level: SecurityLevel,
     /// When the rule fired (processing time).
+    #[serde(with = "rfc3339")]
     pub created: Timestamp,
+}
+
+/// Alert times as RFC 3339 text in JSON (the alert log is read by people and other tools).
+mod rfc3339 {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use crate::Timestamp;
+
+    pub fn serialize<S: Serializer>(time: &Timestamp, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(time)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Timestamp, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        chrono::DateTime::parse_from_rfc3339(&text)
+            .map(Timestamp::from_datetime)
+            .map_err(serde::de::Error::custom)
+    }
 }
 
 /// `event.kind` of the event that carries an alert.
@@ -92,6 +113,12 @@ pub const ALERT_KIND: &str = "alert";
 impl Alert {
     /// Contributing event ids kept per alert.
     pub const MAX_EVENT_IDS: usize = 100;
+
+    /// Whether `event` carries a Vigil alert (it has `vigil.alert.key`, which only Vigil sets;
+    /// an IDS alert has `event.kind` `alert` too, and is an ordinary event here).
+    pub fn is_alert_event(event: &Event) -> bool {
+        event.fields.contains_key(field::ALERT_KEY)
+    }
 
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
@@ -193,5 +220,9 @@ mod tests {
         assert_eq!(&*event.tenant, "agency-a");
         assert_eq!(Severity::parse("HIGH"), Some(Severity::High));
         assert!(Severity::Critical > Severity::Low);
+        let json = alert.to_json();
+        assert_eq!(json["last_seen"], "1970-01-01T00:00:00.000002Z");
+        let back: Alert = serde_json::from_value(json).unwrap();
+        assert_eq!(back, alert);
     }
 }

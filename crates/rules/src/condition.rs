@@ -275,7 +275,7 @@ pub struct Index {
     substring: Vec<SubstringIndex>,
     pattern: Vec<PatternIndex>,
     always: Vec<Probe>,
-    /// Probes that may see alerts; the rest never do.
+    /// Probes that may also see Vigil's own alerts; the rest never do.
     alert_probes: HashSet<Probe>,
 }
 
@@ -406,10 +406,9 @@ impl Index {
             });
         }
         out.extend_from_slice(&self.always);
+        // Vigil's own alerts reach only the probes that ask for alerts; other events reach all.
         if is_alert {
             out.retain(|probe| self.alert_probes.contains(probe));
-        } else if !self.alert_probes.is_empty() {
-            out.retain(|probe| !self.alert_probes.contains(probe));
         }
         out.sort_unstable();
         out.dedup();
@@ -555,5 +554,8 @@ mod tests {
         assert_eq!(out, vec![(2, Part::Main), (3, Part::Main)]);
         index.candidates(&event(&[("rule.id", "a")]), true, &mut out);
         assert_eq!(out, vec![(4, Part::Step(0))]);
+        // An event that is not a Vigil alert (a Suricata alert, say) reaches every probe.
+        index.candidates(&event(&[("rule.id", "a")]), false, &mut out);
+        assert_eq!(out, vec![(3, Part::Main), (4, Part::Step(0))]);
     }
 }

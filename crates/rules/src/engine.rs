@@ -17,9 +17,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
 use rhai::Map;
-use vigil_event::{
-    access, field, Alert, Event, EventFlags, EventId, SecurityLevel, Timestamp, Value,
-};
+use vigil_event::{access, Alert, Event, EventFlags, EventId, SecurityLevel, Timestamp};
 
 use crate::condition::{Condition, Index, IndexBuilder, Part, Probe};
 use crate::limits;
@@ -894,15 +892,20 @@ struct Context<'a> {
 }
 
 fn is_alert(event: &Event) -> bool {
-    matches!(event.fields.get(field::EVENT_KIND), Some(Value::Str(kind)) if kind == vigil_event::ALERT_KIND)
+    vigil_event::Alert::is_alert_event(event)
 }
 
-/// The values of the group-by fields; `None` when one is missing.
+/// The values of the group-by fields; a missing field groups as empty text (an event without
+/// a source address still counts, with the others that lack one).
 fn key_of(by: &[String], event: &Event) -> Option<Key> {
-    by.iter()
-        .map(|name| access::text(event, name).map(|value| value.into_owned()))
-        .collect::<Option<Vec<_>>>()
-        .map(Vec::into_boxed_slice)
+    Some(
+        by.iter()
+            .map(|name| {
+                access::text(event, name).map_or_else(String::new, |value| value.into_owned())
+            })
+            .collect::<Vec<_>>()
+            .into_boxed_slice(),
+    )
 }
 
 fn key_text(by: &[String], key: &[String]) -> String {

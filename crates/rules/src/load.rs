@@ -66,7 +66,14 @@ impl Library {
 
     /// Re-reads the folder; whether anything that runs changed.
     pub fn reload(&mut self) -> bool {
+        self.reload_counting().0
+    }
+
+    /// Re-reads the folder; whether anything that runs changed, and how many new file versions
+    /// failed to load.
+    pub fn reload_counting(&mut self) -> (bool, usize) {
         let mut changed = false;
+        let mut failed = 0;
         self.other_errors.clear();
         let (lists, list_errors) = read_lists(&self.dir.join(LISTS_FOLDER));
         self.other_errors.extend(list_errors);
@@ -116,12 +123,13 @@ impl Library {
                 Err(error) => {
                     tracing::error!(file = %relative, %error, "a rule file does not load; its previous version keeps running");
                     self.mark_broken(&relative, digest, error);
+                    failed += 1;
                 }
             }
         }
         let before = self.files.len();
         self.files.retain(|path, _| seen.contains(path));
-        changed || before != self.files.len()
+        (changed || before != self.files.len(), failed)
     }
 
     fn mark_broken(&mut self, relative: &str, digest: u64, error: String) {

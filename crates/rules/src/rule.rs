@@ -453,9 +453,13 @@ fn step_of(value: Dynamic, ast: &std::sync::Arc<rhai::AST>) -> Result<Step, Stri
     };
     if let Some(rule) = rule {
         select.insert(0, Condition::compile("rule.id", &Written::Text(rule))?);
+        // Vigil's alert, not another product's (`event.kind` is `alert` for IDS alerts too).
         select.insert(
             1,
-            Condition::compile("event.kind", &Written::Text(vigil_event::ALERT_KIND.into()))?,
+            Condition::compile(
+                vigil_event::field::ALERT_KEY,
+                &Written::Operators(vec![("exists".into(), Written::Bool(true))]),
+            )?,
         );
         sees_alerts = true;
     }

@@ -175,12 +175,8 @@ impl RuleService {
     /// Re-reads the rules folder and swaps in what changed; whether anything did.
     pub fn reload(&self) -> bool {
         let mut library = lock(&self.library);
-        let broken_before = library.broken_files();
-        let changed = library.reload();
-        let broken = library.broken_files();
-        if broken > broken_before || (changed && broken > 0) {
-            self.counters.reload_errors.inc();
-        }
+        let (changed, failed) = library.reload_counting();
+        self.counters.reload_errors.add(failed as u64);
         if changed {
             match library.rule_set() {
                 Ok(set) => {
@@ -304,7 +300,7 @@ impl RuleService {
                         )
                     })
                     .inc();
-                tracing::info!(
+                tracing::debug!(
                     rule = %alert.rule_id,
                     severity = %alert.severity,
                     key = %alert.key,
@@ -334,9 +330,28 @@ impl RuleService {
         }
     }
 
+    /// Checks the rules folder every [`RELOAD_EVERY`] on a thread of its own (so that a
+    /// reload never waits for a batch, nor a batch for a reload longer than the swap), for as
+    /// long as the service lives.
+    pub fn watch(self: &Arc<Self>) -> std::io::Result<()> {
+        let service = Arc::downgrade(self);
+        std::thread::Builder::new()
+            .name("vigil-rules-watch".into())
+            .spawn(move || loop {
+                std::thread::sleep(RELOAD_EVERY);
+                match service.upgrade() {
+                    Some(service) => {
+                        service.reload();
+                    }
+                    None => break,
+                }
+            })
+            .map(drop)
+    }
+
     /// Runs the stage on a thread of its own: every delivery from `input` goes through the rules
-    /// and on to `output` with its alerts appended; absence rules are checked every [`TICK`],
-    /// the folder every [`RELOAD_EVERY`]. Ends when `input` closes.
+    /// and on to `output` with its alerts appended; absence rules are checked every [`TICK`].
+    /// Ends when `input` closes.
     pub fn spawn(
         self: &Arc<Self>,
         mut input: BatchReceiver,
@@ -354,7 +369,6 @@ impl RuleService {
             .name("vigil-rules".into())
             .spawn(move || {
                 let mut last_tick = Instant::now();
-                let mut last_reload = Instant::now();
                 loop {
                     let next =
                         runtime.block_on(async { tokio::time::timeout(TICK, input.recv()).await });
@@ -385,10 +399,6 @@ impl RuleService {
                         {
                             break;
                         }
-                    }
-                    if last_reload.elapsed() >= RELOAD_EVERY {
-                        last_reload = Instant::now();
-                        service.reload();
                     }
                 }
             })

@@ -31,6 +31,59 @@ pub enum Command {
     /// Certificates: a local CA, server and client certificates for TLS listeners and agents.
     #[command(subcommand)]
     Certs(CertsCommand),
+    /// Detection rules: check them, run their tests, replay stored events through them.
+    #[command(subcommand)]
+    Rules(RulesCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// Load every rule file and print every error (`FILE:LINE: message`); exit 1 if any.
+    Lint(RulesArgs),
+    /// Run every rule's tests and print a pass/fail table; exit 1 if any fails.
+    Test(RulesTestArgs),
+    /// Replay stored events from the archive through the rules and list what would have
+    /// fired, without raising alerts.
+    Backtest(BacktestArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    #[command(flatten)]
+    pub location: Location,
+    /// The rules folder, overriding the config's `rules.dir`.
+    #[arg(long, value_name = "DIR")]
+    pub rules: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct RulesTestArgs {
+    #[command(flatten)]
+    pub rules: RulesArgs,
+    /// Only rules whose id starts with this.
+    #[arg(long, value_name = "PREFIX")]
+    pub only: Option<String>,
+    /// Print every test, not only failures and the totals.
+    #[arg(long, short)]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BacktestArgs {
+    #[command(flatten)]
+    pub rules: RulesArgs,
+    /// Start of the replay: RFC 3339, a day (2024-05-01) or relative (`-24h`).
+    #[arg(long)]
+    pub from: String,
+    /// End of the replay (exclusive). Default: now.
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Only rules whose id starts with this.
+    #[arg(long, value_name = "PREFIX")]
+    pub only: Option<String>,
+    /// One JSON alert per line instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -92,6 +92,9 @@ pub struct ImportSummary {
     pub dropped: u64,
     /// Older than their level's retention: never stored.
     pub past_retention: u64,
+    /// Alerts the rules raised on the imported events, per rule (`vigil import` only; an
+    /// upload's events go through the running node's rules stage).
+    pub alerts: BTreeMap<String, u64>,
     pub elapsed: Duration,
 }
 
@@ -108,6 +111,7 @@ impl ImportSummary {
             "unrecognised": self.unrecognised,
             "dropped_by_mapping": self.dropped,
             "past_retention": self.past_retention,
+            "alerts": self.alerts,
             "errors": self.read.errors,
             "formats": self.read.formats,
             "seconds": seconds,
@@ -144,6 +148,14 @@ impl ImportSummary {
         }
         for (kind, count) in &self.read.errors {
             writeln!(out, "  error {kind:<14}{count}")?;
+        }
+        writeln!(
+            out,
+            "  alerts              {}",
+            self.alerts.values().sum::<u64>()
+        )?;
+        for (rule, count) in &self.alerts {
+            writeln!(out, "    {count:>8}  {rule}")?;
         }
         Ok(())
     }
@@ -227,6 +239,18 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
     } else {
         Some(open_store(&config, &metrics, &runtime)?)
     };
+    // The rules see imported events at their own (event) time; alerts go to the alert log of
+    // the data folder (not for a dry run) and into the archive beside the events.
+    let rules = vigil_rules::RuleService::open(
+        &config.rules.dir,
+        (!args.dry_run).then_some(config.data_dir.as_path()),
+        crate::rules::options(&config),
+        &metrics,
+    )?;
+    for error in rules.errors() {
+        eprintln!("vigil import: rule file left out: {error}");
+    }
+    let mut alerts: BTreeMap<String, u64> = BTreeMap::new();
     let importer = FileImporter::new(&context.stamper, &options);
     let done = Arc::new(AtomicBool::new(false));
     let progress = (std::io::stderr().is_terminal() && !args.quiet)
@@ -246,7 +270,10 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
         };
         let name = path.display().to_string();
         let sender = store.as_ref().map(|(sender, _, _)| sender);
-        let mut store_batch = |batch: Batch| {
+        let mut store_batch = |mut batch: Batch| {
+            for alert in rules.process(&mut batch, Timestamp::now()) {
+                *alerts.entry(alert.rule_id.clone()).or_default() += 1;
+            }
             if args.print {
                 let mut out = stdout.lock();
                 for event in &batch {
@@ -280,6 +307,7 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
             .block_on(sink)
             .context("the ingest task panicked")??;
     }
+    summary.alerts = alerts;
     done.store(true, Ordering::Relaxed);
     if let Some(progress) = progress {
         let _ = progress.join();

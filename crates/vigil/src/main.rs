@@ -9,6 +9,7 @@ mod data_dir;
 mod forward;
 mod import;
 mod offline;
+mod rules;
 mod serve;
 
 use clap::Parser;
@@ -29,6 +30,9 @@ fn main() -> std::process::ExitCode {
         cli::Command::Retention(cli::RetentionCommand::Plan(args)) => offline::retention_plan(args),
         cli::Command::Certs(cli::CertsCommand::Init(args)) => certs::init(args),
         cli::Command::Certs(cli::CertsCommand::Client(args)) => certs::client(args),
+        cli::Command::Rules(cli::RulesCommand::Lint(args)) => rules::lint(args),
+        cli::Command::Rules(cli::RulesCommand::Test(args)) => rules::test(args),
+        cli::Command::Rules(cli::RulesCommand::Backtest(args)) => rules::backtest(args),
     };
     match outcome {
         Ok(code) => code,

@@ -510,6 +510,20 @@ async fn serve(config: ServerConfig) -> anyhow::Result<()> {
     normalizer
         .watch()
         .context("cannot start the mapping watcher")?;
+    let rules = vigil_rules::RuleService::open(
+        &config.rules.dir,
+        Some(&data),
+        crate::rules::options(&config),
+        &metrics,
+    )
+    .context("cannot load the rules")?;
+    rules.watch().context("cannot start the rules watcher")?;
+    tracing::info!(
+        dir = %config.rules.dir.display(),
+        rules = rules.status_json()["rules"].as_array().map_or(0, Vec::len),
+        broken_files = rules.errors().len(),
+        "rules loaded"
+    );
     let mut certificates = Certificates::new(&config);
     let sources = build_sources(&config, &mut certificates, &stamper, &ledger, &metrics).await?;
 
@@ -522,9 +536,11 @@ async fn serve(config: ServerConfig) -> anyhow::Result<()> {
     let api_address = api_listener.local_addr()?;
 
     let (shutdown, signal) = Shutdown::new();
-    // listeners → normalizer (a thread of its own) → archive and index
+    // listeners → normalizer → rules (threads of their own) → archive and index; uploads join
+    // after the normalizer. Alerts ride on as events of the batch that raised them.
     let (batches, raw_input) = batch_channel(PIPELINE_BATCHES);
-    let (normalized, batch_input) = batch_channel(PIPELINE_BATCHES);
+    let (normalized, rules_input) = batch_channel(PIPELINE_BATCHES);
+    let (correlated, batch_input) = batch_channel(PIPELINE_BATCHES);
     let transform = spawn_transform(
         "normalize",
         normalizer.clone(),
@@ -533,6 +549,14 @@ async fn serve(config: ServerConfig) -> anyhow::Result<()> {
         &metrics,
     )
     .context("cannot start the normalizer")?;
+    let correlator = rules
+        .spawn(
+            rules_input,
+            correlated,
+            tokio::runtime::Handle::current(),
+            &metrics,
+        )
+        .context("cannot start the rules")?;
     let sink = tokio::spawn(Box::new(ingest).run(batch_input));
     let (mut listening, running) = start_sources(sources, &batches, &signal);
     drop(batches);
@@ -552,6 +576,8 @@ async fn serve(config: ServerConfig) -> anyhow::Result<()> {
             one_at_a_time: std::sync::Mutex::new(()),
         })),
         import_max_bytes: config.api.import_max_bytes,
+        rules: Some(rules),
+        stopping: signal.clone(),
     });
     let api = tokio::spawn(vigil_api::serve(
         api_listener,
@@ -600,6 +626,10 @@ async fn serve(config: ServerConfig) -> anyhow::Result<()> {
     let joined = tokio::task::spawn_blocking(move || transform.join()).await;
     if !matches!(joined, Ok(Ok(()))) {
         tracing::error!("the normalizer thread panicked");
+    }
+    let joined = tokio::task::spawn_blocking(move || correlator.join()).await;
+    if !matches!(joined, Ok(Ok(()))) {
+        tracing::error!("the rules thread panicked");
     }
     sink.await.context("the ingest task panicked")??;
     for forward in forwards {
