@@ -19,7 +19,10 @@ const SPRAYING: &str = "auth.ssh_password_spraying";
 fn corpus() -> PathBuf {
     let corpus = match std::env::var_os("VIGIL_CORPUS") {
         Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpus")),
+        None => PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/corpus"
+        )),
     };
     assert!(
         corpus.join("logs").is_dir(),
@@ -63,7 +66,10 @@ fn failures(csv: &Path) -> Vec<Failure> {
         let Some((address, _)) = rest.split_once(" port ") else {
             continue;
         };
-        let clock: Vec<i64> = row["Time"].split(':').map(|part| part.parse().unwrap()).collect();
+        let clock: Vec<i64> = row["Time"]
+            .split(':')
+            .map(|part| part.parse().unwrap())
+            .collect();
         let day: i64 = row["Day"].parse().unwrap();
         found.push(Failure {
             at: day * 86_400 + clock[0] * 3_600 + clock[1] * 60 + clock[2],
@@ -78,11 +84,18 @@ fn failures(csv: &Path) -> Vec<Failure> {
 fn brute_forcers(failures: &[Failure], count: usize, within: i64) -> BTreeSet<String> {
     let mut by_address: BTreeMap<&str, Vec<i64>> = BTreeMap::new();
     for failure in failures {
-        by_address.entry(&failure.address).or_default().push(failure.at);
+        by_address
+            .entry(&failure.address)
+            .or_default()
+            .push(failure.at);
     }
     by_address
         .into_iter()
-        .filter(|(_, times)| times.windows(count).any(|run| run[count - 1] - run[0] <= within))
+        .filter(|(_, times)| {
+            times
+                .windows(count)
+                .any(|run| run[count - 1] - run[0] <= within)
+        })
         .map(|(address, _)| address.to_owned())
         .collect()
 }
@@ -186,5 +199,8 @@ fn ssh_rules_fire_for_exactly_the_addresses_the_ground_truth_implies() {
     );
     assert!(!expected_brute.is_empty() && !expected_spray.is_empty());
     assert_eq!(brute, expected_brute, "brute force: fired vs expected");
-    assert_eq!(spray, expected_spray, "password spraying: fired vs expected");
+    assert_eq!(
+        spray, expected_spray,
+        "password spraying: fired vs expected"
+    );
 }

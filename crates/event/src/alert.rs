@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{field, Event, EventId, SecurityLevel, Timestamp, Value};
+use crate::{field, Event, EventFlags, EventId, SecurityLevel, Timestamp, Value};
 
 /// How urgent an alert is, lowest first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -114,10 +114,10 @@ impl Alert {
     /// Contributing event ids kept per alert.
     pub const MAX_EVENT_IDS: usize = 100;
 
-    /// Whether `event` carries a Vigil alert (it has `vigil.alert.key`, which only Vigil sets;
-    /// an IDS alert has `event.kind` `alert` too, and is an ordinary event here).
+    /// Whether `event` carries a Vigil alert (flagged `alert`, which only Vigil sets; an IDS
+    /// alert has `event.kind` `alert` too, and is an ordinary event here).
     pub fn is_alert_event(event: &Event) -> bool {
-        event.fields.contains_key(field::ALERT_KEY)
+        event.flags.contains(EventFlags::ALERT)
     }
 
     pub fn to_json(&self) -> serde_json::Value {
@@ -135,6 +135,7 @@ impl Alert {
         event.tenant = self.tenant.clone();
         event.level = self.level;
         event.listener = Arc::from("rules");
+        event.flags.insert(EventFlags::ALERT);
         event.process_name = Some("vigil-rules".into());
         let fields = &mut event.fields;
         let mut put = |name: &'static str, value: Value| {
@@ -218,6 +219,7 @@ mod tests {
         assert_eq!(event.fields["event.kind"], Value::from("alert"));
         assert_eq!(event.fields["rule.id"], Value::from("auth.ssh_bruteforce"));
         assert_eq!(&*event.tenant, "agency-a");
+        assert!(Alert::is_alert_event(&event));
         assert_eq!(Severity::parse("HIGH"), Some(Severity::High));
         assert!(Severity::Critical > Severity::Low);
         let json = alert.to_json();

@@ -90,13 +90,16 @@ impl EventFlags {
     /// Imported from a file (`vigil import`), not received live: it is kept in the partition
     /// of the day it happened, so its retention counts from then.
     pub const IMPORTED: EventFlags = EventFlags(16);
+    /// Raised by a Vigil rule: the event carries an [`crate::Alert`].
+    pub const ALERT: EventFlags = EventFlags(32);
 
-    const NAMES: [(EventFlags, &'static str); 5] = [
+    const NAMES: [(EventFlags, &'static str); 6] = [
         (Self::UNPARSED, "unparsed"),
         (Self::TRUNCATED, "truncated"),
         (Self::INVALID_UTF8, "invalid_utf8"),
         (Self::UNMAPPED_SOURCE, "unmapped_source"),
         (Self::IMPORTED, "imported"),
+        (Self::ALERT, "alert"),
     ];
 
     pub fn contains(self, other: EventFlags) -> bool {

@@ -17,18 +17,22 @@
 //!
 //! A field with several values (a list) satisfies a text test when any value does.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
+
+use crate::hash::{FastMap, FastSet};
 use std::net::IpAddr;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use ipnet::IpNet;
 use regex::{Regex, RegexSet};
-use vigil_event::{access, Event, Value};
+use vigil_event::Event;
+
+use crate::view::{FieldRef, View};
 
 /// One compiled test on one field.
 #[derive(Debug)]
 pub enum Test {
-    Eq(HashSet<String>),
+    Eq(FastSet<String>),
     Prefix(Vec<String>),
     Suffix(Vec<String>),
     Contains(AhoCorasick, Vec<String>),
@@ -53,7 +57,7 @@ pub enum Comparison {
 /// A test on a named field.
 #[derive(Debug)]
 pub struct Condition {
-    pub field: String,
+    pub field: FieldRef,
     pub test: Test,
 }
 
@@ -102,13 +106,18 @@ impl Condition {
     pub fn compile(field: &str, written: &Written) -> Result<Self, String> {
         let test = compile_test(written).map_err(|error| format!("`{field}`: {error}"))?;
         Ok(Condition {
-            field: field.to_owned(),
+            field: FieldRef::new(field),
             test,
         })
     }
 
-    pub fn holds(&self, event: &Event) -> bool {
-        self.test.holds(event, &self.field)
+    pub fn holds(&self, view: &mut View<'_>) -> bool {
+        self.test.holds(view, &self.field)
+    }
+
+    /// The test on one event alone (tests and tools; the engine reuses one [`View`]).
+    pub fn holds_for(&self, event: &Event) -> bool {
+        self.holds(&mut View::new(event))
     }
 }
 
@@ -140,6 +149,7 @@ fn operator_test(operator: &str, value: &Written) -> Result<Test, String> {
     let automaton = |patterns: &[String], fold: bool| {
         AhoCorasickBuilder::new()
             .ascii_case_insensitive(fold)
+            .kind(Some(AhoCorasickKind::DFA))
             .build(patterns)
             .map_err(|error| error.to_string())
     };
@@ -206,51 +216,39 @@ pub fn parse_network(text: &str) -> Option<IpNet> {
 }
 
 impl Test {
-    pub fn holds(&self, event: &Event, field: &str) -> bool {
+    pub fn holds(&self, view: &mut View<'_>, field: &FieldRef) -> bool {
         match self {
-            Test::Eq(values) => access::any_text(event, field, |text| values.contains(text)),
-            Test::Prefix(prefixes) => access::any_text(event, field, |text| {
+            Test::Eq(values) => view.any_text(field, |text| values.contains(text)),
+            Test::Prefix(prefixes) => view.any_text(field, |text| {
                 prefixes
                     .iter()
                     .any(|prefix| text.starts_with(prefix.as_str()))
             }),
-            Test::Suffix(suffixes) => access::any_text(event, field, |text| {
+            Test::Suffix(suffixes) => view.any_text(field, |text| {
                 suffixes
                     .iter()
                     .any(|suffix| text.ends_with(suffix.as_str()))
             }),
             Test::Contains(automaton, _) | Test::IContains(automaton, _) => {
-                access::any_text(event, field, |text| automaton.is_match(text))
+                view.any_text(field, |text| automaton.is_match(text))
             }
-            Test::Regex(set, _) => access::any_text(event, field, |text| set.is_match(text)),
-            Test::Cidr(networks) => access::ip(event, field)
+            Test::Regex(set, _) => view.any_text(field, |text| set.is_match(text)),
+            Test::Cidr(networks) => view
+                .ip(field)
                 .is_some_and(|address| networks.iter().any(|network| network.contains(&address))),
             Test::Compare(comparison, limit) => {
-                number(event, field).is_some_and(|value| match comparison {
+                view.number(field).is_some_and(|value| match comparison {
                     Comparison::Greater => value > *limit,
                     Comparison::GreaterOrEqual => value >= *limit,
                     Comparison::Less => value < *limit,
                     Comparison::LessOrEqual => value <= *limit,
                 })
             }
-            Test::Exists(wanted) => exists(event, field) == *wanted,
-            Test::Not(inner) => !inner.holds(event, field),
-            Test::All(tests) => tests.iter().all(|test| test.holds(event, field)),
+            Test::Exists(wanted) => view.exists(field) == *wanted,
+            Test::Not(inner) => !inner.holds(view, field),
+            Test::All(tests) => tests.iter().all(|test| test.holds(view, field)),
         }
     }
-}
-
-/// The field as a number, when it is one (or text that reads as one).
-pub fn number(event: &Event, field: &str) -> Option<f64> {
-    match event.fields.get(field) {
-        Some(Value::Int(number)) => Some(*number as f64),
-        Some(Value::Float(number)) => Some(*number),
-        _ => access::text(event, field)?.trim().parse().ok(),
-    }
-}
-
-fn exists(event: &Event, field: &str) -> bool {
-    event.fields.contains_key(field) || access::text(event, field).is_some()
 }
 
 /// Which part of a rule a prefilter entry stands for: its main `select`, a step of a sequence,
@@ -265,23 +263,41 @@ pub enum Part {
 /// A (rule, part) pair the index hands out; the rule is its position in the rule set.
 pub type Probe = (u32, Part);
 
+/// Fields with a handful of values: equality on them narrows little, so the index files a rule
+/// under them only when it has nothing better.
+const NARROW_FIELDS: [&str; 10] = [
+    "event.category",
+    "event.outcome",
+    "event.type",
+    "event.kind",
+    "network.transport",
+    "network.direction",
+    "network.type",
+    "vigil.level",
+    "log.syslog.severity.name",
+    "log.level",
+];
+
 /// Sends each event to the probes whose anchor condition it satisfies: equality conditions by
-/// hash lookup of the field's value, substring conditions by one Aho-Corasick scan per field,
+/// hash lookup of the field's value, networks by the event's address, substring conditions by
+/// one Aho-Corasick scan per field,
 /// regular expressions by one `RegexSet` per field. Probes with no such condition are tried on
 /// every event.
 #[derive(Debug, Default)]
 pub struct Index {
-    equal: Vec<(String, HashMap<String, Vec<Probe>>)>,
+    equal: Vec<(FieldRef, FastMap<String, Vec<Probe>>)>,
+    /// Per address field: each network with the probe it anchors.
+    network: Vec<(FieldRef, Vec<(IpNet, Probe)>)>,
     substring: Vec<SubstringIndex>,
     pattern: Vec<PatternIndex>,
     always: Vec<Probe>,
     /// Probes that may also see Vigil's own alerts; the rest never do.
-    alert_probes: HashSet<Probe>,
+    alert_probes: FastSet<Probe>,
 }
 
 #[derive(Debug)]
 struct SubstringIndex {
-    field: String,
+    field: FieldRef,
     automaton: AhoCorasick,
     /// Per pattern: the probe it anchors.
     probes: Vec<Probe>,
@@ -289,7 +305,7 @@ struct SubstringIndex {
 
 #[derive(Debug)]
 struct PatternIndex {
-    field: String,
+    field: FieldRef,
     set: RegexSet,
     probes: Vec<Probe>,
 }
@@ -297,30 +313,51 @@ struct PatternIndex {
 /// Builds an [`Index`].
 #[derive(Default)]
 pub struct IndexBuilder {
-    equal: HashMap<String, HashMap<String, Vec<Probe>>>,
-    substring: HashMap<String, Vec<(String, Probe)>>,
-    pattern: HashMap<String, Vec<(String, Probe)>>,
+    equal: HashMap<FieldRef, FastMap<String, Vec<Probe>>>,
+    network: HashMap<FieldRef, Vec<(IpNet, Probe)>>,
+    substring: HashMap<FieldRef, Vec<(String, Probe)>>,
+    pattern: HashMap<FieldRef, Vec<(String, Probe)>>,
     always: Vec<Probe>,
-    alert_probes: HashSet<Probe>,
+    alert_probes: FastSet<Probe>,
 }
 
 impl IndexBuilder {
-    /// Files `probe` under the most selective of its conditions.
+    /// Files `probe` under the most selective of its conditions: equality on a field with many
+    /// values (`process.name`, `event.action`, …), else a network, else equality on a field of a
+    /// few values (`event.category`, `event.outcome`, …), else a substring, else a pattern.
     pub fn add(&mut self, probe: Probe, conditions: &[Condition], sees_alerts: bool) {
         if sees_alerts {
             self.alert_probes.insert(probe);
         }
-        let equality = conditions
+        let equality = |wide: bool| {
+            conditions
+                .iter()
+                .find_map(|condition| match &condition.test {
+                    Test::Eq(values)
+                        if wide != NARROW_FIELDS.contains(&condition.field.name.as_str()) =>
+                    {
+                        Some((condition, values))
+                    }
+                    _ => None,
+                })
+        };
+        let network = conditions
             .iter()
             .find_map(|condition| match &condition.test {
-                Test::Eq(values) => Some((condition, values)),
+                Test::Cidr(networks) => Some((condition, networks)),
                 _ => None,
             });
-        if let Some((condition, values)) = equality {
-            let by_value = self.equal.entry(condition.field.clone()).or_default();
-            for value in values {
-                by_value.entry(value.clone()).or_default().push(probe);
-            }
+        if let Some((condition, values)) = equality(true) {
+            self.add_equal(probe, condition, values);
+            return;
+        }
+        if let Some((condition, networks)) = network {
+            let entries = self.network.entry(condition.field.clone()).or_default();
+            entries.extend(networks.iter().map(|network| (*network, probe)));
+            return;
+        }
+        if let Some((condition, values)) = equality(false) {
+            self.add_equal(probe, condition, values);
             return;
         }
         for condition in conditions {
@@ -344,6 +381,13 @@ impl IndexBuilder {
         self.always.push(probe);
     }
 
+    fn add_equal(&mut self, probe: Probe, condition: &Condition, values: &FastSet<String>) {
+        let by_value = self.equal.entry(condition.field.clone()).or_default();
+        for value in values {
+            by_value.entry(value.clone()).or_default().push(probe);
+        }
+    }
+
     pub fn build(self) -> Result<Index, String> {
         let mut substring = Vec::new();
         for (field, entries) in self.substring {
@@ -351,6 +395,7 @@ impl IndexBuilder {
             let automaton = AhoCorasickBuilder::new()
                 .ascii_case_insensitive(true)
                 .match_kind(MatchKind::Standard)
+                .kind(Some(AhoCorasickKind::DFA))
                 .build(entries.iter().map(|(pattern, _)| pattern))
                 .map_err(|error| error.to_string())?;
             substring.push(SubstringIndex {
@@ -371,6 +416,7 @@ impl IndexBuilder {
         }
         Ok(Index {
             equal: self.equal.into_iter().collect(),
+            network: self.network.into_iter().collect(),
             substring,
             pattern,
             always: self.always,
@@ -380,19 +426,29 @@ impl IndexBuilder {
 }
 
 impl Index {
-    /// The probes `event` may satisfy, sorted, each once.
-    pub fn candidates(&self, event: &Event, is_alert: bool, out: &mut Vec<Probe>) {
+    /// The probes the event may satisfy, sorted, each once.
+    pub fn candidates(&self, view: &mut View<'_>, is_alert: bool, out: &mut Vec<Probe>) {
         out.clear();
         for (field, by_value) in &self.equal {
-            access::any_text(event, field, |text| {
+            view.any_text(field, |text| {
                 if let Some(probes) = by_value.get(text) {
                     out.extend_from_slice(probes);
                 }
                 false
             });
         }
+        for (field, networks) in &self.network {
+            if let Some(address) = view.ip(field) {
+                out.extend(
+                    networks
+                        .iter()
+                        .filter(|(network, _)| network.contains(&address))
+                        .map(|(_, probe)| *probe),
+                );
+            }
+        }
         for index in &self.substring {
-            access::any_text(event, &index.field, |text| {
+            view.any_text(&index.field, |text| {
                 for found in index.automaton.find_overlapping_iter(text) {
                     out.push(index.probes[found.pattern().as_usize()]);
                 }
@@ -400,7 +456,7 @@ impl Index {
             });
         }
         for index in &self.pattern {
-            access::any_text(event, &index.field, |text| {
+            view.any_text(&index.field, |text| {
                 out.extend(index.set.matches(text).iter().map(|at| index.probes[at]));
                 false
             });
@@ -418,7 +474,7 @@ impl Index {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use vigil_event::Timestamp;
+    use vigil_event::{access, Timestamp, Value};
 
     fn event(pairs: &[(&str, &str)]) -> Event {
         let mut event = Event::new(Timestamp::from_nanos(0), Vec::new());
@@ -449,7 +505,9 @@ mod tests {
             ("destination.port", "443"),
         ]);
         let holds = |field: &str, written: Written| {
-            Condition::compile(field, &written).unwrap().holds(&line)
+            Condition::compile(field, &written)
+                .unwrap()
+                .holds_for(&line)
         };
         assert!(holds("message", operators(&[("prefix", text("GET "))])));
         assert!(!holds("message", operators(&[("prefix", text("POST "))])));
@@ -534,28 +592,55 @@ mod tests {
         );
         builder.add((3, Part::Main), &compile(&[]), false);
         builder.add(
+            (5, Part::Main),
+            &compile(&[
+                ("event.category", text("authentication")),
+                ("source.ip", operators(&[("cidr", text("192.0.2.0/24"))])),
+            ]),
+            false,
+        );
+        builder.add(
             (4, Part::Step(0)),
             &compile(&[("rule.id", text("a"))]),
             true,
         );
+        builder.add(
+            (5, Part::Main),
+            &compile(&[
+                ("event.category", text("authentication")),
+                ("source.ip", operators(&[("cidr", text("192.0.2.0/24"))])),
+            ]),
+            false,
+        );
         let index = builder.build().unwrap();
-        let mut out = Vec::new();
-        index.candidates(
-            &event(&[("process.name", "sshd"), ("message", "x")]),
-            false,
-            &mut out,
+        let candidates = |event: &Event, is_alert: bool| {
+            let mut out = Vec::new();
+            index.candidates(&mut View::new(event), is_alert, &mut out);
+            out
+        };
+        assert_eq!(
+            candidates(&event(&[("process.name", "sshd"), ("message", "x")]), false),
+            vec![(0, Part::Main), (3, Part::Main)]
         );
-        assert_eq!(out, vec![(0, Part::Main), (3, Part::Main)]);
-        index.candidates(
-            &event(&[("message", "kernel: DROP IN=eth0")]),
-            false,
-            &mut out,
+        assert_eq!(
+            candidates(&event(&[("message", "kernel: DROP IN=eth0")]), false),
+            vec![(2, Part::Main), (3, Part::Main)]
         );
-        assert_eq!(out, vec![(2, Part::Main), (3, Part::Main)]);
-        index.candidates(&event(&[("rule.id", "a")]), true, &mut out);
-        assert_eq!(out, vec![(4, Part::Step(0))]);
+        assert_eq!(
+            candidates(&event(&[("rule.id", "a")]), true),
+            vec![(4, Part::Step(0))]
+        );
         // An event that is not a Vigil alert (a Suricata alert, say) reaches every probe.
-        index.candidates(&event(&[("rule.id", "a")]), false, &mut out);
-        assert_eq!(out, vec![(3, Part::Main), (4, Part::Step(0))]);
+        assert_eq!(
+            candidates(&event(&[("rule.id", "a")]), false),
+            vec![(3, Part::Main), (4, Part::Step(0))]
+        );
+        // Filed under its network, not under the category every login has.
+        let login = |ip: &str| event(&[("event.category", "authentication"), ("source.ip", ip)]);
+        assert_eq!(candidates(&login("10.0.0.1"), false), vec![(3, Part::Main)]);
+        assert_eq!(
+            candidates(&login("192.0.2.77"), false),
+            vec![(3, Part::Main), (5, Part::Main)]
+        );
     }
 }

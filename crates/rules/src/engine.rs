@@ -20,9 +20,11 @@ use rhai::Map;
 use vigil_event::{access, Alert, Event, EventFlags, EventId, SecurityLevel, Timestamp};
 
 use crate::condition::{Condition, Index, IndexBuilder, Part, Probe};
+use crate::hash::FastMap;
 use crate::limits;
 use crate::rule::{Kind, Nanos, Rule, Summary};
 use crate::script::{self, Closure};
+use crate::view::{FieldRef, KeyPart, View};
 
 /// A compiled set of rules with its prefilter index, ready to correlate.
 pub struct RuleSet {
@@ -119,7 +121,7 @@ pub struct Stats {
     pub alerts: u64,
 }
 
-type Key = Box<[String]>;
+type Key = Box<[KeyPart]>;
 
 #[derive(Debug)]
 struct Group {
@@ -135,7 +137,7 @@ struct Group {
 enum Window {
     Threshold(VecDeque<(Nanos, EventId)>),
     Sum(VecDeque<(Nanos, EventId, f64)>),
-    Distinct(HashMap<String, (Nanos, EventId)>),
+    Distinct(FastMap<String, (Nanos, EventId)>),
     Sequence {
         next: usize,
         started: Nanos,
@@ -151,9 +153,9 @@ enum Window {
 #[derive(Debug, Default)]
 struct RuleState {
     fingerprint: String,
-    groups: HashMap<Key, Group>,
+    groups: FastMap<Key, Group>,
     /// Per key: the event time of the last alert.
-    fired: HashMap<String, Nanos>,
+    fired: FastMap<String, Nanos>,
     where_errors: u64,
 }
 
@@ -178,7 +180,7 @@ pub struct Correlator {
 
 /// A contributing event's part in an alert.
 struct Firing<'a> {
-    key: &'a [String],
+    key: &'a [KeyPart],
     first: Nanos,
     last: Nanos,
     count: u64,
@@ -285,8 +287,11 @@ impl Correlator {
             }
         }
 
+        let mut view = View::new(event);
         let mut candidates = std::mem::take(&mut self.scratch);
-        self.set.index.candidates(event, is_alert, &mut candidates);
+        self.set
+            .index
+            .candidates(&mut view, is_alert, &mut candidates);
         self.stats.candidates += candidates.len() as u64;
         let first_alert = out.len();
         let mut map_cache: Option<Map> = None;
@@ -297,7 +302,7 @@ impl Correlator {
                 .iter()
                 .position(|probe| probe.0 != rule_at)
                 .map_or(candidates.len(), |offset| at + offset);
-            let parts: Vec<Part> = candidates[at..end].iter().map(|probe| probe.1).collect();
+            let probes = &candidates[at..end];
             at = end;
             let context = Context {
                 event,
@@ -305,7 +310,14 @@ impl Correlator {
                 now,
                 domain,
             };
-            self.evaluate(rule_at as usize, &parts, &context, &mut map_cache, out);
+            self.evaluate(
+                rule_at as usize,
+                probes,
+                &context,
+                &mut view,
+                &mut map_cache,
+                out,
+            );
         }
         self.scratch = candidates;
         if depth < limits::MAX_ALERT_DEPTH {
@@ -394,43 +406,44 @@ impl Correlator {
     fn evaluate(
         &mut self,
         rule_at: usize,
-        parts: &[Part],
+        probes: &[Probe],
         context: &Context<'_>,
+        view: &mut View<'_>,
         map_cache: &mut Option<Map>,
         out: &mut Vec<Alert>,
     ) {
         let rule = self.set.rules[rule_at].clone();
         let event = context.event;
-        if rule.except.iter().any(|exception| exception.holds(event)) {
+        if rule.except.iter().any(|exception| exception.holds(view)) {
             return;
         }
         let matched = |this: &mut Self,
+                       view: &mut View<'_>,
                        conditions: &[Condition],
                        filter: &Option<Closure>,
                        map_cache: &mut Option<Map>| {
-            conditions.iter().all(|condition| condition.holds(event))
+            conditions.iter().all(|condition| condition.holds(view))
                 && this.run_filter(rule_at, filter, event, map_cache)
         };
         match &rule.kind {
             Kind::Sequence { steps, abort, .. } => {
-                if !matched(self, &rule.select, &rule.filter, map_cache) {
+                if !matched(self, view, &rule.select, &rule.filter, map_cache) {
                     return;
                 }
-                let Some(key) = key_of(&rule.by, event) else {
-                    return;
-                };
-                if let (Some(abort), true) = (abort, parts.contains(&Part::Abort)) {
-                    if matched(self, &abort.select, &abort.filter, map_cache) {
+                let key = key_of(&rule.by, view);
+                let aborts = probes.iter().any(|probe| probe.1 == Part::Abort);
+                if let (Some(abort), true) = (abort, aborts) {
+                    if matched(self, view, &abort.select, &abort.filter, map_cache) {
                         self.states[rule_at].groups.remove(&key);
                         return;
                     }
                 }
-                for part in parts.iter().rev() {
-                    let Part::Step(step_at) = *part else {
+                for probe in probes.iter().rev() {
+                    let Part::Step(step_at) = probe.1 else {
                         continue;
                     };
                     let step = &steps[usize::from(step_at)];
-                    if !matched(self, &step.select, &step.filter, map_cache) {
+                    if !matched(self, view, &step.select, &step.filter, map_cache) {
                         continue;
                     }
                     if self.advance_sequence(
@@ -446,13 +459,11 @@ impl Correlator {
                 }
             }
             _ => {
-                if !matched(self, &rule.select, &rule.filter, map_cache) {
+                if !matched(self, view, &rule.select, &rule.filter, map_cache) {
                     return;
                 }
-                let Some(key) = key_of(&rule.by, event) else {
-                    return;
-                };
-                self.count(rule_at, &rule, key, context, out);
+                let key = key_of(&rule.by, view);
+                self.count(rule_at, &rule, key, context, view, out);
             }
         }
     }
@@ -497,6 +508,7 @@ impl Correlator {
         rule: &Rule,
         key: Key,
         context: &Context<'_>,
+        view: &mut View<'_>,
         out: &mut Vec<Alert>,
     ) {
         let event = context.event;
@@ -567,9 +579,7 @@ impl Correlator {
                 within,
             } => {
                 let (total, within) = (*total, *within);
-                let Some(value) =
-                    crate::condition::number(event, name).filter(|value| value.is_finite())
-                else {
+                let Some(value) = view.number(name).filter(|value| value.is_finite()) else {
                     return;
                 };
                 let horizon = self.clocks[context.domain]
@@ -619,16 +629,16 @@ impl Correlator {
             } => {
                 let (count, within) = (*count, *within);
                 let mut values = Vec::new();
-                access::any_text(event, name, |text| {
+                view.any_text(name, |text| {
                     values.push(text.to_owned());
                     false
                 });
                 if values.is_empty() {
                     return;
                 }
-                let Some(group) =
-                    self.group(rule_at, &key, context, || Window::Distinct(HashMap::new()))
-                else {
+                let Some(group) = self.group(rule_at, &key, context, || {
+                    Window::Distinct(FastMap::default())
+                }) else {
                     return;
                 };
                 let Window::Distinct(seen) = &mut group.window else {
@@ -639,6 +649,11 @@ impl Correlator {
                     if entry.0 < time {
                         *entry = (time, event.id);
                     }
+                }
+                // Values leave the window only when they could make up the count: the map
+                // never holds more than `count` values for long.
+                if seen.len() < count {
+                    return;
                 }
                 let latest = seen.values().map(|(at, _)| *at).max().unwrap_or(time);
                 seen.retain(|_, (at, _)| *at >= latest - within);
@@ -819,8 +834,8 @@ impl Correlator {
             key_fields: rule
                 .by
                 .iter()
-                .cloned()
-                .zip(firing.key.iter().cloned())
+                .zip(firing.key.iter())
+                .map(|(field, value)| (field.name.clone(), value.to_string()))
                 .collect(),
             first_seen: Timestamp::from_nanos(firing.first),
             last_seen: Timestamp::from_nanos(firing.last),
@@ -895,29 +910,22 @@ fn is_alert(event: &Event) -> bool {
     vigil_event::Alert::is_alert_event(event)
 }
 
-/// The values of the group-by fields; a missing field groups as empty text (an event without
-/// a source address still counts, with the others that lack one).
-fn key_of(by: &[String], event: &Event) -> Option<Key> {
-    Some(
-        by.iter()
-            .map(|name| {
-                access::text(event, name).map_or_else(String::new, |value| value.into_owned())
-            })
-            .collect::<Vec<_>>()
-            .into_boxed_slice(),
-    )
+/// The values of the group-by fields; a missing field groups as empty (an event without a
+/// source address still counts, with the others that lack one).
+fn key_of(by: &[FieldRef], view: &mut View<'_>) -> Key {
+    by.iter().map(|field| view.key_part(field)).collect()
 }
 
-fn key_text(by: &[String], key: &[String]) -> String {
+fn key_text(by: &[FieldRef], key: &[KeyPart]) -> String {
     by.iter()
         .zip(key)
-        .map(|(name, value)| format!("{name}={value}"))
+        .map(|(field, value)| format!("{}={value}", field.name))
         .collect::<Vec<_>>()
         .join(",")
 }
 
 /// Evicts the least recently updated eighth of `groups` (at least one); how many went.
-fn evict(groups: &mut HashMap<Key, Group>, max_keys: usize) -> u64 {
+fn evict(groups: &mut FastMap<Key, Group>, max_keys: usize) -> u64 {
     let mut times: Vec<Nanos> = groups.values().map(|group| group.updated).collect();
     let goners = (max_keys / 8).max(1).min(times.len());
     let (_, cut, _) = times.select_nth_unstable(goners - 1);
@@ -953,7 +961,8 @@ fn fingerprint(rule: &Rule) -> String {
         Kind::Sequence { within, steps, .. } => format!("sequence {} {within}", steps.len()),
         Kind::Absence { within } => format!("absence {within}"),
     };
-    format!("{kind} by {:?}", rule.by)
+    let by: Vec<&str> = rule.by.iter().map(|field| field.name.as_str()).collect();
+    format!("{kind} by {by:?}")
 }
 
 /// Fills `{count}`, `{sum}` (of a sum threshold), `{key}`, `{title}`, `{rule.id}`, `{first_seen}`, `{last_seen}`, the key

@@ -20,12 +20,14 @@
 
 pub mod condition;
 pub mod engine;
+mod hash;
 pub mod limits;
 pub mod load;
 pub mod rule;
 pub mod script;
 pub mod service;
 pub mod testing;
+pub mod view;
 
 pub use engine::{Correlator, Options, RuleSet, Stats};
 pub use load::Library;

@@ -6,10 +6,11 @@ use std::collections::HashSet;
 
 use ipnet::IpNet;
 use rhai::{Dynamic, Map};
-use vigil_event::{access, Event, Severity};
+use vigil_event::Severity;
 
 use crate::condition::{parse_network, Condition, Written};
 use crate::script::Closure;
+use crate::view::{FieldRef, View};
 
 /// Nanoseconds, the unit of event time.
 pub type Nanos = i64;
@@ -34,7 +35,7 @@ pub struct Rule {
     pub except: Vec<Exception>,
     pub kind: Kind,
     /// Group-by fields: alerts and window state are per distinct value of these.
-    pub by: Vec<String>,
+    pub by: Vec<FieldRef>,
     pub suppress: Option<Nanos>,
     pub summary: Summary,
     pub tests: Vec<RuleTest>,
@@ -50,13 +51,13 @@ pub enum Kind {
     Threshold { count: usize, within: Nanos },
     /// The values of a numeric `field` add up to at least `total` within `within`.
     Sum {
-        field: String,
+        field: FieldRef,
         total: f64,
         within: Nanos,
     },
     /// At least `count` distinct values of `field` within `within`.
     Distinct {
-        field: String,
+        field: FieldRef,
         count: usize,
         within: Nanos,
     },
@@ -106,17 +107,16 @@ pub struct Step {
 /// networks, are never counted by the rule.
 #[derive(Debug)]
 pub struct Exception {
-    pub field: String,
+    pub field: FieldRef,
     pub values: HashSet<String>,
     pub networks: Vec<IpNet>,
 }
 
 impl Exception {
-    pub fn holds(&self, event: &Event) -> bool {
-        (!self.values.is_empty()
-            && access::any_text(event, &self.field, |text| self.values.contains(text)))
+    pub fn holds(&self, view: &mut View<'_>) -> bool {
+        (!self.values.is_empty() && view.any_text(&self.field, |text| self.values.contains(text)))
             || (!self.networks.is_empty()
-                && access::ip(event, &self.field).is_some_and(|address| {
+                && view.ip(&self.field).is_some_and(|address| {
                     self.networks
                         .iter()
                         .any(|network| network.contains(&address))
@@ -314,6 +314,7 @@ impl Reader<'_> {
         if by.iter().any(String::is_empty) {
             return Err("`by` names an empty field".into());
         }
+        let by = by.iter().map(|name| FieldRef::new(name)).collect();
         let suppress = match self.take("suppress") {
             None => None,
             Some(value) => Some(duration_of(&value).map_err(|error| format!("suppress: {error}"))?),
@@ -380,7 +381,7 @@ impl Reader<'_> {
         };
         Ok(match name {
             "threshold" if self.map.contains_key("sum") => {
-                let field = self.text("sum")?.ok_or("`sum` names a numeric field")?;
+                let field = FieldRef::new(&self.text("sum")?.ok_or("`sum` names a numeric field")?);
                 let total = match self.take("total") {
                     Some(value) => value
                         .as_float()
@@ -402,7 +403,7 @@ impl Reader<'_> {
                 within,
             },
             "distinct" => Kind::Distinct {
-                field: self.text("field")?.ok_or("needs `field`")?,
+                field: FieldRef::new(&self.text("field")?.ok_or("needs `field`")?),
                 count: count(self)?,
                 within,
             },
@@ -562,7 +563,7 @@ fn exceptions_of(value: Dynamic, _lists: &crate::script::Lists) -> Result<Vec<Ex
         .map(|(field, value)| {
             let texts = texts_of(&value).map_err(|error| format!("except `{field}`: {error}"))?;
             let mut exception = Exception {
-                field: field.to_string(),
+                field: FieldRef::new(&field),
                 values: HashSet::new(),
                 networks: Vec::new(),
             };
