@@ -1,8 +1,9 @@
-//! Three tiers: `vigil agent` → agency `vigil serve` → national `vigil serve`. The agency
-//! forwards what its filter picks (critical events: the stand-in for alerts until the rules
-//! land) over the channel with its own client certificate from the national CA. An event raised
-//! at the agency reaches the national SOC with its origin (tenant, the agent, the agency SOC);
-//! with the inter-SOC link cut for 30 s, everything arrives once it returns, exactly once.
+//! Three tiers: `vigil agent` → agency `vigil serve` → national `vigil serve`. A rule at the
+//! agency raises an alert on each intrusion attempt; the agency forwards its alerts
+//! (`vigil.flags:alert`) over the channel with its own client certificate from the national CA.
+//! An alert raised at the agency reaches the national SOC with its id and origin (tenant, level,
+//! the agency SOC); with the inter-SOC link cut for 30 s, every alert arrives once it returns,
+//! exactly once.
 
 mod common;
 
@@ -53,10 +54,26 @@ server_name = "localhost"
 ca = "{pki}/ca.crt"
 cert = "{pki}/client-agency-soc.crt"
 key = "{pki}/client-agency-soc.key"
-query = "log.syslog.severity.code:2"
+query = "vigil.flags:alert"
+
+[rules]
+dir = "{rules}"
 "#,
-        pki = national_pki.display()
+        pki = national_pki.display(),
+        rules = agency_root.join("rules").display(),
     );
+    std::fs::create_dir_all(agency_root.join("rules")).expect("rules dir");
+    std::fs::write(
+        agency_root.join("rules/intrusion.rhai"),
+        r#"#{
+            id: "fw.intrusion", title: "Intrusion attempt", severity: "critical",
+            description: "The firewall reports an intrusion attempt.",
+            select: #{ "message": #{ contains: "intrusion attempt" } },
+            by: ["host.name"],
+            summary: "{message}",
+        }"#,
+    )
+    .expect("rule");
     let agency_config = write_channel_config(&agency_root, &agency_pki, agency_port, &agency_extra);
     // `node_name` is the node's name on the channel: the agency SOC is "agency-soc".
     let text = std::fs::read_to_string(&agency_config)
@@ -73,7 +90,7 @@ query = "log.syslog.severity.code:2"
     );
     let mut device = TcpStream::connect(agent.address("syslog-tcp")).expect("connect to agent");
 
-    // One alert, among routine traffic the filter leaves at the agency.
+    // One intrusion attempt, among routine traffic: one alert, the only thing forwarded.
     let raised = Instant::now();
     let mut lines = String::new();
     for seq in 0..50 {
@@ -86,24 +103,30 @@ query = "log.syslog.severity.code:2"
     eprintln!("agency → national: the alert was searchable at the national SOC after {latency:?}");
     assert_eq!(found["total"].as_u64(), Some(1), "{}", national.log());
     let event = &found["events"][0];
+    assert_eq!(event["rule.id"], "fw.intrusion");
+    assert_eq!(event["event.kind"], "alert");
+    assert_eq!(event["message"], "ALERT intrusion attempt seq=0");
     assert_eq!(event["vigil.tenant"], "ministry-of-finance");
     assert_eq!(event["vigil.level"], 4);
     assert_eq!(
-        event["observer.hostname"], "agent-1",
-        "the agent it entered by"
-    );
-    assert_eq!(
         event["vigil.via"],
         serde_json::json!(["agency-soc"]),
-        "and the SOC it came from"
+        "the SOC it came from"
     );
     assert_eq!(event["host.name"], "fw-1");
-    // The agency has everything; the national SOC only what the filter chose.
+    // The alert keeps the id the agency gave it.
+    let raised_here =
+        std::fs::read_to_string(agency_root.join("data/alerts.jsonl")).expect("alert log");
+    let first: serde_json::Value =
+        serde_json::from_str(raised_here.lines().next().expect("one alert")).expect("JSON");
+    assert_eq!(event["event.id"], first["id"]);
+    // The agency has every line and the alert; the national SOC only the alert.
     assert_eq!(
-        agency.wait_for_total("seq", 51, 1, 30)["total"].as_u64(),
-        Some(51)
+        agency.wait_for_total("seq", 52, 1, 30)["total"].as_u64(),
+        Some(52)
     );
     assert_eq!(national.search("routine", 10)["total"].as_u64(), Some(0));
+    assert_eq!(national.search("seq", 10)["total"].as_u64(), Some(1));
 
     // The link is cut for 30 s: the national SOC is gone, the agency keeps forwarding to disk.
     national.kill9();
@@ -114,8 +137,8 @@ query = "log.syslog.severity.code:2"
     }
     device.write_all(lines.as_bytes()).expect("send while cut");
     assert_eq!(
-        agency.wait_for_total("seq", 451, 1, 30)["total"].as_u64(),
-        Some(451)
+        agency.wait_for_total("seq", 652, 1, 30)["total"].as_u64(),
+        Some(652)
     );
     std::thread::sleep(Duration::from_secs(30));
     national = Server::start(&national_root, &national_config);

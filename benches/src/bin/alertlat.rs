@@ -15,7 +15,10 @@ use anyhow::Context;
 use clap::Parser;
 
 #[derive(Debug, Parser)]
-#[command(name = "vigil-alertlat", about = "Event → alert latency through a running vigil serve")]
+#[command(
+    name = "vigil-alertlat",
+    about = "Event → alert latency through a running vigil serve"
+)]
 struct Args {
     /// The syslog TCP listener.
     #[arg(long)]

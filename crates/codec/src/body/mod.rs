@@ -328,6 +328,63 @@ fn numeric_prefix(message: &str) -> Option<Decoder> {
 /// Recognises `input` and fills `out`; the decoder's name when one recognised it. `out` is
 /// empty when none did.
 pub fn decode(input: &Input<'_>, out: &mut Output) -> Option<&'static str> {
+    // A body the syslog header split in the wrong place is put back together and tried first.
+    if let Some(body) = repaired_body(input) {
+        let repaired = Input {
+            message: &body,
+            app: None,
+            received: input.received,
+        };
+        if let Some(name) = decode_as_given(&repaired, out) {
+            return Some(name);
+        }
+    }
+    decode_as_given(input, out)
+}
+
+/// The body as the device wrote it, when the syslog decoding split it where no decoder looks:
+/// - a line that did not parse as syslog still starts with its `<PRI>` (FortiGate and IOS
+///   send `<189>date=…` and `<189>123: *Mar  1 …: %SYS-…` without a syslog header); an IOS
+///   line may have the device's name before the tag (`core-rtr1 %SYS-5-CONFIG_I: …`);
+/// - an IOS tag taken for the app-name (`%SYS-5-CONFIG_I`, message `Configured from …`);
+/// - a PAN-OS CSV record whose first field and date were taken for the app-name
+///   (`1,2013/03/25`, message `10:00:00,0016…,TRAFFIC,…`).
+fn repaired_body(input: &Input<'_>) -> Option<String> {
+    match input.app {
+        None => {
+            let message = input.message.trim_start();
+            let rest = message.strip_prefix('<')?;
+            let close = rest.find('>')?;
+            if close == 0 || close > 3 || !rest[..close].bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            let body = rest[close + 1..].trim_start();
+            // `host %FAC-N-MNEMONIC: …`: the device's name before an IOS tag.
+            let body = match body.split_once(' ') {
+                Some((host, tagged))
+                    if tagged.starts_with('%')
+                        && !host.is_empty()
+                        && !host.contains([':', '%', '=']) =>
+                {
+                    tagged
+                }
+                _ => body,
+            };
+            Some(body.to_owned())
+        }
+        Some(app) if app.starts_with('%') && !by_app(app).iter().any(|d| d.name == "cisco_asa") => {
+            Some(format!("{app}: {}", input.message.trim_start()))
+        }
+        Some(app)
+            if app.as_bytes().first().is_some_and(u8::is_ascii_digit) && app.contains(',') =>
+        {
+            Some(format!("{app} {}", input.message))
+        }
+        Some(_) => None,
+    }
+}
+
+fn decode_as_given(input: &Input<'_>, out: &mut Output) -> Option<&'static str> {
     out.clear();
     let by_app = input.app.map_or(&[][..], by_app);
     for decoder in by_app {

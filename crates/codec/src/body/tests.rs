@@ -124,3 +124,38 @@ mod never_panics {
         }
     }
 }
+
+/// Lines whose syslog header was missing or split the body where no decoder looks still reach
+/// their decoder: the `<PRI>` of an unparsed line, an IOS tag or a PAN-OS record taken for the
+/// app-name, a device name before an IOS tag.
+#[test]
+fn bodies_split_by_the_syslog_header_are_put_back_together() {
+    let fortigate = "date=2019-05-10 time=11:37:47 devname=\"FG100E\" devid=\"FG100E3G16000000\" \
+        logid=\"0000000013\" type=\"traffic\" subtype=\"forward\" level=\"notice\" vd=\"root\" \
+        srcip=10.1.1.5 srcport=51234 dstip=203.0.113.80 dstport=443 action=\"deny\" policyid=3 proto=6";
+    let cases: [(Option<&str>, String, &str); 5] = [
+        (None, format!("<189>{fortigate}"), "fortigate"),
+        (None, "<189>core-rtr1 %SYS-5-CONFIG_I: Configured from console by admin on vty0 (10.0.0.9)".into(), "cisco_ios"),
+        (None, "<189>123: *Mar  1 00:01:02.345 UTC: %SYS-5-CONFIG_I: Configured from console by vty0 (10.0.0.9)".into(), "cisco_ios"),
+        (Some("%SYS-5-CONFIG_I"), "Configured from console by admin on vty0 (10.0.0.9)".into(), "cisco_ios"),
+        (
+            Some("1,2013/03/25"),
+            "10:00:00,001606001116,TRAFFIC,drop,1,2013/03/25 10:00:00,10.0.0.5,198.51.100.7,0.0.0.0,0.0.0.0,rule1,,,ssl,vsys1,trust,untrust,ethernet1/1,ethernet1/2,Forward,2013/03/25 10:00:00,0,1,51234,443,0,0,0x0,tcp,deny,60,60,0,1,2013/03/25 10:00:00,0,any,0,1,0x0,10.0.0.0-10.255.255.255,United States,0,1,0,policy-deny".into(),
+            "paloalto",
+        ),
+    ];
+    let mut out = Output::default();
+    for (app, message, expected) in &cases {
+        let mut input = Input::new(message);
+        input.app = *app;
+        assert_eq!(
+            decode(&input, &mut out),
+            Some(*expected),
+            "{app:?} {message}"
+        );
+    }
+    // A `<…>` that is not a PRI, and ordinary lines, are left as they are.
+    assert_eq!(decode(&Input::new("<b>bold</b> text"), &mut out), None);
+    let not_a_pri = format!("<1234>{fortigate}");
+    assert_ne!(decode(&Input::new(&not_a_pri), &mut out), Some("fortigate"));
+}
