@@ -227,6 +227,13 @@ impl Correlator {
             .map_or(0, |at| self.states[at].groups.len())
     }
 
+    /// `where` calls of one rule that failed (a limit reached, a type error), by rule id.
+    pub fn where_errors(&self, rule_id: &str) -> u64 {
+        self.set
+            .position(rule_id)
+            .map_or(0, |at| self.states[at].where_errors)
+    }
+
     /// Swaps in a new rule set. A rule whose id and window (kind, count, window, group fields)
     /// are unchanged keeps its state; every other rule starts empty.
     pub fn replace(&mut self, set: Arc<RuleSet>) {

@@ -217,6 +217,7 @@ impl RuleService {
                     "references": rule.references,
                     "false_positives": rule.false_positives,
                     "keys": correlator.keys(&rule.id),
+                    "where_errors": correlator.where_errors(&rule.id),
                 })
             })
             .collect::<Vec<_>>();

@@ -422,6 +422,10 @@ fn where_runs_only_for_candidates_and_a_hostile_where_harms_no_other_rule() {
     let ids: Vec<&str> = alerts.iter().map(|alert| alert.rule_id.as_str()).collect();
     assert_eq!(ids, ["fine"]);
     assert_eq!(correlator.stats().where_errors, 3);
+    for hostile in ["loop", "grow", "deep"] {
+        assert_eq!(correlator.where_errors(hostile), 1, "{hostile}");
+    }
+    assert_eq!(correlator.where_errors("fine"), 0);
     // The sudo rule's `where` was never asked about the sshd line.
     assert_eq!(correlator.stats().candidates, 4);
 }
