@@ -13,7 +13,6 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 use serde_json::Value;
 
@@ -24,22 +23,6 @@ const NOT_FIELDS: [&str; 4] = [
     "log.file.path",
     "vigil.original_base64",
 ];
-
-fn corpus() -> PathBuf {
-    let corpus = match std::env::var_os("VIGIL_CORPUS") {
-        Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/corpus"
-        )),
-    };
-    assert!(
-        corpus.join("logs").is_dir(),
-        "the corpus is not at {} (set VIGIL_CORPUS)",
-        corpus.display()
-    );
-    corpus.join("logs")
-}
 
 /// The variable parts of `content` by `template` (`<*>` matches as little as it can, the last
 /// one up to the template's tail); `None` when the content does not fit the template.
@@ -109,7 +92,7 @@ struct Outcome {
 }
 
 fn check(name: &str) -> (Outcome, Vec<Value>, Vec<BTreeMap<String, String>>) {
-    let dir = corpus().join(name);
+    let dir = common::corpus_logs().join(name);
     let log = dir.join(format!("{name}_2k.log"));
     let data = tempfile::tempdir().unwrap();
     let (code, stdout, stderr) = common::vigil(&[

@@ -9,28 +9,12 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use vigil_rules::rule::Kind;
 
 const BRUTE_FORCE: &str = "auth.ssh_bruteforce";
 const SPRAYING: &str = "auth.ssh_password_spraying";
-
-fn corpus() -> PathBuf {
-    let corpus = match std::env::var_os("VIGIL_CORPUS") {
-        Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/corpus"
-        )),
-    };
-    assert!(
-        corpus.join("logs").is_dir(),
-        "the corpus is not at {} (set VIGIL_CORPUS)",
-        corpus.display()
-    );
-    corpus.join("logs")
-}
 
 /// One failed login from the ground truth: seconds since the first of the month, address, user.
 struct Failure {
@@ -148,7 +132,7 @@ fn ssh_rules_fire_for_exactly_the_addresses_the_ground_truth_implies() {
         _ => panic!("{SPRAYING} is not a distinct-count rule"),
     };
 
-    let dir = corpus().join("OpenSSH");
+    let dir = common::corpus_logs().join("OpenSSH");
     let failures = failures(&dir.join("OpenSSH_2k.log_structured.csv"));
     assert!(failures.len() > 500, "{} failures", failures.len());
     let expected_brute = brute_forcers(&failures, brute_count, brute_within);

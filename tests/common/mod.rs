@@ -615,3 +615,21 @@ pub fn sum_series(text: &str, name: &str, labels: &[(&str, &str)]) -> u64 {
         .filter_map(|line| line.split_whitespace().last()?.parse::<u64>().ok())
         .sum()
 }
+
+/// `logs/` of the shared corpus: `VIGIL_CORPUS`, else `../shared/corpus` beside the project
+/// (the opt-in corpus tests).
+pub fn corpus_logs() -> PathBuf {
+    let corpus = match std::env::var_os("VIGIL_CORPUS") {
+        Some(dir) => PathBuf::from(dir),
+        None => PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/corpus"
+        )),
+    };
+    assert!(
+        corpus.join("logs").is_dir(),
+        "the corpus is not at {} (set VIGIL_CORPUS)",
+        corpus.display()
+    );
+    corpus.join("logs")
+}
