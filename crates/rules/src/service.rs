@@ -394,7 +394,14 @@ impl RuleService {
                     }
                     if last_tick.elapsed() >= TICK {
                         last_tick = Instant::now();
-                        let raised = service.tick(Timestamp::now());
+                        let ticked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                            service.tick(Timestamp::now())
+                        }));
+                        let raised = ticked.unwrap_or_else(|_| {
+                            panics.inc();
+                            tracing::error!("the rules panicked on a clock tick; it is skipped");
+                            Batch::new()
+                        });
                         if !raised.is_empty()
                             && output.blocking_send(Delivery::from(raised)).is_err()
                         {
