@@ -288,9 +288,8 @@ fn rule_source(with_where: bool) -> String {
 }
 
 fn rule_set(with_where: bool) -> Arc<RuleSet> {
-    let lists = Lists::new();
-    let engine = Arc::new(script::engine(Arc::new(lists.clone())));
-    let rules = compile_file(&engine, &lists, "bench.rhai", &rule_source(with_where), 1)
+    let engine = Arc::new(script::engine(Arc::new(Lists::new())));
+    let rules = compile_file(&engine, "bench.rhai", &rule_source(with_where), 1)
         .unwrap_or_else(|error| panic!("{error}"));
     Arc::new(RuleSet::new(rules.into_iter().map(Arc::new).collect(), engine).expect("index"))
 }

@@ -43,6 +43,29 @@ pub fn any_text(event: &Event, name: &str, mut visit: impl FnMut(&str) -> bool) 
     }
 }
 
+/// The names this module reads from typed members of [`Event`] rather than from its map of
+/// fields. Callers that resolve names ahead of time (the rules) use it to know which is which;
+/// a name added to [`text`] or [`any_text`] belongs here too (a test holds the two together).
+pub const MEMBERS: [&str; 17] = [
+    field::MESSAGE,
+    field::HOST_NAME,
+    field::PROCESS_NAME,
+    field::SOURCE_IP,
+    field::SYSLOG_MSGID,
+    field::TENANT,
+    field::LISTENER,
+    field::EVENT_ORIGINAL,
+    field::LEVEL,
+    field::HOST_IP,
+    field::SOURCE_PORT,
+    field::PROCESS_PID,
+    field::OBSERVER_HOSTNAME,
+    field::TIMESTAMP,
+    field::EVENT_ID,
+    field::SYSLOG_SEVERITY_NAME,
+    field::SYSLOG_FACILITY_NAME,
+];
+
 /// The field as text, if it has a single value.
 pub fn text<'a>(event: &'a Event, name: &str) -> Option<Cow<'a, str>> {
     let borrowed = |text: &'a str| Some(Cow::Borrowed(text));
@@ -197,6 +220,24 @@ fn integer(value: &Value) -> Option<i64> {
 mod tests {
     use super::*;
     use crate::Timestamp;
+
+    #[test]
+    fn members_are_never_read_from_the_map() {
+        let mut event = Event::new(Timestamp::from_nanos(0), b"original".to_vec());
+        for name in MEMBERS {
+            event.fields.insert(name.into(), Value::from("from-map"));
+        }
+        for name in MEMBERS {
+            assert!(
+                !any_text(&event, name, |text| text == "from-map"),
+                "{name} is read from the map"
+            );
+        }
+        event
+            .fields
+            .insert("user.name".into(), Value::from("from-map"));
+        assert!(any_text(&event, "user.name", |text| text == "from-map"));
+    }
 
     #[test]
     fn typed_members_and_the_map_read_and_write_alike() {

@@ -75,10 +75,6 @@ impl RuleSet {
         })
     }
 
-    pub fn engine(&self) -> &Arc<rhai::Engine> {
-        &self.engine
-    }
-
     pub fn position(&self, id: &str) -> Option<usize> {
         self.rules.iter().position(|rule| rule.id == id)
     }
@@ -271,7 +267,7 @@ impl Correlator {
 
     fn process_at_depth(&mut self, event: &Event, now: Nanos, depth: usize, out: &mut Vec<Alert>) {
         self.stats.events += 1;
-        let is_alert = is_alert(event);
+        let is_alert = Alert::is_alert_event(event);
         let domain = if event.flags.contains(EventFlags::IMPORTED) {
             IMPORTED
         } else {
@@ -911,10 +907,6 @@ struct Context<'a> {
     /// Processing time.
     now: Nanos,
     domain: usize,
-}
-
-fn is_alert(event: &Event) -> bool {
-    vigil_event::Alert::is_alert_event(event)
 }
 
 /// The values of the group-by fields; a missing field groups as empty (an event without a

@@ -38,7 +38,6 @@ pub struct FileStatus {
 pub struct Library {
     dir: PathBuf,
     lists_digest: u64,
-    lists: Arc<Lists>,
     engine: Arc<rhai::Engine>,
     files: BTreeMap<String, LoadedFile>,
     /// Errors not tied to a rule file (a list that cannot be read, …).
@@ -51,7 +50,6 @@ impl Library {
         let mut library = Library {
             dir: dir.to_owned(),
             lists_digest: 0,
-            lists: Arc::new(Lists::new()),
             engine: Arc::new(script::engine(Arc::new(Lists::new()))),
             files: BTreeMap::new(),
             other_errors: Vec::new(),
@@ -81,8 +79,7 @@ impl Library {
         let lists_changed = lists_digest != self.lists_digest;
         if lists_changed {
             self.lists_digest = lists_digest;
-            self.lists = Arc::new(lists);
-            self.engine = Arc::new(script::engine(self.lists.clone()));
+            self.engine = Arc::new(script::engine(Arc::new(lists)));
         }
         let mut seen = HashSet::new();
         for path in rule_files(&self.dir) {
@@ -143,7 +140,7 @@ impl Library {
     }
 
     fn compile(&self, relative: &str, text: &str, digest: u64) -> Result<Vec<Arc<Rule>>, String> {
-        let rules = compile_file(&self.engine, &self.lists, relative, text, digest)?;
+        let rules = compile_file(&self.engine, relative, text, digest)?;
         // An id another file already runs makes this file the broken one.
         for rule in &rules {
             let taken = self
@@ -202,7 +199,6 @@ impl Library {
 /// Compiles one file's text into its rules.
 pub fn compile_file(
     engine: &rhai::Engine,
-    lists: &Lists,
     relative: &str,
     text: &str,
     digest: u64,
@@ -239,7 +235,7 @@ pub fn compile_file(
             .and_then(|id| id.clone().into_string().ok())
             .unwrap_or_default();
         let line = line_of(text, &id_hint);
-        match rule::parse(map, &ast, lists, &version) {
+        match rule::parse(map, &ast, &version) {
             Ok(mut rule) => {
                 if !ids.insert(rule.id.clone()) {
                     errors.push(format!(

@@ -180,12 +180,7 @@ const KNOWN_KEYS: [&str; 20] = [
 ];
 
 /// Reads a rule map. `file_digest` is the version when the rule gives none.
-pub fn parse(
-    map: Map,
-    ast: &std::sync::Arc<rhai::AST>,
-    lists: &crate::script::Lists,
-    file_digest: &str,
-) -> Result<Rule, String> {
+pub fn parse(map: Map, ast: &std::sync::Arc<rhai::AST>, file_digest: &str) -> Result<Rule, String> {
     let mut reader = Reader { map, ast };
     let id = reader.text("id")?.ok_or("a rule needs an `id`")?;
     if id.is_empty()
@@ -198,9 +193,7 @@ pub fn parse(
         ));
     }
     let prefix = |error: String| format!("rule {id:?}: {error}");
-    reader
-        .parse_rest(id.clone(), lists, file_digest)
-        .map_err(prefix)
+    reader.parse_rest(id.clone(), file_digest).map_err(prefix)
 }
 
 struct Reader<'a> {
@@ -243,12 +236,7 @@ impl Reader<'_> {
         }
     }
 
-    fn parse_rest(
-        &mut self,
-        id: String,
-        lists: &crate::script::Lists,
-        file_digest: &str,
-    ) -> Result<Rule, String> {
+    fn parse_rest(&mut self, id: String, file_digest: &str) -> Result<Rule, String> {
         let unknown: Vec<String> = self
             .map
             .keys()
@@ -284,7 +272,7 @@ impl Reader<'_> {
         let filter = self.closure("where")?;
         let except = match self.take("except") {
             None => Vec::new(),
-            Some(value) => exceptions_of(value, lists)?,
+            Some(value) => exceptions_of(value)?,
         };
         let mut by = self.texts("by")?;
         let kinds: Vec<&str> = ["threshold", "distinct", "sequence", "absence"]
@@ -555,7 +543,7 @@ fn select_of(value: Dynamic) -> Result<(Vec<Condition>, bool), String> {
     Ok((conditions, sees_alerts))
 }
 
-fn exceptions_of(value: Dynamic, _lists: &crate::script::Lists) -> Result<Vec<Exception>, String> {
+fn exceptions_of(value: Dynamic) -> Result<Vec<Exception>, String> {
     let Some(map) = value.try_cast::<Map>() else {
         return Err("`except` must be a map #{ \"field\": [values or networks], ... }".into());
     };

@@ -5,7 +5,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -411,11 +411,6 @@ impl RuleService {
                 }
             })
     }
-}
-
-/// The default alert log path for a data folder.
-pub fn alert_log(data_dir: &Path) -> PathBuf {
-    data_dir.join(ALERT_LOG)
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

@@ -15,9 +15,9 @@ const BASE: i64 = 1_704_067_200 * SECOND;
 
 fn set_of(source: &str) -> Arc<RuleSet> {
     let lists = Lists::from([("trusted".to_owned(), vec!["10.9.0.0/16".to_owned()])]);
-    let engine = Arc::new(script::engine(Arc::new(lists.clone())));
-    let rules = compile_file(&engine, &lists, "test.rhai", source, 1)
-        .unwrap_or_else(|error| panic!("{error}"));
+    let engine = Arc::new(script::engine(Arc::new(lists)));
+    let rules =
+        compile_file(&engine, "test.rhai", source, 1).unwrap_or_else(|error| panic!("{error}"));
     Arc::new(RuleSet::new(rules.into_iter().map(Arc::new).collect(), engine).unwrap())
 }
 
@@ -432,19 +432,17 @@ fn where_runs_only_for_candidates_and_a_hostile_where_harms_no_other_rule() {
 
 #[test]
 fn hostile_rule_files_are_stopped_at_load_and_reported() {
-    let lists = Lists::new();
-    let engine = script::engine(Arc::new(lists.clone()));
+    let engine = script::engine(Arc::new(Lists::new()));
     for (name, source) in [
         ("endless.rhai", "let n = 0; loop { n += 1; }"),
         ("huge.rhai", "let a = [1]; loop { a += a; }"),
         ("deep.rhai", "fn f(n) { f(n + 1) }\nf(0)"),
     ] {
-        let error = compile_file(&engine, &lists, name, source, 1).unwrap_err();
+        let error = compile_file(&engine, name, source, 1).unwrap_err();
         assert!(error.starts_with(&format!("{name}:")), "{error}");
     }
     let error = compile_file(
         &engine,
-        &lists,
         "bad.rhai",
         "#{\n id: \"x\",\n title: \"t\",\n severity: \"loud\" }",
         1,
@@ -454,18 +452,10 @@ fn hostile_rule_files_are_stopped_at_load_and_reported() {
         error.starts_with("bad.rhai:2: rule \"x\": severity"),
         "{error}"
     );
-    let error = compile_file(
-        &engine,
-        &lists,
-        "syntax.rhai",
-        "#{\n id: \"x\"\n title: 1 }",
-        1,
-    )
-    .unwrap_err();
+    let error = compile_file(&engine, "syntax.rhai", "#{\n id: \"x\"\n title: 1 }", 1).unwrap_err();
     assert!(error.starts_with("syntax.rhai:3:"), "{error}");
     let error = compile_file(
         &engine,
-        &lists,
         "typo.rhai",
         r#"#{ id: "x", title: "t", severity: "low", selct: #{} }"#,
         1,

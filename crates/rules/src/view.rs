@@ -34,24 +34,6 @@ enum Slot {
 static SLOTS: LazyLock<Mutex<FastMap<String, usize>>> = LazyLock::new(Default::default);
 static SLOT_COUNT: AtomicUsize = AtomicUsize::new(0);
 
-/// Typed members of [`Event`] that [`access`] reads by name.
-const TYPED: [&str; 14] = [
-    field::SYSLOG_MSGID,
-    field::TENANT,
-    field::LISTENER,
-    field::EVENT_ORIGINAL,
-    field::LEVEL,
-    field::HOST_IP,
-    field::SOURCE_PORT,
-    field::PROCESS_PID,
-    field::OBSERVER_HOSTNAME,
-    field::TIMESTAMP,
-    field::EVENT_ID,
-    field::SYSLOG_SEVERITY_NAME,
-    field::SYSLOG_FACILITY_NAME,
-    field::FLAGS,
-];
-
 impl FieldRef {
     pub fn new(name: &str) -> Self {
         let slot = match name {
@@ -59,7 +41,7 @@ impl FieldRef {
             field::PROCESS_NAME => Slot::ProcessName,
             field::HOST_NAME => Slot::HostName,
             field::SOURCE_IP => Slot::SourceIp,
-            _ if TYPED.contains(&name) => Slot::Typed,
+            _ if access::MEMBERS.contains(&name) => Slot::Typed,
             _ => {
                 let mut slots = SLOTS.lock().unwrap_or_else(|poison| poison.into_inner());
                 let next = slots.len();

@@ -157,7 +157,7 @@ pub fn backtest(args: BacktestArgs) -> anyhow::Result<ExitCode> {
             let mut cursor = BatchCursor::new(&key.archive_dir(&config.data_dir), start)?;
             while let Some((_, _, read)) = cursor.next()? {
                 batch.extend(read.events.into_iter().filter(|event| {
-                    event.timestamp >= from && event.timestamp < to && !is_alert(event)
+                    event.timestamp >= from && event.timestamp < to && !Alert::is_alert_event(event)
                 }));
             }
         }
@@ -197,8 +197,4 @@ pub fn backtest(args: BacktestArgs) -> anyhow::Result<ExitCode> {
         eprintln!("  {count:>6}  {rule}");
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn is_alert(event: &Event) -> bool {
-    Alert::is_alert_event(event)
 }
