@@ -1,9 +1,13 @@
-//! Event batches on the wire: the compact form the archive uses (`vigil_event::compact`) as
-//! postcard, then zstd. Decoding is bounded before any work: the event count and the declared
-//! decompressed size are checked against limits, and zstd stops at the declared size, so a
-//! small frame cannot expand into a large allocation (a zstd bomb).
+//! Event batches on the wire: the compact form the archive uses (`vigil_event::compact`) laid
+//! out in columns, then zstd. Protocol 1 sent rows (postcard of the compact events); a receiver
+//! still reads those, as an outbox written before an upgrade holds them. Decoding is bounded
+//! before any work: the event count and the declared decompressed size are checked against
+//! limits, and zstd stops at the declared size, so a small frame cannot expand into a large
+//! allocation (a zstd bomb).
 
-use vigil_event::compact::{compact_batch, expand_batch, CompactEvent};
+use vigil_event::compact::{
+    columnar_batch, expand_batch, expand_columnar, is_columnar, ColumnarError, CompactEvent,
+};
 use vigil_event::Event;
 
 use crate::frame::BatchFrame;
@@ -56,10 +60,9 @@ impl BatchError {
 
 /// `events` as batch `seq`, compressed at `zstd_level`.
 pub fn encode_batch(seq: u64, events: &[Event], zstd_level: i32) -> Result<BatchFrame, BatchError> {
-    // The archive's compact form: message, host and app name as references into the original.
-    let compact = compact_batch(events);
-    let raw =
-        postcard::to_stdvec(&compact).map_err(|error| BatchError::Encode(error.to_string()))?;
+    // The archive's compact form (message, host and app name as references into the original),
+    // in columns: 0.300 → 0.24 of the raw lines for an agent's relayed lines.
+    let raw = columnar_batch(events).map_err(BatchError::Encode)?;
     let raw_bytes =
         u32::try_from(raw.len()).map_err(|_| BatchError::Encode("batch over 4 GiB".into()))?;
     let events = u32::try_from(events.len())
@@ -101,6 +104,15 @@ pub fn decode_batch(frame: &BatchFrame, limits: &BatchLimits) -> Result<Vec<Even
             reason: format!("got {} bytes", raw.len()),
         });
     }
+    if is_columnar(&raw) {
+        return expand_columnar(&raw, frame.events as usize).map_err(|error| match error {
+            ColumnarError::Count { declared, found } => BatchError::CountMismatch {
+                declared: declared as u32,
+                found,
+            },
+            ColumnarError::Malformed(reason) => BatchError::Malformed(reason),
+        });
+    }
     let compact: Vec<CompactEvent> =
         postcard::from_bytes(&raw).map_err(|error| BatchError::Malformed(error.to_string()))?;
     if compact.len() != frame.events as usize {
@@ -135,6 +147,23 @@ mod tests {
         assert_eq!((frame.seq, frame.events), (7, 1000));
         assert!(frame.compressed.len() * 4 < frame.raw_bytes as usize);
         assert_eq!(decode_batch(&frame, &BatchLimits::default()).unwrap(), sent);
+    }
+
+    /// Protocol 1's batches (rows) are still read: an outbox written before an upgrade holds
+    /// them.
+    #[test]
+    fn a_row_batch_of_protocol_1_still_decodes() {
+        let sent = events(100);
+        let raw = postcard::to_stdvec(&vigil_event::compact::compact_batch(&sent)).unwrap();
+        let frame = BatchFrame {
+            seq: 3,
+            events: 100,
+            raw_bytes: raw.len() as u32,
+            compressed: zstd::bulk::compress(&raw, 3).unwrap(),
+        };
+        assert_eq!(decode_batch(&frame, &BatchLimits::default()).unwrap(), sent);
+        let columnar = encode_batch(3, &sent, 3).unwrap();
+        assert!(columnar.compressed.len() < frame.compressed.len());
     }
 
     #[test]

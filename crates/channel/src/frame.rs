@@ -14,8 +14,12 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Versions this build speaks.
-pub const PROTOCOL_VERSIONS: std::ops::RangeInclusive<u16> = 1..=1;
+/// Versions this build speaks. 2 sends batches in columns (`vigil_event::compact`); a receiver
+/// still takes 1 (rows), which an agent not yet upgraded sends.
+pub const PROTOCOL_VERSIONS: std::ops::RangeInclusive<u16> = 1..=2;
+/// The lowest version this build sends with: its batches are columnar, which a receiver of
+/// version 1 cannot read, so such a receiver refuses the hello and says why.
+pub const SEND_MIN_VERSION: u16 = 2;
 /// Largest frame either side accepts by default (a batch is compressed; its events are capped
 /// separately by [`crate::BatchLimits`]).
 pub const MAX_FRAME_BYTES: usize = 16 * 1024 * 1024;
@@ -313,8 +317,10 @@ mod tests {
             node: "a".into(),
             stream: [0; 16],
         };
-        assert_eq!(negotiate(&hello(1, 9)), Some(1));
-        assert_eq!(negotiate(&hello(2, 9)), None);
+        assert_eq!(negotiate(&hello(1, 9)), Some(2));
+        assert_eq!(negotiate(&hello(1, 1)), Some(1));
+        assert_eq!(negotiate(&hello(SEND_MIN_VERSION, 2)), Some(2));
+        assert_eq!(negotiate(&hello(3, 9)), None);
         assert_eq!(negotiate(&hello(0, 0)), None);
     }
 }

@@ -614,7 +614,7 @@ async fn session(
     let mut reader = FrameReader::new(reader, frame::MAX_FRAME_BYTES);
     let stream_id = outgoing.lock().stream();
     let hello = Hello {
-        min_version: *PROTOCOL_VERSIONS.start(),
+        min_version: frame::SEND_MIN_VERSION,
         max_version: *PROTOCOL_VERSIONS.end(),
         node: options.node.clone(),
         stream: stream_id,

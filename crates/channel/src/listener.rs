@@ -226,8 +226,16 @@ impl Deliver for PipelineDeliver {
             self.metrics.duplicate_events.add(skipped as u64);
             tracing::info!(node = %peer.node, seq, skipped, "a resent batch held events a crashed run had archived; skipped them");
         }
-        for event in &mut events {
-            self.admission.stamp(peer, event);
+        // Stamping decodes the lines an agent relayed undecoded: milliseconds for a large
+        // batch, so a worker of a multi-threaded runtime hands its other tasks on meanwhile.
+        let mut stamp = || {
+            for event in &mut events {
+                self.admission.stamp(peer, event);
+            }
+        };
+        match tokio::runtime::Handle::try_current().map(|handle| handle.runtime_flavor()) {
+            Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(stamp),
+            _ => stamp(),
         }
         // Sent even when empty: the mark must be recorded.
         let (mut delivery, receipt) = Delivery::with_receipt(events);

@@ -2,7 +2,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use vigil_codec::syslog::{decode_syslog, DecodeContext};
-use vigil_config::SourceMap;
+use vigil_config::{SourceMap, SourceMatch};
 use vigil_event::{Event, EventFlags, SecurityLevel, Timestamp};
 
 use crate::UnmappedSources;
@@ -21,6 +21,7 @@ pub struct Stamper {
     source_map: SourceMap,
     observer: Arc<str>,
     unmapped: Arc<UnmappedSources>,
+    relay: bool,
 }
 
 impl Stamper {
@@ -29,7 +30,18 @@ impl Stamper {
             source_map,
             observer: Arc::from(observer),
             unmapped,
+            relay: false,
         }
+    }
+
+    /// For a relay (`vigil agent`): syslog frames are stamped but not decoded, flagged
+    /// [`EventFlags::UNDECODED`], and the SOC that receives them decodes them
+    /// ([`Stamper::decode_relayed`]). The agent spends no CPU on what the SOC does anyway, the
+    /// SOC reads times in its own sources' zones, and the channel carries little more than the
+    /// lines.
+    pub fn relaying(mut self) -> Self {
+        self.relay = true;
+        self
     }
 
     pub fn unmapped(&self) -> &Arc<UnmappedSources> {
@@ -59,38 +71,13 @@ impl Stamper {
         origin: Option<&Origin>,
     ) -> Event {
         let by_address = self.source_map.match_address(peer.ip());
-        let timezone = by_address.unwrap_or(self.source_map.unmapped()).timezone;
-        let mut event = decode_syslog(
-            frame,
-            &DecodeContext {
-                received,
-                default_tz: timezone,
-            },
-        );
-        let by_host = match by_address {
-            Some(_) => None,
-            None => event
-                .host_name
-                .as_deref()
-                .and_then(|host| self.source_map.match_host(host)),
+        let (mut event, by_host) = if self.relay {
+            let mut event = Event::new(received, frame.to_vec());
+            event.flags.insert(EventFlags::UNDECODED);
+            (event, None)
+        } else {
+            self.decode_in_zone(frame, by_address, received)
         };
-        if let Some(matched) = by_host {
-            // A zone-less (RFC 3164) time was read in the default zone: read it again in the
-            // zone of the system the host name belongs to.
-            let zone_less =
-                event.syslog_version.is_none() && !event.flags.contains(EventFlags::UNPARSED);
-            if zone_less && matched.timezone != timezone {
-                let flags = event.flags;
-                event = decode_syslog(
-                    frame,
-                    &DecodeContext {
-                        received,
-                        default_tz: matched.timezone,
-                    },
-                );
-                event.flags.insert(flags);
-            }
-        }
         // A certificate's origin names the tenant, and the level if it has one; the sender's
         // system fills what it leaves open; a sender neither claims is unmapped.
         let matched = by_address.or(by_host);
@@ -123,6 +110,83 @@ impl Stamper {
 }
 
 impl Stamper {
+    /// Decodes `frame` in the time zone of the system its sender `address` belongs to
+    /// (`by_address`: it belongs to one), else of the system its host name belongs to, else the
+    /// unmapped default's. Returns the event and the system matched by host name.
+    fn decode_in_zone<'s>(
+        &'s self,
+        frame: &[u8],
+        by_address: Option<&'s SourceMatch>,
+        received: Timestamp,
+    ) -> (Event, Option<&'s SourceMatch>) {
+        let timezone = by_address.unwrap_or(self.source_map.unmapped()).timezone;
+        let mut event = decode_syslog(
+            frame,
+            &DecodeContext {
+                received,
+                default_tz: timezone,
+            },
+        );
+        let by_host = match by_address {
+            Some(_) => None,
+            None => event
+                .host_name
+                .as_deref()
+                .and_then(|host| self.source_map.match_host(host)),
+        };
+        if let Some(matched) = by_host {
+            // A zone-less (RFC 3164) time was read in the default zone: read it again in the
+            // zone of the system the host name belongs to.
+            let zone_less =
+                event.syslog_version.is_none() && !event.flags.contains(EventFlags::UNPARSED);
+            if zone_less && matched.timezone != timezone {
+                let flags = event.flags;
+                event = decode_syslog(
+                    frame,
+                    &DecodeContext {
+                        received,
+                        default_tz: matched.timezone,
+                    },
+                );
+                event.flags.insert(flags);
+            }
+        }
+        (event, by_host)
+    }
+
+    /// Decodes an event a relay sent as its bytes ([`EventFlags::UNDECODED`]) as if its sender
+    /// had sent it here: in the time zone of the system its address, else its host name,
+    /// belongs to. What the relay knew stays: id, receive time, sender, observer, flags, and
+    /// the fields it added (a tailed file's path). Tenant and level are then
+    /// [`Stamper::stamp_relayed`]'s to set. Returns whether the event was undecoded.
+    pub fn decode_relayed(&self, event: &mut Event) -> bool {
+        if !event.flags.contains(EventFlags::UNDECODED) {
+            return false;
+        }
+        let by_address = event
+            .source
+            .and_then(|source| self.source_map.match_address(source.ip()));
+        let (decoded, _) = self.decode_in_zone(&event.original, by_address, event.created);
+        event.timestamp = decoded.timestamp;
+        event.message = decoded.message;
+        event.host_name = decoded.host_name;
+        event.host_ip = decoded.host_ip;
+        event.facility = decoded.facility;
+        event.severity = decoded.severity;
+        event.syslog_version = decoded.syslog_version;
+        event.process_name = decoded.process_name;
+        event.process_pid = decoded.process_pid;
+        event.procid = decoded.procid;
+        event.msgid = decoded.msgid;
+        event.structured_data = decoded.structured_data;
+        event.flags.remove(EventFlags::UNDECODED);
+        event.flags.insert(decoded.flags);
+        for (name, value) in decoded.fields {
+            event.fields.entry(name).or_insert(value);
+        }
+        true
+    }
+
     /// One syslog line of an imported file: decoded in the time zone of the system its host
     /// name belongs to, stamped by [`Stamper::stamp_imported`]. Files have no sender address,
     /// so no address rule applies and nothing is listed as an unmapped sender.
@@ -363,6 +427,54 @@ mod tests {
             ("branch-office", 5)
         );
         assert!(!event.flags.contains(EventFlags::UNMAPPED_SOURCE));
+    }
+
+    /// An agent relays lines undecoded; the SOC decodes them as if their senders had sent them
+    /// to it directly: same fields, same zones, same tenant and level.
+    #[test]
+    fn a_relayed_undecoded_line_decodes_at_the_soc_as_if_sent_there() {
+        let soc = stamper();
+        let agent = Stamper::new(
+            SourceMap::build(&[], &UnmappedConfig::default()).expect("empty map"),
+            "agent-1",
+            Arc::new(UnmappedSources::new(&Metrics::default())),
+        )
+        .relaying();
+        let listener: Arc<str> = Arc::from("syslog-tcp");
+        let channel: Arc<str> = Arc::from("channel");
+        let lines: [(&[u8], &str); 4] = [
+            (
+                b"<13>Mar 10 18:30:00 core-1 sshd[7]: Accepted publickey",
+                "10.1.2.3:514",
+            ),
+            (
+                b"<13>Mar 10 18:30:00 fw-7.branch kernel: DROP",
+                "192.0.2.9:514",
+            ),
+            (
+                b"<165>1 2026-03-10T12:00:00.5+02:00 host app 42 ID [sd a=\"b\"] hi",
+                "10.9.9.9:1",
+            ),
+            (b"not syslog at all \xff", "192.0.2.1:9"),
+        ];
+        for (line, peer) in lines {
+            let peer: SocketAddr = peer.parse().expect("addr");
+            let direct = soc.syslog_event(line, true, peer, &listener, received());
+            let mut relayed = agent.syslog_event(line, true, peer, &listener, received());
+            assert!(relayed.flags.contains(EventFlags::UNDECODED));
+            assert!(relayed.message.is_empty() && relayed.host_name.is_none());
+            assert!(soc.decode_relayed(&mut relayed));
+            assert!(!soc.decode_relayed(&mut relayed), "decoded once");
+            soc.stamp_relayed(&mut relayed, None, &channel, "agent-1");
+            assert_eq!(relayed.observer.as_deref(), Some("agent-1"));
+            assert_eq!(relayed.listener.as_ref(), "channel");
+            assert_eq!(relayed.source, Some(peer));
+            let mut expected = direct;
+            expected.id = relayed.id;
+            expected.observer = relayed.observer.clone();
+            expected.listener = relayed.listener.clone();
+            assert_eq!(relayed, expected, "{}", String::from_utf8_lossy(line));
+        }
     }
 
     #[test]

@@ -199,6 +199,202 @@ pub fn expand_batch(compact: Vec<CompactEvent<'_>>) -> Result<Vec<Event>, String
         .collect()
 }
 
+/// What a columnar batch keeps of an event beside its id, its two times and its original:
+/// [`CompactEvent`]'s other fields, in its order.
+#[derive(Serialize, Deserialize)]
+struct Rest<'a> {
+    message: Text,
+    host_name: Option<Text>,
+    host_ip: Option<IpAddr>,
+    facility: Option<u8>,
+    severity: Option<u8>,
+    syslog_version: Option<u32>,
+    process_name: Option<Text>,
+    process_pid: Option<i64>,
+    procid: Option<String>,
+    msgid: Option<String>,
+    structured_data: Cow<'a, [StructuredElement]>,
+    source: Option<SocketAddr>,
+    observer: Option<Arc<str>>,
+    tenant: Arc<str>,
+    level: SecurityLevel,
+    listener: Arc<str>,
+    flags: EventFlags,
+    fields: Cow<'a, Fields>,
+}
+
+/// The columns of a batch. Each column holds like values side by side, which is what lets
+/// zstd find them: ids and times as steps from the event before (a counter's step is 1, the
+/// receive time of one read is repeated), the rows of small fields (for a relay's undecoded
+/// lines the same bytes again and again), then every original back to back after the columns.
+#[derive(Serialize, Deserialize)]
+struct Columns<'a> {
+    id_steps: Vec<i128>,
+    created_steps: Vec<i64>,
+    timestamp_from_created: Vec<i64>,
+    original_lengths: Vec<u32>,
+    rest: Vec<Rest<'a>>,
+}
+
+/// Opens a columnar batch. A batch of rows ([`compact_batch`] as postcard) starts with its
+/// event count as a varint, whose first byte is zero only for an empty batch of one byte: a
+/// longer payload that starts with zero is columnar.
+const COLUMNAR_MAGIC: [u8; 2] = [0, 1];
+
+/// `events` as a columnar batch: on `vigil-loadgen` lines relayed undecoded it compresses to
+/// little more than the lines alone (`benches/RESULTS.md`).
+pub fn columnar_batch(events: &[Event]) -> Result<Vec<u8>, String> {
+    let mut columns = Columns {
+        id_steps: Vec::with_capacity(events.len()),
+        created_steps: Vec::with_capacity(events.len()),
+        timestamp_from_created: Vec::with_capacity(events.len()),
+        original_lengths: Vec::with_capacity(events.len()),
+        rest: Vec::with_capacity(events.len()),
+    };
+    let (mut previous_id, mut previous_created) = (0u128, Timestamp::from_nanos(0));
+    let mut originals = 0usize;
+    for event in events {
+        let compact = CompactEvent::from_event(event, previous_created);
+        let id = u128::from_be_bytes(*event.id.as_bytes());
+        columns.id_steps.push(id.wrapping_sub(previous_id) as i128);
+        previous_id = id;
+        previous_created = event.created;
+        columns.created_steps.push(compact.created_from_previous);
+        columns
+            .timestamp_from_created
+            .push(compact.timestamp_from_created);
+        columns
+            .original_lengths
+            .push(u32::try_from(event.original.len()).map_err(|_| "an original over 4 GiB")?);
+        originals += event.original.len();
+        columns.rest.push(Rest {
+            message: compact.message,
+            host_name: compact.host_name,
+            host_ip: compact.host_ip,
+            facility: compact.facility,
+            severity: compact.severity,
+            syslog_version: compact.syslog_version,
+            process_name: compact.process_name,
+            process_pid: compact.process_pid,
+            procid: compact.procid,
+            msgid: compact.msgid,
+            structured_data: compact.structured_data,
+            source: compact.source,
+            observer: compact.observer,
+            tenant: compact.tenant,
+            level: compact.level,
+            listener: compact.listener,
+            flags: compact.flags,
+            fields: compact.fields,
+        });
+    }
+    let mut out = COLUMNAR_MAGIC.to_vec();
+    let mut out = postcard::to_extend(&columns, std::mem::take(&mut out))
+        .map_err(|error| error.to_string())?;
+    out.reserve(originals);
+    for event in events {
+        out.extend_from_slice(&event.original);
+    }
+    Ok(out)
+}
+
+/// Whether `payload` is a [`columnar_batch`] rather than a postcard row batch.
+pub fn is_columnar(payload: &[u8]) -> bool {
+    payload.len() > COLUMNAR_MAGIC.len() && payload.starts_with(&COLUMNAR_MAGIC)
+}
+
+/// Why a columnar batch did not decode.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ColumnarError {
+    /// It holds another number of events than it was said to.
+    Count {
+        declared: usize,
+        found: usize,
+    },
+    Malformed(String),
+}
+
+/// The events of a [`columnar_batch`], which must hold `count` of them.
+pub fn expand_columnar(payload: &[u8], count: usize) -> Result<Vec<Event>, ColumnarError> {
+    let malformed = |error: String| ColumnarError::Malformed(error);
+    let body = payload
+        .strip_prefix(&COLUMNAR_MAGIC[..])
+        .ok_or_else(|| malformed("not a columnar batch".into()))?;
+    let (columns, mut originals): (Columns, &[u8]) =
+        postcard::take_from_bytes(body).map_err(|error| malformed(error.to_string()))?;
+    if columns.rest.len() != count {
+        return Err(ColumnarError::Count {
+            declared: count,
+            found: columns.rest.len(),
+        });
+    }
+    let lengths = [
+        columns.id_steps.len(),
+        columns.created_steps.len(),
+        columns.timestamp_from_created.len(),
+        columns.original_lengths.len(),
+        columns.rest.len(),
+    ];
+    if lengths.iter().any(|length| *length != count) {
+        return Err(malformed(format!(
+            "columns of {lengths:?} values in a batch of {count} events"
+        )));
+    }
+    let total = columns
+        .original_lengths
+        .iter()
+        .try_fold(0usize, |sum, length| sum.checked_add(*length as usize));
+    if total != Some(originals.len()) {
+        return Err(malformed(format!(
+            "the originals take {} bytes, not the {total:?} their lengths add up to",
+            originals.len()
+        )));
+    }
+    let (mut previous_id, mut previous_created) = (0u128, Timestamp::from_nanos(0));
+    let mut events = Vec::with_capacity(count);
+    let rows = columns
+        .id_steps
+        .into_iter()
+        .zip(columns.created_steps)
+        .zip(columns.timestamp_from_created)
+        .zip(columns.original_lengths)
+        .zip(columns.rest);
+    for ((((id_step, created_step), timestamp_from_created), length), rest) in rows {
+        let (original, after) = originals.split_at(length as usize);
+        originals = after;
+        let id = previous_id.wrapping_add(id_step as u128);
+        previous_id = id;
+        let compact = CompactEvent {
+            id: EventId::from_bytes(id.to_be_bytes()),
+            timestamp_from_created,
+            created_from_previous: created_step,
+            original: Cow::Borrowed(original),
+            message: rest.message,
+            host_name: rest.host_name,
+            host_ip: rest.host_ip,
+            facility: rest.facility,
+            severity: rest.severity,
+            syslog_version: rest.syslog_version,
+            process_name: rest.process_name,
+            process_pid: rest.process_pid,
+            procid: rest.procid,
+            msgid: rest.msgid,
+            structured_data: rest.structured_data,
+            source: rest.source,
+            observer: rest.observer,
+            tenant: rest.tenant,
+            level: rest.level,
+            listener: rest.listener,
+            flags: rest.flags,
+            fields: rest.fields,
+        };
+        let event = compact.into_event(previous_created).map_err(malformed)?;
+        previous_created = event.created;
+        events.push(event);
+    }
+    Ok(events)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -317,5 +513,98 @@ mod tests {
         let zero = Timestamp::from_nanos(0);
         let compact = CompactEvent::from_event(&rewritten, zero);
         assert_eq!(compact.into_event(zero).unwrap(), rewritten);
+    }
+
+    fn mixed_batch() -> Vec<Event> {
+        let mut events = Vec::new();
+        for n in 0..50i64 {
+            let line = format!("<13>Jan  1 00:00:{n:02} host-{n} sshd[{n}]: Failed password");
+            let mut event = Event::new(Timestamp::from_nanos(1_000 + n / 7), line.into_bytes());
+            if n % 3 == 0 {
+                event.message = "Failed password".into();
+                event.host_name = Some(format!("host-{n}"));
+                event.process_name = Some("sshd".into());
+                event.process_pid = Some(n);
+                event.timestamp = Timestamp::from_nanos(n * 1_000_000_007 - 5);
+            }
+            if n % 5 == 0 {
+                event.flags.insert(EventFlags::UNDECODED);
+                event.source = Some("10.1.2.3:514".parse().unwrap());
+                event.observer = Some(Arc::from("agent-1"));
+            }
+            if n % 7 == 0 {
+                event
+                    .fields
+                    .insert("destination.port".into(), crate::Value::Int(n));
+                event.original = Vec::new();
+                event.id = EventId::from_bytes([n as u8; 16]);
+            }
+            if n == 11 {
+                event.message = "not in the original".into();
+                event.created = Timestamp::from_nanos(i64::MIN);
+            }
+            events.push(event);
+        }
+        events
+    }
+
+    #[test]
+    fn a_columnar_batch_round_trips() {
+        let events = mixed_batch();
+        let payload = columnar_batch(&events).unwrap();
+        assert!(is_columnar(&payload));
+        assert_eq!(expand_columnar(&payload, events.len()).unwrap(), events);
+        let empty = columnar_batch(&[]).unwrap();
+        assert!(is_columnar(&empty));
+        assert_eq!(expand_columnar(&empty, 0).unwrap(), Vec::<Event>::new());
+        // A row batch is never taken for a columnar one.
+        let rows = postcard::to_allocvec(&compact_batch(&events)).unwrap();
+        assert!(!is_columnar(&rows));
+        assert!(!is_columnar(
+            &postcard::to_allocvec(&compact_batch(&[])).unwrap()
+        ));
+    }
+
+    #[test]
+    fn a_columnar_batch_that_lies_is_an_error() {
+        let events = mixed_batch();
+        let payload = columnar_batch(&events).unwrap();
+        assert_eq!(
+            expand_columnar(&payload, events.len() - 1).unwrap_err(),
+            ColumnarError::Count {
+                declared: events.len() - 1,
+                found: events.len()
+            }
+        );
+        let mut longer = payload.clone();
+        longer.push(b'x');
+        assert!(matches!(
+            expand_columnar(&longer, events.len()),
+            Err(ColumnarError::Malformed(reason)) if reason.contains("originals take")
+        ));
+        for cut in [3, payload.len() / 2, payload.len() - 1] {
+            assert!(expand_columnar(&payload[..cut], events.len()).is_err());
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_payload_decodes_or_is_refused(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512),
+            count in 0usize..8,
+        ) {
+            let mut payload = COLUMNAR_MAGIC.to_vec();
+            payload.extend_from_slice(&bytes);
+            let _ = expand_columnar(&payload, count);
+        }
+
+        #[test]
+        fn flipped_bytes_never_panic(at in 0usize..4096, bit in 0u8..8) {
+            let payload = columnar_batch(&mixed_batch()).unwrap();
+            let mut bent = payload.clone();
+            let at = at % bent.len();
+            bent[at] ^= 1 << bit;
+            let _ = expand_columnar(&bent, 50);
+        }
     }
 }

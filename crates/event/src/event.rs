@@ -92,14 +92,19 @@ impl EventFlags {
     pub const IMPORTED: EventFlags = EventFlags(16);
     /// Raised by a Vigil rule: the event carries an [`crate::Alert`].
     pub const ALERT: EventFlags = EventFlags(32);
+    /// Relayed as its bytes only (a `vigil agent`'s syslog line): the receiving SOC decodes
+    /// `original` itself, in its own sources' time zones, and clears the flag before it stores
+    /// the event.
+    pub const UNDECODED: EventFlags = EventFlags(64);
 
-    const NAMES: [(EventFlags, &'static str); 6] = [
+    const NAMES: [(EventFlags, &'static str); 7] = [
         (Self::UNPARSED, "unparsed"),
         (Self::TRUNCATED, "truncated"),
         (Self::INVALID_UTF8, "invalid_utf8"),
         (Self::UNMAPPED_SOURCE, "unmapped_source"),
         (Self::IMPORTED, "imported"),
         (Self::ALERT, "alert"),
+        (Self::UNDECODED, "undecoded"),
     ];
 
     pub fn contains(self, other: EventFlags) -> bool {

@@ -117,7 +117,8 @@ async fn agent(args: AgentArgs) -> anyhow::Result<()> {
     let source_map = SourceMap::build(&[], &UnmappedConfig::default())
         .map_err(|errors| anyhow::anyhow!("{errors:?}"))?;
     let unmapped = Arc::new(UnmappedSources::new(&metrics));
-    let stamper = Arc::new(Stamper::new(source_map, &node, unmapped));
+    // Lines go out undecoded: the SOC decodes them (see `Stamper::relaying`).
+    let stamper = Arc::new(Stamper::new(source_map, &node, unmapped).relaying());
     let mut sources: Vec<(String, SocketAddr, Box<dyn Source>)> = Vec::new();
     if let Some(address) = args.syslog_tcp {
         let source = SyslogTcpSource::bind(

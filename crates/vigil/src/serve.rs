@@ -237,6 +237,10 @@ struct RelayAdmission {
     clients: Vec<(String, Origin)>,
     stamper: Arc<Stamper>,
     listener: Arc<str>,
+    /// Lines relayed undecoded (an agent's syslog) and decoded here, and those of them that
+    /// did not parse as syslog.
+    decoded: vigil_pipeline::Counter,
+    parse_fallbacks: vigil_pipeline::Counter,
 }
 
 impl RelayAdmission {
@@ -258,6 +262,12 @@ impl Admission for RelayAdmission {
     }
 
     fn stamp(&self, peer: &Peer, event: &mut vigil_event::Event) {
+        if self.stamper.decode_relayed(event) {
+            self.decoded.inc();
+            if event.flags.contains(vigil_event::EventFlags::UNPARSED) {
+                self.parse_fallbacks.inc();
+            }
+        }
         self.stamper.stamp_relayed(
             event,
             self.origin(&peer.identities),
@@ -303,10 +313,21 @@ async fn channel_source(
         .iter()
         .map(origin_of)
         .collect::<anyhow::Result<Vec<_>>>()?;
+    let labels = [("listener", name.as_str())];
     let admission = RelayAdmission {
         clients,
         stamper: stamper.clone(),
         listener: Arc::from(name.as_str()),
+        decoded: metrics.counter(
+            "vigil_channel_lines_decoded_total",
+            "Syslog lines a relay sent undecoded, decoded by this node.",
+            &labels,
+        ),
+        parse_fallbacks: metrics.counter(
+            "vigil_channel_parse_fallbacks_total",
+            "Relayed lines that did not parse as syslog and were kept whole as message.",
+            &labels,
+        ),
     };
     let options = ChannelListenerOptions {
         name: name.clone(),
