@@ -9,6 +9,8 @@
 #   CONNECTIONS=4     loadgen TCP connections
 #   SIZE=250          bytes per message
 #   RATE_PER_CONN=0   messages/s per connection, 0 = as fast as the server takes them
+#   COUNT=0           stop after this many messages (or DURATION, whichever is first): the same
+#                     work for two runs whatever buffers it (compare CHANNEL=1 with plain TCP)
 #   INDEX_DEADLINE=300  seconds to wait, after the send, for everything to be searchable
 #   PIN=1             server on CPU 0, loadgen (and the agent) on CPU 1 (taskset)
 #   KEEP=1            keep the temp dir (data, config, server log)
@@ -26,6 +28,7 @@ DURATION=${1:-${DURATION:-60}}
 CONNECTIONS=${CONNECTIONS:-4}
 SIZE=${SIZE:-250}
 RATE_PER_CONN=${RATE_PER_CONN:-0}
+COUNT=${COUNT:-0}
 INDEX_DEADLINE=${INDEX_DEADLINE:-300}
 PIN=${PIN:-0}
 KEEP=${KEEP:-0}
@@ -156,7 +159,7 @@ echo "e2e: syslog tcp $tcp_address, api $api_address; sending for ${DURATION}s o
 start=$(now)
 loadgen_json=$(timeout $((${DURATION%.*} + 120)) "${loadgen_pin[@]}" "$loadgen" --target "$tcp_address" \
     --connections "$CONNECTIONS" --duration-secs "$DURATION" --size "$SIZE" \
-    --rate-per-conn "$RATE_PER_CONN" --tag "$TAG" "${tls_args[@]}")
+    --rate-per-conn "$RATE_PER_CONN" --count "$COUNT" --tag "$TAG" "${tls_args[@]}")
 send_end=$(now)
 echo "e2e: loadgen: $loadgen_json" >&2
 

@@ -44,6 +44,11 @@ struct Args {
     /// Messages per second per connection; 0 = as fast as possible.
     #[arg(long, default_value_t = 0)]
     rate_per_conn: u64,
+    /// Stop after this many messages in all (split evenly over the connections), or at
+    /// `--duration-secs`, whichever comes first; 0 = no count. Two runs of the same count give
+    /// the receiver the same work, whoever buffers it (an agent's outbox, the TCP window).
+    #[arg(long, default_value_t = 0)]
+    count: u64,
     /// APP-NAME of every message (`process.name` in Vigil).
     #[arg(long, default_value = "loadgen")]
     tag: String,
@@ -128,16 +133,23 @@ fn run_connection(
     let mut chunk: Vec<u8> = Vec::with_capacity(args.chunk_bytes + args.size * 2 + 64);
     let mut line = String::with_capacity(args.size * 2 + 64);
     let mut number: u64 = 0;
+    let quota = match args.count {
+        0 => u64::MAX,
+        count => {
+            let share = count / args.connections as u64;
+            share + u64::from((connection as u64) < count % args.connections as u64)
+        }
+    };
     loop {
         let now = Instant::now();
-        if now >= deadline {
+        if now >= deadline || totals.sent >= quota {
             break;
         }
-        let mut budget = u64::MAX;
+        let mut budget = quota - totals.sent;
         if args.rate_per_conn > 0 {
             let allowed =
                 (now.duration_since(start).as_secs_f64() * args.rate_per_conn as f64) as u64;
-            budget = allowed.saturating_sub(totals.sent);
+            budget = budget.min(allowed.saturating_sub(totals.sent));
             if budget == 0 {
                 std::thread::sleep(
                     Duration::from_millis(1).min(deadline.saturating_duration_since(now)),

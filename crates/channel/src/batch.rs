@@ -58,6 +58,36 @@ impl BatchError {
     }
 }
 
+thread_local! {
+    /// A zstd context per thread, kept: making one per batch allocates (and the kernel zeroes)
+    /// its megabytes of tables again each time.
+    static COMPRESSOR: std::cell::RefCell<Option<(i32, zstd::bulk::Compressor<'static>)>> =
+        const { std::cell::RefCell::new(None) };
+    static DECOMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Decompressor<'static>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+fn compress(raw: &[u8], level: i32) -> std::io::Result<Vec<u8>> {
+    COMPRESSOR.with_borrow_mut(|kept| {
+        let compressor = match kept {
+            Some((kept_level, compressor)) if *kept_level == level => compressor,
+            _ => &mut kept.insert((level, zstd::bulk::Compressor::new(level)?)).1,
+        };
+        compressor.compress(raw)
+    })
+}
+
+/// At most `capacity` bytes: zstd stops there (a bomb is an error, not an allocation).
+fn decompress(compressed: &[u8], capacity: usize) -> std::io::Result<Vec<u8>> {
+    DECOMPRESSOR.with_borrow_mut(|kept| {
+        let decompressor = match kept {
+            Some(decompressor) => decompressor,
+            None => kept.insert(zstd::bulk::Decompressor::new()?),
+        };
+        decompressor.decompress(compressed, capacity)
+    })
+}
+
 /// `events` as batch `seq`, compressed at `zstd_level`.
 pub fn encode_batch(seq: u64, events: &[Event], zstd_level: i32) -> Result<BatchFrame, BatchError> {
     // The archive's compact form (message, host and app name as references into the original),
@@ -67,8 +97,8 @@ pub fn encode_batch(seq: u64, events: &[Event], zstd_level: i32) -> Result<Batch
         u32::try_from(raw.len()).map_err(|_| BatchError::Encode("batch over 4 GiB".into()))?;
     let events = u32::try_from(events.len())
         .map_err(|_| BatchError::Encode("over 4 billion events".into()))?;
-    let compressed = zstd::bulk::compress(&raw, zstd_level)
-        .map_err(|error| BatchError::Encode(error.to_string()))?;
+    let compressed =
+        compress(&raw, zstd_level).map_err(|error| BatchError::Encode(error.to_string()))?;
     Ok(BatchFrame {
         seq,
         events,
@@ -91,13 +121,12 @@ pub fn decode_batch(frame: &BatchFrame, limits: &BatchLimits) -> Result<Vec<Even
             max: limits.max_raw_bytes,
         });
     }
-    let raw =
-        zstd::bulk::decompress(&frame.compressed, frame.raw_bytes as usize).map_err(|error| {
-            BatchError::Decompress {
-                declared: frame.raw_bytes,
-                reason: error.to_string(),
-            }
-        })?;
+    let raw = decompress(&frame.compressed, frame.raw_bytes as usize).map_err(|error| {
+        BatchError::Decompress {
+            declared: frame.raw_bytes,
+            reason: error.to_string(),
+        }
+    })?;
     if raw.len() != frame.raw_bytes as usize {
         return Err(BatchError::Decompress {
             declared: frame.raw_bytes,

@@ -60,6 +60,7 @@ pub struct BatchFrame {
     pub events: u32,
     /// Size of the decompressed payload: decompression stops there (bomb-proof).
     pub raw_bytes: u32,
+    #[serde(with = "vigil_event::as_bytes")]
     pub compressed: Vec<u8>,
 }
 

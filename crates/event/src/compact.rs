@@ -14,7 +14,7 @@ use crate::{Event, EventFlags, EventId, Fields, SecurityLevel, StructuredElement
 use serde::{Deserialize, Serialize};
 
 /// Text that is either a slice of `event.original` or carried whole.
-#[derive(Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 enum Text {
     InOriginal { start: u32, len: u32 },
     Own(String),
@@ -68,6 +68,10 @@ pub struct CompactEvent<'a> {
     timestamp_from_created: i64,
     /// `event.created` − the previous event's in the batch (the first: since the epoch).
     created_from_previous: i64,
+    #[serde(
+        serialize_with = "crate::as_bytes::serialize",
+        deserialize_with = "crate::as_bytes::deserialize_cow"
+    )]
     original: Cow<'a, [u8]>,
     message: Text,
     host_name: Option<Text>,
@@ -201,7 +205,7 @@ pub fn expand_batch(compact: Vec<CompactEvent<'_>>) -> Result<Vec<Event>, String
 
 /// What a columnar batch keeps of an event beside its id, its two times and its original:
 /// [`CompactEvent`]'s other fields, in its order.
-#[derive(Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 struct Rest<'a> {
     message: Text,
     host_name: Option<Text>,
@@ -225,16 +229,24 @@ struct Rest<'a> {
 
 /// The columns of a batch. Each column holds like values side by side, which is what lets
 /// zstd find them: ids and times as steps from the event before (a counter's step is 1, the
-/// receive time of one read is repeated), the rows of small fields (for a relay's undecoded
-/// lines the same bytes again and again), then every original back to back after the columns.
+/// receive time of one read is repeated), the rows of small fields (each a byte 0, "as the row
+/// before", or 1 and the row: a relay's undecoded lines repeat theirs), then every original
+/// back to back after the columns.
 #[derive(Serialize, Deserialize)]
-struct Columns<'a> {
+struct Columns {
     id_steps: Vec<i128>,
     created_steps: Vec<i64>,
     timestamp_from_created: Vec<i64>,
     original_lengths: Vec<u32>,
-    rest: Vec<Rest<'a>>,
+    #[serde(with = "crate::as_bytes")]
+    rows: Vec<u8>,
 }
+
+const ROW_AS_BEFORE: u8 = 0;
+const ROW_NEW: u8 = 1;
+/// Only a row this small is repeated by reference, so that one byte of a hostile batch cannot
+/// make the receiver copy a large row (a relayed line's row is ~60 bytes).
+const MAX_REPEATED_ROW_BYTES: usize = 256;
 
 /// Opens a columnar batch. A batch of rows ([`compact_batch`] as postcard) starts with its
 /// event count as a varint, whose first byte is zero only for an empty batch of one byte: a
@@ -249,8 +261,9 @@ pub fn columnar_batch(events: &[Event]) -> Result<Vec<u8>, String> {
         created_steps: Vec::with_capacity(events.len()),
         timestamp_from_created: Vec::with_capacity(events.len()),
         original_lengths: Vec::with_capacity(events.len()),
-        rest: Vec::with_capacity(events.len()),
+        rows: Vec::with_capacity(events.len() * 2),
     };
+    let (mut row, mut previous_row) = (Vec::new(), None::<Vec<u8>>);
     let (mut previous_id, mut previous_created) = (0u128, Timestamp::from_nanos(0));
     let mut originals = 0usize;
     for event in events {
@@ -267,7 +280,7 @@ pub fn columnar_batch(events: &[Event]) -> Result<Vec<u8>, String> {
             .original_lengths
             .push(u32::try_from(event.original.len()).map_err(|_| "an original over 4 GiB")?);
         originals += event.original.len();
-        columns.rest.push(Rest {
+        let rest = Rest {
             message: compact.message,
             host_name: compact.host_name,
             host_ip: compact.host_ip,
@@ -286,11 +299,22 @@ pub fn columnar_batch(events: &[Event]) -> Result<Vec<u8>, String> {
             listener: compact.listener,
             flags: compact.flags,
             fields: compact.fields,
-        });
+        };
+        row.clear();
+        row = postcard::to_extend(&rest, row).map_err(|error| error.to_string())?;
+        if row.len() <= MAX_REPEATED_ROW_BYTES && previous_row.as_ref() == Some(&row) {
+            columns.rows.push(ROW_AS_BEFORE);
+        } else {
+            columns.rows.push(ROW_NEW);
+            columns.rows.extend_from_slice(&row);
+            previous_row = Some(std::mem::take(&mut row));
+        }
     }
-    let mut out = COLUMNAR_MAGIC.to_vec();
-    let mut out = postcard::to_extend(&columns, std::mem::take(&mut out))
-        .map_err(|error| error.to_string())?;
+    // Room for all of it at once (a relayed line's columns and row take ~60 bytes): growing a
+    // batch of megabytes step by step copies it again at each step.
+    let mut out = Vec::with_capacity(COLUMNAR_MAGIC.len() + events.len() * 96 + originals);
+    out.extend_from_slice(&COLUMNAR_MAGIC);
+    let mut out = postcard::to_extend(&columns, out).map_err(|error| error.to_string())?;
     out.reserve(originals);
     for event in events {
         out.extend_from_slice(&event.original);
@@ -322,10 +346,33 @@ pub fn expand_columnar(payload: &[u8], count: usize) -> Result<Vec<Event>, Colum
         .ok_or_else(|| malformed("not a columnar batch".into()))?;
     let (columns, mut originals): (Columns, &[u8]) =
         postcard::take_from_bytes(body).map_err(|error| malformed(error.to_string()))?;
-    if columns.rest.len() != count {
+    let mut rows = Vec::with_capacity(count.min(columns.rows.len()));
+    let mut unread = &columns.rows[..];
+    let mut repeatable = false;
+    while let Some((tag, after)) = unread.split_first() {
+        let row = match (*tag, rows.last()) {
+            (ROW_AS_BEFORE, Some(before)) if repeatable => {
+                unread = after;
+                Rest::clone(before)
+            }
+            (ROW_NEW, _) => {
+                let (row, after) = postcard::take_from_bytes::<Rest>(after)
+                    .map_err(|error| malformed(error.to_string()))?;
+                repeatable = unread.len() - after.len() - 1 <= MAX_REPEATED_ROW_BYTES;
+                unread = after;
+                row
+            }
+            _ => return Err(malformed(format!("row tag {tag} where none can be"))),
+        };
+        rows.push(row);
+        if rows.len() > count {
+            break;
+        }
+    }
+    if rows.len() != count {
         return Err(ColumnarError::Count {
             declared: count,
-            found: columns.rest.len(),
+            found: rows.len(),
         });
     }
     let lengths = [
@@ -333,7 +380,7 @@ pub fn expand_columnar(payload: &[u8], count: usize) -> Result<Vec<Event>, Colum
         columns.created_steps.len(),
         columns.timestamp_from_created.len(),
         columns.original_lengths.len(),
-        columns.rest.len(),
+        rows.len(),
     ];
     if lengths.iter().any(|length| *length != count) {
         return Err(malformed(format!(
@@ -358,7 +405,7 @@ pub fn expand_columnar(payload: &[u8], count: usize) -> Result<Vec<Event>, Colum
         .zip(columns.created_steps)
         .zip(columns.timestamp_from_created)
         .zip(columns.original_lengths)
-        .zip(columns.rest);
+        .zip(rows);
     for ((((id_step, created_step), timestamp_from_created), length), rest) in rows {
         let (original, after) = originals.split_at(length as usize);
         originals = after;
@@ -563,6 +610,30 @@ mod tests {
         assert!(!is_columnar(
             &postcard::to_allocvec(&compact_batch(&[])).unwrap()
         ));
+    }
+
+    #[test]
+    fn only_small_rows_repeat_by_reference() {
+        let relayed = |fields: usize| {
+            let mut event = Event::new(Timestamp::from_nanos(5), b"<13>a line".to_vec());
+            event.flags.insert(EventFlags::UNDECODED);
+            for n in 0..fields {
+                event.fields.insert(
+                    format!("field.{n}").into(),
+                    crate::Value::Str("x".repeat(20)),
+                );
+            }
+            event
+        };
+        for (fields, repeated) in [(0, true), (20, false)] {
+            let events: Vec<Event> = (0..10).map(|_| relayed(fields)).collect();
+            let payload = columnar_batch(&events).unwrap();
+            let body = &payload[COLUMNAR_MAGIC.len()..];
+            let (columns, _): (Columns, &[u8]) = postcard::take_from_bytes(body).unwrap();
+            // Ten rows of 600 bytes, or one small row and nine bytes "as before".
+            assert_eq!(columns.rows.len() < 2 * MAX_REPEATED_ROW_BYTES, repeated);
+            assert_eq!(expand_columnar(&payload, 10).unwrap(), events);
+        }
     }
 
     #[test]

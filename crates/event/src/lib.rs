@@ -16,6 +16,7 @@
 
 pub mod access;
 mod alert;
+pub mod as_bytes;
 pub mod compact;
 mod error;
 mod event;
