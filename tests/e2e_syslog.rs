@@ -35,6 +35,10 @@ fn check_group(server: &Server, tag: &str, severity: &str, expected: usize, wind
     assert_eq!(answer["total"], expected as u64, "{tag}: {}", server.log());
     let events = answer["events"].as_array().expect("events");
     assert_eq!(events.len(), expected);
+    // `limit=0` counts without reading events back.
+    let counted = server.search(&format!("process.name:{tag}"), 0);
+    assert_eq!(counted["total"], expected as u64);
+    assert_eq!(counted["events"].as_array().map(Vec::len), Some(0));
     let host = hostname();
     let mut seen = HashSet::new();
     for event in events {

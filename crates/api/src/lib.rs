@@ -9,7 +9,7 @@
 //! |---|---|
 //! | `GET /healthz` | liveness, no token |
 //! | `GET /metrics` | Prometheus counters of every listener and stage |
-//! | `GET /api/v1/search?q=&from=&to=&limit=` | `{"total": N, "events": [...]}`, newest first |
+//! | `GET /api/v1/search?q=&from=&to=&limit=` | `{"total": N, "events": [...]}`, newest first (`limit=0`: the count only) |
 //! | `GET /api/v1/search/histogram?q=&from=&to=&interval=` | counts per time bucket |
 //! | `GET /api/v1/sources/unmapped` | senders that match no information system |
 //! | `POST /api/v1/import?format=&tenant=&level=&source=&name=` | a log file (plain, gzip, zstd) imported through the pipeline; the summary once it is durable; 413 past `api.import_max_bytes` |

@@ -42,6 +42,11 @@ pub struct IngestOptions {
 /// held between archive and index (≤ 4 × 16,384), so memory stays flat when indexing falls behind
 /// and the backpressure reaches the senders instead.
 const MAX_GROUP_COMMIT_EVENTS: usize = 16_384;
+/// Events per archive batch at most. A search result is read back by decoding its whole
+/// batch, so a relayed delivery of 10,000 events is archived as three batches: reading one
+/// result then decodes 4,096 events, not 10,000, at no measurable cost in compression.
+const ARCHIVE_BATCH_EVENTS: usize = 4_096;
+const _: () = assert!(ARCHIVE_BATCH_EVENTS <= MAX_BATCH_EVENTS);
 /// Archived batches waiting for the index thread, at most.
 const INDEX_QUEUE_BATCHES: usize = 4;
 /// How often a failed archive write is retried before its events are counted as dropped.
@@ -336,7 +341,7 @@ impl Ingest {
             for (key, events) in by_partition {
                 let mut events = events;
                 while !events.is_empty() {
-                    let rest = events.split_off(events.len().min(MAX_BATCH_EVENTS));
+                    let rest = events.split_off(events.len().min(ARCHIVE_BATCH_EVENTS));
                     let chunk = std::mem::replace(&mut events, rest);
                     match append_with_retry(&options, &metrics, &mut archives, key, chunk) {
                         Some(batch) => archived.push(batch),

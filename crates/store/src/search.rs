@@ -33,6 +33,7 @@ pub struct SearchRequest {
     pub query: String,
     pub from: Option<Timestamp>,
     pub to: Option<Timestamp>,
+    /// 0: count only.
     pub limit: usize,
 }
 
@@ -135,9 +136,20 @@ impl Searcher {
         ])))
     }
 
+    /// With `limit` 0 it only counts: no event is read back from the archive.
     pub fn search(&self, request: &SearchRequest) -> crate::Result<SearchResult> {
         let query = self.compile(&request.query, request.from, request.to)?;
-        let limit = request.limit.clamp(1, MAX_SEARCH_LIMIT);
+        if request.limit == 0 {
+            let mut total = 0;
+            for partition in self.partitions(request.from, request.to) {
+                total += partition.reader.searcher().search(&query, &Count)? as u64;
+            }
+            return Ok(SearchResult {
+                total,
+                events: Vec::new(),
+            });
+        }
+        let limit = request.limit.min(MAX_SEARCH_LIMIT);
         let mut total = 0;
         let mut hits: Vec<Hit> = Vec::new();
         for partition in self.partitions(request.from, request.to) {
