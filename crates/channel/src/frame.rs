@@ -116,7 +116,13 @@ pub fn negotiate(hello: &Hello) -> Option<u16> {
 
 /// A frame's bytes on the wire.
 pub fn encode(frame: &Frame) -> Result<Vec<u8>, FrameError> {
-    let mut out = vec![0u8; 5];
+    // Room for a batch at once: growing a frame of megabytes step by step copies it each time.
+    let body_hint = match frame {
+        Frame::Batch(batch) => batch.compressed.len() + 32,
+        _ => 64,
+    };
+    let mut out = Vec::with_capacity(5 + body_hint);
+    out.resize(5, 0);
     let body = match frame {
         Frame::Hello(hello) => postcard::to_extend(hello, out),
         Frame::Welcome(welcome) => postcard::to_extend(welcome, out),
