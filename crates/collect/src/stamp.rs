@@ -166,24 +166,21 @@ impl Stamper {
         let by_address = event
             .source
             .and_then(|source| self.source_map.match_address(source.ip()));
-        let (decoded, _) = self.decode_in_zone(&event.original, by_address, event.created);
-        event.timestamp = decoded.timestamp;
-        event.message = decoded.message;
-        event.host_name = decoded.host_name;
-        event.host_ip = decoded.host_ip;
-        event.facility = decoded.facility;
-        event.severity = decoded.severity;
-        event.syslog_version = decoded.syslog_version;
-        event.process_name = decoded.process_name;
-        event.process_pid = decoded.process_pid;
-        event.procid = decoded.procid;
-        event.msgid = decoded.msgid;
-        event.structured_data = decoded.structured_data;
-        event.flags.remove(EventFlags::UNDECODED);
-        event.flags.insert(decoded.flags);
-        for (name, value) in decoded.fields {
-            event.fields.entry(name).or_insert(value);
+        let (mut decoded, _) = self.decode_in_zone(&event.original, by_address, event.created);
+        // What the relay knew goes into the decoded event; the rest is the line's.
+        decoded.id = event.id;
+        decoded.source = event.source;
+        decoded.observer = event.observer.take();
+        decoded.tenant = event.tenant.clone();
+        decoded.level = event.level;
+        decoded.listener = event.listener.clone();
+        let mut flags = event.flags;
+        flags.remove(EventFlags::UNDECODED);
+        decoded.flags.insert(flags);
+        for (name, value) in std::mem::take(&mut event.fields) {
+            decoded.fields.insert(name, value);
         }
+        *event = decoded;
         true
     }
 

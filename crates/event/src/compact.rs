@@ -61,6 +61,9 @@ impl Text {
 /// Field for field an [`Event`], with the three texts as `Text`. Made from an event it
 /// borrows what it would otherwise copy (the original, the other fields: dozens of strings for a
 /// flow record), so that encoding a batch copies nothing twice; decoded, it owns them.
+///
+/// postcard writes a struct's fields back to back, so `rest` encodes exactly as if its fields
+/// were this struct's own (what archives written before it was split out hold).
 #[derive(Serialize, Deserialize)]
 pub struct CompactEvent<'a> {
     id: EventId,
@@ -73,6 +76,13 @@ pub struct CompactEvent<'a> {
         deserialize_with = "crate::as_bytes::deserialize_cow"
     )]
     original: Cow<'a, [u8]>,
+    rest: Rest<'a>,
+}
+
+/// An event's fields beside its id, its two times and its original: the row a columnar batch
+/// keeps of it.
+#[derive(Clone, Serialize, Deserialize)]
+struct Rest<'a> {
     message: Text,
     host_name: Option<Text>,
     host_ip: Option<IpAddr>,
@@ -109,30 +119,32 @@ impl<'a> CompactEvent<'a> {
                 .as_nanos()
                 .wrapping_sub(previous_created.as_nanos()),
             original: Cow::Borrowed(original),
-            message: Text::of(&event.message, original, true),
-            host_name: event
-                .host_name
-                .as_deref()
-                .map(|host| Text::of(host, original, false)),
-            host_ip: event.host_ip,
-            facility: event.facility,
-            severity: event.severity,
-            syslog_version: event.syslog_version,
-            process_name: event
-                .process_name
-                .as_deref()
-                .map(|name| Text::of(name, original, false)),
-            process_pid: event.process_pid,
-            procid: event.procid.clone(),
-            msgid: event.msgid.clone(),
-            structured_data: Cow::Borrowed(&event.structured_data),
-            source: event.source,
-            observer: event.observer.clone(),
-            tenant: event.tenant.clone(),
-            level: event.level,
-            listener: event.listener.clone(),
-            flags: event.flags,
-            fields: Cow::Borrowed(&event.fields),
+            rest: Rest {
+                message: Text::of(&event.message, original, true),
+                host_name: event
+                    .host_name
+                    .as_deref()
+                    .map(|host| Text::of(host, original, false)),
+                host_ip: event.host_ip,
+                facility: event.facility,
+                severity: event.severity,
+                syslog_version: event.syslog_version,
+                process_name: event
+                    .process_name
+                    .as_deref()
+                    .map(|name| Text::of(name, original, false)),
+                process_pid: event.process_pid,
+                procid: event.procid.clone(),
+                msgid: event.msgid.clone(),
+                structured_data: Cow::Borrowed(&event.structured_data),
+                source: event.source,
+                observer: event.observer.clone(),
+                tenant: event.tenant.clone(),
+                level: event.level,
+                listener: event.listener.clone(),
+                flags: event.flags,
+                fields: Cow::Borrowed(&event.fields),
+            },
         }
     }
 
@@ -141,12 +153,13 @@ impl<'a> CompactEvent<'a> {
             .as_nanos()
             .wrapping_add(self.created_from_previous);
         let original = self.original.into_owned();
-        let message = self.message.resolve(&original)?;
-        let host_name = self
+        let rest = self.rest;
+        let message = rest.message.resolve(&original)?;
+        let host_name = rest
             .host_name
             .map(|text| text.resolve(&original))
             .transpose()?;
-        let process_name = self
+        let process_name = rest
             .process_name
             .map(|text| text.resolve(&original))
             .transpose()?;
@@ -157,22 +170,22 @@ impl<'a> CompactEvent<'a> {
             original,
             message,
             host_name,
-            host_ip: self.host_ip,
-            facility: self.facility,
-            severity: self.severity,
-            syslog_version: self.syslog_version,
+            host_ip: rest.host_ip,
+            facility: rest.facility,
+            severity: rest.severity,
+            syslog_version: rest.syslog_version,
             process_name,
-            process_pid: self.process_pid,
-            procid: self.procid,
-            msgid: self.msgid,
-            structured_data: self.structured_data.into_owned(),
-            source: self.source,
-            observer: self.observer,
-            tenant: self.tenant,
-            level: self.level,
-            listener: self.listener,
-            flags: self.flags,
-            fields: self.fields.into_owned(),
+            process_pid: rest.process_pid,
+            procid: rest.procid,
+            msgid: rest.msgid,
+            structured_data: rest.structured_data.into_owned(),
+            source: rest.source,
+            observer: rest.observer,
+            tenant: rest.tenant,
+            level: rest.level,
+            listener: rest.listener,
+            flags: rest.flags,
+            fields: rest.fields.into_owned(),
         })
     }
 }
@@ -201,30 +214,6 @@ pub fn expand_batch(compact: Vec<CompactEvent<'_>>) -> Result<Vec<Event>, String
             Ok(event)
         })
         .collect()
-}
-
-/// What a columnar batch keeps of an event beside its id, its two times and its original:
-/// [`CompactEvent`]'s other fields, in its order.
-#[derive(Clone, Serialize, Deserialize)]
-struct Rest<'a> {
-    message: Text,
-    host_name: Option<Text>,
-    host_ip: Option<IpAddr>,
-    facility: Option<u8>,
-    severity: Option<u8>,
-    syslog_version: Option<u32>,
-    process_name: Option<Text>,
-    process_pid: Option<i64>,
-    procid: Option<String>,
-    msgid: Option<String>,
-    structured_data: Cow<'a, [StructuredElement]>,
-    source: Option<SocketAddr>,
-    observer: Option<Arc<str>>,
-    tenant: Arc<str>,
-    level: SecurityLevel,
-    listener: Arc<str>,
-    flags: EventFlags,
-    fields: Cow<'a, Fields>,
 }
 
 /// The columns of a batch. Each column holds like values side by side, which is what lets
@@ -280,28 +269,8 @@ pub fn columnar_batch(events: &[Event]) -> Result<Vec<u8>, String> {
             .original_lengths
             .push(u32::try_from(event.original.len()).map_err(|_| "an original over 4 GiB")?);
         originals += event.original.len();
-        let rest = Rest {
-            message: compact.message,
-            host_name: compact.host_name,
-            host_ip: compact.host_ip,
-            facility: compact.facility,
-            severity: compact.severity,
-            syslog_version: compact.syslog_version,
-            process_name: compact.process_name,
-            process_pid: compact.process_pid,
-            procid: compact.procid,
-            msgid: compact.msgid,
-            structured_data: compact.structured_data,
-            source: compact.source,
-            observer: compact.observer,
-            tenant: compact.tenant,
-            level: compact.level,
-            listener: compact.listener,
-            flags: compact.flags,
-            fields: compact.fields,
-        };
         row.clear();
-        row = postcard::to_extend(&rest, row).map_err(|error| error.to_string())?;
+        row = postcard::to_extend(&compact.rest, row).map_err(|error| error.to_string())?;
         if row.len() <= MAX_REPEATED_ROW_BYTES && previous_row.as_ref() == Some(&row) {
             columns.rows.push(ROW_AS_BEFORE);
         } else {
@@ -310,9 +279,10 @@ pub fn columnar_batch(events: &[Event]) -> Result<Vec<u8>, String> {
             previous_row = Some(std::mem::take(&mut row));
         }
     }
-    // Room for all of it at once (a relayed line's columns and row take ~60 bytes): growing a
-    // batch of megabytes step by step copies it again at each step.
-    let mut out = Vec::with_capacity(COLUMNAR_MAGIC.len() + events.len() * 96 + originals);
+    // Room for all of it at once (ids, times and lengths take up to 40 bytes an event):
+    // growing a batch of megabytes step by step copies it again at each step.
+    let room = COLUMNAR_MAGIC.len() + columns.rows.len() + events.len() * 40 + originals;
+    let mut out = Vec::with_capacity(room);
     out.extend_from_slice(&COLUMNAR_MAGIC);
     let mut out = postcard::to_extend(&columns, out).map_err(|error| error.to_string())?;
     out.reserve(originals);
@@ -416,24 +386,7 @@ pub fn expand_columnar(payload: &[u8], count: usize) -> Result<Vec<Event>, Colum
             timestamp_from_created,
             created_from_previous: created_step,
             original: Cow::Borrowed(original),
-            message: rest.message,
-            host_name: rest.host_name,
-            host_ip: rest.host_ip,
-            facility: rest.facility,
-            severity: rest.severity,
-            syslog_version: rest.syslog_version,
-            process_name: rest.process_name,
-            process_pid: rest.process_pid,
-            procid: rest.procid,
-            msgid: rest.msgid,
-            structured_data: rest.structured_data,
-            source: rest.source,
-            observer: rest.observer,
-            tenant: rest.tenant,
-            level: rest.level,
-            listener: rest.listener,
-            flags: rest.flags,
-            fields: rest.fields,
+            rest,
         };
         let event = compact.into_event(previous_created).map_err(malformed)?;
         previous_created = event.created;
@@ -549,7 +502,7 @@ mod tests {
         event.process_name = Some("sshd".into());
         let previous = Timestamp::from_nanos(40);
         let compact = CompactEvent::from_event(&event, previous);
-        assert!(matches!(compact.message, Text::InOriginal { .. }));
+        assert!(matches!(compact.rest.message, Text::InOriginal { .. }));
         assert_eq!(compact.into_event(previous).unwrap(), event);
 
         let mut rewritten = event.clone();
