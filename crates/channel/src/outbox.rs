@@ -597,8 +597,6 @@ mod tests {
         assert_eq!(outbox.read_after(18, 1).unwrap(), batches[18..19].to_vec());
     }
 
-    /// Marks stored with batches come back after a reopen, also once their batches are acked
-    /// (the segment open for appends is never deleted, so the newest marks stay on disk).
     /// A sender reads the outbox a few megabytes at a time: in order, nothing skipped, across
     /// segments, however the sizes fall.
     #[test]
@@ -624,6 +622,8 @@ mod tests {
         }
     }
 
+    /// Marks stored with batches come back after a reopen, also once their batches are acked
+    /// (the segment open for appends is never deleted, so the newest marks stay on disk).
     #[test]
     fn input_marks_are_durable_with_their_batch() {
         let dir = tempfile::tempdir().unwrap();
