@@ -252,7 +252,9 @@ pub fn columnar_batch(events: &[Event]) -> Result<Vec<u8>, String> {
         original_lengths: Vec::with_capacity(events.len()),
         rows: Vec::with_capacity(events.len() * 2),
     };
-    let (mut row, mut previous_row) = (Vec::new(), None::<Vec<u8>>);
+    // Two buffers, swapped when a row differs from the one before: no allocation per row.
+    let (mut row, mut previous_row) = (Vec::new(), Vec::new());
+    let mut has_previous = false;
     let (mut previous_id, mut previous_created) = (0u128, Timestamp::from_nanos(0));
     let mut originals = 0usize;
     for event in events {
@@ -271,12 +273,13 @@ pub fn columnar_batch(events: &[Event]) -> Result<Vec<u8>, String> {
         originals += event.original.len();
         row.clear();
         row = postcard::to_extend(&compact.rest, row).map_err(|error| error.to_string())?;
-        if row.len() <= MAX_REPEATED_ROW_BYTES && previous_row.as_ref() == Some(&row) {
+        if has_previous && row.len() <= MAX_REPEATED_ROW_BYTES && previous_row == row {
             columns.rows.push(ROW_AS_BEFORE);
         } else {
             columns.rows.push(ROW_NEW);
             columns.rows.extend_from_slice(&row);
-            previous_row = Some(std::mem::take(&mut row));
+            std::mem::swap(&mut previous_row, &mut row);
+            has_previous = true;
         }
     }
     // Room for all of it at once (ids, times and lengths take up to 40 bytes an event):

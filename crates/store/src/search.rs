@@ -139,24 +139,19 @@ impl Searcher {
     /// With `limit` 0 it only counts: no event is read back from the archive.
     pub fn search(&self, request: &SearchRequest) -> crate::Result<SearchResult> {
         let query = self.compile(&request.query, request.from, request.to)?;
-        if request.limit == 0 {
-            let mut total = 0;
-            for partition in self.partitions(request.from, request.to) {
-                total += partition.reader.searcher().search(&query, &Count)? as u64;
-            }
-            return Ok(SearchResult {
-                total,
-                events: Vec::new(),
-            });
-        }
         let limit = request.limit.min(MAX_SEARCH_LIMIT);
         let mut total = 0;
         let mut hits: Vec<Hit> = Vec::new();
         for partition in self.partitions(request.from, request.to) {
             let searcher = partition.reader.searcher();
-            let top = TopDocs::with_limit(limit)
-                .order_by_fast_field::<DateTime>(vigil_event::field::TIMESTAMP, Order::Desc);
-            let (top_docs, count) = searcher.search(&query, &(top, Count))?;
+            // tantivy's TopDocs takes no limit of 0: count alone.
+            let (top_docs, count) = if limit == 0 {
+                (Vec::new(), searcher.search(&query, &Count)?)
+            } else {
+                let top = TopDocs::with_limit(limit)
+                    .order_by_fast_field::<DateTime>(vigil_event::field::TIMESTAMP, Order::Desc);
+                searcher.search(&query, &(top, Count))?
+            };
             total += count as u64;
             for (timestamp, address) in top_docs {
                 let pointer = read_pointer(searcher.segment_reader(address.segment_ord), address)?;
