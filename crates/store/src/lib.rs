@@ -6,6 +6,8 @@
 //! - [`index`]: a tantivy index per level and day. It keeps only what search needs (no stored
 //!   fields) and points into the archive; each commit records the archive position it covers, so a
 //!   restart replays only the tail and never indexes an event twice.
+//! - [`query`]: the search language, compiled into block-index queries and an exact per-event
+//!   matcher.
 //! - [`search`]: query-parser syntax, time ranges and histograms across partitions.
 //! - [`retention`]: a pure plan of which day partitions have outlived their level's period, and the
 //!   janitor that deletes them (archive and index together).
@@ -19,6 +21,7 @@ pub mod index;
 mod ingest;
 pub mod ledger;
 mod partition;
+pub mod query;
 pub mod retention;
 pub mod search;
 

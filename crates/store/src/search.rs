@@ -1,31 +1,31 @@
-//! Search across partitions: tantivy query-parser syntax over the index schema, a time range,
+//! Search across partitions: tantivy query-parser syntax (see [`crate::query`]), a time range,
 //! newest first; and histograms of matching events over time.
 //!
-//! Bare words search `message`; `field:value` searches a field (`host.name:web-1`,
-//! `log.syslog.severity.name:err`, `source.ip:10.0.0.1`), with phrases, `AND`/`OR`/`NOT`,
-//! `+`/`-` and ranges (`log.syslog.severity.code:[0 TO 3]`). Words are joined by AND.
-//! Fields beyond the core schema (what flow, trap and body decoders add) are searched by their
-//! own dotted names too: `destination.port:22`, `event.dataset:ipfix`, `snmp.trap_name:linkDown`.
+//! The block index names the blocks that may hold a match; each is read back from the archive
+//! and its events confirmed one by one, except blocks the index proves match whole (every event
+//! has the queried values and the block lies inside the time range), which are counted as they
+//! are and read only when their events are among those returned.
 
-use std::collections::hash_map::Entry;
-use std::collections::HashMap;
+use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::fs::File;
-use std::ops::Bound;
 use std::sync::Arc;
 
-use tantivy::collector::{Collector, Count, SegmentCollector, TopDocs};
-use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, QueryParser, RangeQuery};
-use tantivy::{DateTime, DocAddress, Order, SegmentReader, Term};
+use rustc_hash::FxHashSet;
+use tantivy::collector::{Collector, SegmentCollector};
+use tantivy::SegmentReader;
 use vigil_event::{Event, Timestamp};
 
 use crate::archive::{read_batch_at, segment_path, ArchivePosition};
-use crate::index::{pointer, IndexCatalog, OpenPartition};
+use crate::index::{pointer, IndexCatalog, OpenPartition, COUNT, MAX_TIME, MIN_TIME};
+use crate::query::{BlockExpr, CompiledQuery};
 use crate::{PartitionKey, StoreError};
 
 /// The most events one search returns.
 pub const MAX_SEARCH_LIMIT: usize = 10_000;
 /// The most buckets one histogram returns.
 pub const MAX_HISTOGRAM_BUCKETS: usize = 10_000;
+/// Decoded archive batches a search keeps at hand (blocks of one batch come close together).
+const BATCH_CACHE: usize = 8;
 
 /// A search: query text, `[from, to)` on `@timestamp`, and how many events to return.
 #[derive(Clone, Debug, Default)]
@@ -55,157 +55,151 @@ pub struct Histogram {
 /// Runs searches over an [`IndexCatalog`].
 pub struct Searcher {
     catalog: Arc<IndexCatalog>,
-    parser: QueryParser,
-    fields: crate::index::IndexFields,
-    schema: tantivy::schema::Schema,
 }
 
-struct Hit {
-    timestamp: i64,
-    partition: PartitionKey,
+/// `[from, to)` in nanoseconds.
+#[derive(Clone, Copy, Debug)]
+struct TimeRange {
+    from: i64,
+    to: i64,
+}
+
+impl TimeRange {
+    fn new(from: Option<Timestamp>, to: Option<Timestamp>) -> Self {
+        Self {
+            from: from.map_or(i64::MIN, Timestamp::as_nanos),
+            to: to.map_or(i64::MAX, Timestamp::as_nanos),
+        }
+    }
+
+    fn contains(&self, time: i64) -> bool {
+        time >= self.from && (time < self.to || self.to == i64::MAX)
+    }
+
+    fn overlaps(&self, min: i64, max: i64) -> bool {
+        max >= self.from && (min < self.to || self.to == i64::MAX)
+    }
+
+    fn covers(&self, min: i64, max: i64) -> bool {
+        self.contains(min) && self.contains(max)
+    }
+}
+
+/// One index document: a block of events in the archive.
+#[derive(Clone, Copy, Debug)]
+struct BlockInfo {
     pointer: u64,
+    count: u64,
+    min: i64,
+    max: i64,
+}
+
+/// A block a search must look at.
+#[derive(Clone, Copy, Debug)]
+struct Block {
+    partition: PartitionKey,
+    info: BlockInfo,
+    /// Every event of the block matches and lies in the time range.
+    certain: bool,
 }
 
 impl Searcher {
     pub fn new(catalog: Arc<IndexCatalog>) -> Self {
-        // The parser needs an index only for its schema and tokenizers: an empty one in memory.
-        let (schema, fields) = crate::index::build_schema();
-        let index = tantivy::Index::create_in_ram(schema.clone());
-        crate::index::register_tokenizers(&index);
-        let mut parser = QueryParser::for_index(&index, vec![fields.message]);
-        parser.set_conjunction_by_default();
-        Self {
-            catalog,
-            parser,
-            fields,
-            schema,
-        }
+        Self { catalog }
     }
 
     /// The partitions whose committed time bounds overlap the request.
-    fn partitions(
-        &self,
-        from: Option<Timestamp>,
-        to: Option<Timestamp>,
-    ) -> Vec<Arc<OpenPartition>> {
+    fn partitions(&self, range: TimeRange) -> Vec<Arc<OpenPartition>> {
         self.catalog
             .all()
             .into_iter()
             .filter(|partition| {
                 let payload = partition.payload();
-                let (Some(min), Some(max)) =
-                    (payload.min_timestamp_nanos, payload.max_timestamp_nanos)
-                else {
-                    return false;
-                };
-                from.is_none_or(|from| max >= from.as_nanos())
-                    && to.is_none_or(|to| min < to.as_nanos())
+                match (payload.min_timestamp_nanos, payload.max_timestamp_nanos) {
+                    (Some(min), Some(max)) => range.overlaps(min, max),
+                    _ => false,
+                }
             })
             .collect()
     }
 
-    /// The request's query, parsed once: every partition shares the schema, so one query runs
-    /// on all of them. Syntax errors come back as [`StoreError::Query`].
-    fn compile(
-        &self,
-        text: &str,
-        from: Option<Timestamp>,
-        to: Option<Timestamp>,
-    ) -> crate::Result<Box<dyn Query>> {
-        let text = text.trim();
-        let user: Box<dyn Query> = if text.is_empty() || text == "*" {
-            Box::new(AllQuery)
-        } else {
-            self.parser
-                .parse_query(&json_paths(text, &self.schema))
-                .map_err(|error| StoreError::Query(error.to_string()))?
-        };
-        if from.is_none() && to.is_none() {
-            return Ok(user);
+    /// The blocks that may hold a match, each marked when the index proves it matches whole.
+    fn blocks(&self, query: &CompiledQuery, range: TimeRange) -> crate::Result<Vec<Block>> {
+        let mut blocks = Vec::new();
+        if query.candidate == BlockExpr::Nothing {
+            return Ok(blocks);
         }
-        let field = self.fields.timestamp;
-        let bound = |time: Timestamp| {
-            Term::from_field_date(field, DateTime::from_timestamp_nanos(time.as_nanos()))
-        };
-        let lower = from.map_or(Bound::Unbounded, |time| Bound::Included(bound(time)));
-        let upper = to.map_or(Bound::Unbounded, |time| Bound::Excluded(bound(time)));
-        let range: Box<dyn Query> = Box::new(RangeQuery::new(lower, upper));
-        Ok(Box::new(BooleanQuery::new(vec![
-            (Occur::Must, user),
-            (Occur::Must, range),
-        ])))
-    }
-
-    /// With `limit` 0 it only counts: no event is read back from the archive.
-    pub fn search(&self, request: &SearchRequest) -> crate::Result<SearchResult> {
-        let query = self.compile(&request.query, request.from, request.to)?;
-        let limit = request.limit.min(MAX_SEARCH_LIMIT);
-        let mut total = 0;
-        let mut hits: Vec<Hit> = Vec::new();
-        for partition in self.partitions(request.from, request.to) {
+        for partition in self.partitions(range) {
             let searcher = partition.reader.searcher();
-            // tantivy's TopDocs takes no limit of 0: count alone.
-            let (top_docs, count) = if limit == 0 {
-                (Vec::new(), searcher.search(&query, &Count)?)
-            } else {
-                let top = TopDocs::with_limit(limit)
-                    .order_by_fast_field::<DateTime>(vigil_event::field::TIMESTAMP, Order::Desc);
-                searcher.search(&query, &(top, Count))?
+            let candidates = searcher.search(
+                &*query.candidate.to_query(&partition.fields),
+                &BlockCollector,
+            )?;
+            let certain: Option<FxHashSet<u64>> = match &query.certain {
+                BlockExpr::All | BlockExpr::Nothing => None,
+                expr => Some(
+                    searcher
+                        .search(&*expr.to_query(&partition.fields), &BlockCollector)?
+                        .into_iter()
+                        .map(|block| block.pointer)
+                        .collect(),
+                ),
             };
-            total += count as u64;
-            for (timestamp, address) in top_docs {
-                let pointer = read_pointer(searcher.segment_reader(address.segment_ord), address)?;
-                hits.push(Hit {
-                    timestamp: timestamp.map_or(i64::MIN, DateTime::into_timestamp_nanos),
+            for info in candidates {
+                if !range.overlaps(info.min, info.max) {
+                    continue;
+                }
+                let proven = match (&query.certain, &certain) {
+                    (BlockExpr::All, _) => true,
+                    (_, Some(pointers)) => pointers.contains(&info.pointer),
+                    _ => false,
+                };
+                blocks.push(Block {
                     partition: partition.key,
-                    pointer,
+                    info,
+                    certain: proven && range.covers(info.min, info.max),
                 });
             }
         }
-        hits.sort_by(|a, b| {
-            b.timestamp
-                .cmp(&a.timestamp)
-                .then(b.pointer.cmp(&a.pointer))
-        });
-        hits.truncate(limit);
-        let events = self.fetch(&hits)?;
-        Ok(SearchResult { total, events })
+        Ok(blocks)
     }
 
-    /// Reads hits back from the archive, each batch once.
-    fn fetch(&self, hits: &[Hit]) -> crate::Result<Vec<Event>> {
-        let mut batches: HashMap<(PartitionKey, ArchivePosition), Vec<Event>> = HashMap::new();
-        let mut files: HashMap<(PartitionKey, u32), File> = HashMap::new();
-        let mut events = Vec::with_capacity(hits.len());
-        for hit in hits {
-            let (position, index_in_batch) = pointer::unpack(hit.pointer);
-            let batch_key = (hit.partition, position);
-            if let Entry::Vacant(slot) = batches.entry(batch_key) {
-                let path = segment_path(
-                    &hit.partition.archive_dir(self.catalog.data_dir()),
-                    position.segment,
-                );
-                let file = match files.entry((hit.partition, position.segment)) {
-                    Entry::Occupied(entry) => entry.into_mut(),
-                    Entry::Vacant(entry) => {
-                        entry.insert(File::open(&path).map_err(StoreError::io("open", &path))?)
-                    }
-                };
-                slot.insert(read_batch_at(file, &path, position.offset)?.events);
+    /// With `limit` 0 it only counts, and reads from the archive only the blocks the index
+    /// cannot settle.
+    pub fn search(&self, request: &SearchRequest) -> crate::Result<SearchResult> {
+        let query = CompiledQuery::parse(&request.query)?;
+        let range = TimeRange::new(request.from, request.to);
+        let limit = request.limit.min(MAX_SEARCH_LIMIT);
+        let mut blocks = self.blocks(&query, range)?;
+        // Newest first, so the returned events fill early and whole blocks past them are
+        // counted without being read.
+        blocks.sort_by_key(|block| std::cmp::Reverse(block.info.max));
+        let mut reader = BatchReader::new(&self.catalog);
+        let mut top = TopEvents::new(limit);
+        let mut total = 0;
+        for block in &blocks {
+            if block.certain {
+                total += block.info.count;
+                if !top.wants(block.info.max) {
+                    continue;
+                }
             }
-            let event = batches
-                .get(&batch_key)
-                .and_then(|events| events.get(index_in_batch))
-                .ok_or_else(|| StoreError::Corrupt {
-                    path: hit.partition.archive_dir(self.catalog.data_dir()),
-                    offset: position.offset,
-                    reason: format!(
-                        "the index points at event {index_in_batch}, which the batch does not have"
-                    ),
-                })?;
-            events.push(event.clone());
+            let events = reader.block(block)?;
+            for (offset, event) in events.iter().enumerate() {
+                let time = event.timestamp.as_nanos();
+                if !block.certain {
+                    if !(range.contains(time) && query.matcher.matches(event)) {
+                        continue;
+                    }
+                    total += 1;
+                }
+                top.offer(time, block.info.pointer + offset as u64, event);
+            }
         }
-        Ok(events)
+        Ok(SearchResult {
+            total,
+            events: top.into_newest_first(),
+        })
     }
 
     /// Counts matching events per `interval` bucket over `[from, to)`. Without bounds, the range
@@ -217,11 +211,12 @@ impl Searcher {
         to: Option<Timestamp>,
         interval_nanos: i64,
     ) -> crate::Result<Histogram> {
-        let query = self.compile(query, from, to)?;
+        let query = CompiledQuery::parse(query)?;
         if interval_nanos <= 0 {
             return Err(StoreError::Query("interval must be positive".into()));
         }
-        let partitions = self.partitions(from, to);
+        let range = TimeRange::new(from, to);
+        let partitions = self.partitions(range);
         let data_min = partitions
             .iter()
             .filter_map(|p| p.payload().min_timestamp_nanos)
@@ -248,16 +243,40 @@ impl Searcher {
                 "{count} buckets; at most {MAX_HISTOGRAM_BUCKETS}: widen the interval"
             )));
         }
-        let mut totals = vec![0u64; count as usize];
-        for partition in &partitions {
-            let collector = BucketCollector {
-                first,
-                interval_nanos,
-                buckets: count as usize,
-            };
-            let counts = partition.reader.searcher().search(&query, &collector)?;
-            for (total, add) in totals.iter_mut().zip(counts) {
-                *total += add;
+        let buckets = count as usize;
+        let mut totals = vec![0u64; buckets];
+        let bucket_of = |time: i64| -> Option<usize> {
+            let offset = time.checked_sub(first)?;
+            if offset < 0 {
+                return None;
+            }
+            usize::try_from(offset / interval_nanos)
+                .ok()
+                .filter(|bucket| *bucket < buckets)
+        };
+        let mut blocks = self.blocks(&query, range)?;
+        // Archive order: each batch is read once.
+        blocks.sort_by_key(|block| (block.partition, block.info.pointer));
+        let mut reader = BatchReader::new(&self.catalog);
+        let mut adds: Vec<usize> = Vec::new();
+        for block in &blocks {
+            if block.certain {
+                if let (Some(a), Some(b)) = (bucket_of(block.info.min), bucket_of(block.info.max)) {
+                    if a == b {
+                        totals[a] += block.info.count;
+                        continue;
+                    }
+                }
+            }
+            adds.clear();
+            for event in reader.block(block)? {
+                let time = event.timestamp.as_nanos();
+                if block.certain || (range.contains(time) && query.matcher.matches(event)) {
+                    adds.extend(bucket_of(time));
+                }
+            }
+            for bucket in &adds {
+                totals[*bucket] += 1;
             }
         }
         let buckets = totals
@@ -277,40 +296,167 @@ impl Searcher {
     }
 }
 
-fn read_pointer(segment: &SegmentReader, address: DocAddress) -> crate::Result<u64> {
-    let column = segment.fast_fields().u64(crate::index::pointer::FIELD)?;
-    column
-        .first(address.doc_id)
-        .ok_or_else(|| StoreError::Query("an indexed event has no archive pointer".into()))
+/// The newest `limit` hits, by time and then archive position.
+struct TopEvents {
+    limit: usize,
+    heap: BinaryHeap<std::cmp::Reverse<Ranked>>,
 }
 
-struct BucketCollector {
-    first: i64,
-    interval_nanos: i64,
-    buckets: usize,
+struct Ranked {
+    time: i64,
+    pointer: u64,
+    event: Event,
 }
 
-struct BucketSegmentCollector {
-    column: tantivy::columnar::Column<DateTime>,
-    first: i64,
-    interval_nanos: i64,
-    counts: Vec<u64>,
+impl PartialEq for Ranked {
+    fn eq(&self, other: &Self) -> bool {
+        (self.time, self.pointer) == (other.time, other.pointer)
+    }
+}
+impl Eq for Ranked {}
+impl PartialOrd for Ranked {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Ranked {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.time, self.pointer).cmp(&(other.time, other.pointer))
+    }
 }
 
-impl Collector for BucketCollector {
-    type Fruit = Vec<u64>;
-    type Child = BucketSegmentCollector;
+impl TopEvents {
+    fn new(limit: usize) -> Self {
+        Self {
+            limit,
+            heap: BinaryHeap::with_capacity(limit.min(1024)),
+        }
+    }
+
+    /// Whether an event as new as `time` could still be returned.
+    fn wants(&self, time: i64) -> bool {
+        if self.limit == 0 {
+            return false;
+        }
+        self.heap.len() < self.limit
+            || self
+                .heap
+                .peek()
+                .is_some_and(|std::cmp::Reverse(oldest)| time >= oldest.time)
+    }
+
+    fn offer(&mut self, time: i64, pointer: u64, event: &Event) {
+        if self.limit == 0 {
+            return;
+        }
+        if self.heap.len() < self.limit {
+            self.heap.push(std::cmp::Reverse(Ranked {
+                time,
+                pointer,
+                event: event.clone(),
+            }));
+            return;
+        }
+        let newer = self.heap.peek().is_some_and(|std::cmp::Reverse(oldest)| {
+            (time, pointer) > (oldest.time, oldest.pointer)
+        });
+        if newer {
+            self.heap.pop();
+            self.heap.push(std::cmp::Reverse(Ranked {
+                time,
+                pointer,
+                event: event.clone(),
+            }));
+        }
+    }
+
+    fn into_newest_first(self) -> Vec<Event> {
+        let mut ranked: Vec<Ranked> = self.heap.into_iter().map(|entry| entry.0).collect();
+        ranked.sort_by(|a, b| b.cmp(a));
+        ranked.into_iter().map(|entry| entry.event).collect()
+    }
+}
+
+/// Reads blocks back from the archive, keeping the last few decoded batches.
+struct BatchReader<'a> {
+    catalog: &'a IndexCatalog,
+    files: HashMap<(PartitionKey, u32), File>,
+    batches: VecDeque<((PartitionKey, ArchivePosition), Vec<Event>)>,
+}
+
+impl<'a> BatchReader<'a> {
+    fn new(catalog: &'a IndexCatalog) -> Self {
+        Self {
+            catalog,
+            files: HashMap::new(),
+            batches: VecDeque::with_capacity(BATCH_CACHE),
+        }
+    }
+
+    fn block(&mut self, block: &Block) -> crate::Result<&[Event]> {
+        let (position, first) = pointer::unpack(block.info.pointer);
+        let key = (block.partition, position);
+        let at = match self.batches.iter().position(|(cached, _)| *cached == key) {
+            Some(at) => at,
+            None => {
+                let path = segment_path(
+                    &block.partition.archive_dir(self.catalog.data_dir()),
+                    position.segment,
+                );
+                let file = match self.files.entry((block.partition, position.segment)) {
+                    std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
+                    std::collections::hash_map::Entry::Vacant(entry) => {
+                        entry.insert(File::open(&path).map_err(StoreError::io("open", &path))?)
+                    }
+                };
+                let events = read_batch_at(file, &path, position.offset)?.events;
+                if self.batches.len() == BATCH_CACHE {
+                    self.batches.pop_front();
+                }
+                self.batches.push_back((key, events));
+                self.batches.len() - 1
+            }
+        };
+        let events = &self.batches[at].1;
+        let end = first.saturating_add(block.info.count as usize);
+        events.get(first..end).ok_or_else(|| StoreError::Corrupt {
+            path: block.partition.archive_dir(self.catalog.data_dir()),
+            offset: position.offset,
+            reason: format!(
+                "the index points at events {first}..{end}, which the batch of {} does not have",
+                events.len()
+            ),
+        })
+    }
+}
+
+/// Collects every matching block's pointer, size and time bounds.
+struct BlockCollector;
+
+struct BlockSegmentCollector {
+    pointer: tantivy::columnar::Column<u64>,
+    count: tantivy::columnar::Column<u64>,
+    min: tantivy::columnar::Column<i64>,
+    max: tantivy::columnar::Column<i64>,
+    blocks: Vec<BlockInfo>,
+}
+
+impl Collector for BlockCollector {
+    type Fruit = Vec<BlockInfo>;
+    type Child = BlockSegmentCollector;
 
     fn for_segment(
         &self,
         _segment_ord: u32,
         segment: &SegmentReader,
     ) -> tantivy::Result<Self::Child> {
-        Ok(BucketSegmentCollector {
-            column: segment.fast_fields().date(vigil_event::field::TIMESTAMP)?,
-            first: self.first,
-            interval_nanos: self.interval_nanos,
-            counts: vec![0; self.buckets],
+        let fast = segment.fast_fields();
+        Ok(BlockSegmentCollector {
+            pointer: fast.u64(pointer::FIELD)?,
+            count: fast.u64(COUNT)?,
+            min: fast.i64(MIN_TIME)?,
+            max: fast.i64(MAX_TIME)?,
+            blocks: Vec::new(),
         })
     }
 
@@ -318,33 +464,33 @@ impl Collector for BucketCollector {
         false
     }
 
-    fn merge_fruits(&self, fruits: Vec<Vec<u64>>) -> tantivy::Result<Vec<u64>> {
-        let mut total = vec![0; self.buckets];
-        for fruit in fruits {
-            for (sum, add) in total.iter_mut().zip(fruit) {
-                *sum += add;
-            }
-        }
-        Ok(total)
+    fn merge_fruits(&self, fruits: Vec<Vec<BlockInfo>>) -> tantivy::Result<Vec<BlockInfo>> {
+        Ok(fruits.into_iter().flatten().collect())
     }
 }
 
-impl SegmentCollector for BucketSegmentCollector {
-    type Fruit = Vec<u64>;
+impl SegmentCollector for BlockSegmentCollector {
+    type Fruit = Vec<BlockInfo>;
 
     fn collect(&mut self, doc: tantivy::DocId, _score: tantivy::Score) {
-        if let Some(time) = self.column.first(doc) {
-            let offset = time.into_timestamp_nanos().saturating_sub(self.first);
-            if offset >= 0 {
-                if let Some(count) = self.counts.get_mut((offset / self.interval_nanos) as usize) {
-                    *count += 1;
-                }
-            }
-        }
+        let (Some(pointer), Some(count), Some(min), Some(max)) = (
+            self.pointer.first(doc),
+            self.count.first(doc),
+            self.min.first(doc),
+            self.max.first(doc),
+        ) else {
+            return;
+        };
+        self.blocks.push(BlockInfo {
+            pointer,
+            count,
+            min,
+            max,
+        });
     }
 
-    fn harvest(self) -> Vec<u64> {
-        self.counts
+    fn harvest(self) -> Vec<BlockInfo> {
+        self.blocks
     }
 }
 
@@ -393,127 +539,9 @@ pub fn parse_interval(text: &str) -> crate::Result<i64> {
     Ok(nanos)
 }
 
-/// Rewrites `name:` for a name the schema does not have into the path of that name inside the
-/// JSON field of other fields, with its dots escaped (they are part of the key, not a nesting):
-/// `destination.port:22` becomes `fields.destination\\.port:22`. Quoted text is left alone.
-fn json_paths<'a>(text: &'a str, schema: &tantivy::schema::Schema) -> std::borrow::Cow<'a, str> {
-    let is_name = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '@' | '-');
-    let mut out = String::with_capacity(text.len() + 16);
-    let mut changed = false;
-    let mut rest = text;
-    while let Some(c) = rest.chars().next() {
-        if c == '"' {
-            // A phrase runs to the next unescaped quote.
-            let mut end = rest.len();
-            let mut escaped = false;
-            for (at, inner) in rest.char_indices().skip(1) {
-                match inner {
-                    '\\' if !escaped => escaped = true,
-                    '"' if !escaped => {
-                        end = at + 1;
-                        break;
-                    }
-                    _ => escaped = false,
-                }
-            }
-            out.push_str(&rest[..end]);
-            rest = &rest[end..];
-            continue;
-        }
-        let at_word_start = out
-            .chars()
-            .next_back()
-            .is_none_or(|before| before.is_whitespace() || matches!(before, '(' | '+' | '-' | '!'));
-        if at_word_start && (c.is_ascii_alphabetic() || c == '@' || c == '_') {
-            let length = rest
-                .find(|inner: char| !is_name(inner))
-                .unwrap_or(rest.len());
-            let name = &rest[..length];
-            if rest[length..].starts_with(':')
-                && schema.get_field(name).is_err()
-                && !name.starts_with(crate::index::FIELDS_JSON_PREFIX)
-            {
-                out.push_str(crate::index::FIELDS_JSON_PREFIX);
-                out.push_str(&name.replace('.', "\\."));
-                changed = true;
-            } else {
-                out.push_str(name);
-            }
-            rest = &rest[length..];
-            continue;
-        }
-        out.push(c);
-        rest = &rest[c.len_utf8()..];
-    }
-    if changed {
-        std::borrow::Cow::Owned(out)
-    } else {
-        std::borrow::Cow::Borrowed(text)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn other_fields_are_searched_by_their_dotted_names() {
-        use tantivy::collector::Count;
-        use vigil_event::Value;
-        let (schema, fields) = crate::index::build_schema();
-        let index = tantivy::Index::create_in_ram(schema.clone());
-        crate::index::register_tokenizers(&index);
-        let mut writer = index.writer(15_000_000).expect("writer");
-        let mut event = Event::new(Timestamp::from_nanos(0), Vec::new());
-        event.message = "tcp flow dataset:x".into();
-        event
-            .fields
-            .insert("event.dataset".into(), Value::from("ipfix"));
-        event
-            .fields
-            .insert("destination.port".into(), Value::Int(22));
-        event
-            .fields
-            .insert("snmp.trap_name".into(), Value::from("linkDown"));
-        event
-            .fields
-            .insert("event.category".into(), Value::from("network"));
-        event
-            .fields
-            .insert("event.start".into(), Value::from("2026-01-01T00:00:00Z"));
-        writer
-            .add_document(fields.document(&event, 0))
-            .expect("add");
-        writer.commit().expect("commit");
-        let searcher = index.reader().expect("reader").searcher();
-        let mut parser = QueryParser::for_index(&index, vec![fields.message]);
-        parser.set_conjunction_by_default();
-        let count = |text: &str| {
-            let query = parser
-                .parse_query(&json_paths(text, &schema))
-                .unwrap_or_else(|error| panic!("{text}: {error}"));
-            searcher.search(&query, &Count).expect("search")
-        };
-        assert_eq!(count("event.dataset:ipfix"), 1);
-        assert_eq!(count("event.dataset:netflow"), 0);
-        assert_eq!(count("destination.port:22 AND snmp.trap_name:linkdown"), 1);
-        assert_eq!(count("destination.port:23"), 0);
-        // Kept in the archive, not in the index (see `NOT_INDEXED`).
-        assert_eq!(count("event.start:\"2026-01-01T00:00:00Z\""), 0);
-        assert_eq!(
-            count("(event.category:network) AND -destination.port:80"),
-            1
-        );
-        assert_eq!(count("\"dataset:x\" AND tcp"), 1);
-        assert_eq!(
-            json_paths("\"a.b:c\" host.name:x", &schema),
-            "\"a.b:c\" host.name:x"
-        );
-        assert_eq!(
-            json_paths("NOT source.ip:10.0.0.1 OR network.transport:tcp", &schema),
-            "NOT source.ip:10.0.0.1 OR fields.network\\.transport:tcp"
-        );
-    }
 
     #[test]
     fn time_bounds_read_rfc3339_now_and_spans() {

@@ -5,7 +5,7 @@ use std::sync::{Arc, RwLock};
 use tantivy::directory::MmapDirectory;
 use tantivy::{Index, IndexReader, ReloadPolicy};
 
-use super::schema::{build_schema, register_tokenizers, IndexFields};
+use super::schema::{build_schema, is_current, register_tokenizers, IndexFields};
 use super::writer::CommitPayload;
 use crate::{list_partitions, PartitionKey, StoreError};
 
@@ -88,8 +88,24 @@ impl IndexCatalog {
             return Ok(open);
         }
         let dir = key.index_dir(&self.data_dir);
-        std::fs::create_dir_all(&dir).map_err(StoreError::io("create", &dir))?;
         let (schema, fields) = build_schema();
+        if dir.join("meta.json").exists() {
+            let directory =
+                MmapDirectory::open(&dir).map_err(|error| StoreError::Index(error.into()))?;
+            let existing = Index::open(directory)?;
+            if !is_current(&existing.schema()) {
+                // An index of an earlier version: the archive is the record, so rebuild from it
+                // (an empty index covers no archive position; the writer replays it all).
+                tracing::warn!(
+                    partition = %key,
+                    dir = %dir.display(),
+                    "the index has an earlier schema; rebuilding it from the archive"
+                );
+                drop(existing);
+                std::fs::remove_dir_all(&dir).map_err(StoreError::io("remove", &dir))?;
+            }
+        }
+        std::fs::create_dir_all(&dir).map_err(StoreError::io("create", &dir))?;
         let directory =
             MmapDirectory::open(&dir).map_err(|error| StoreError::Index(error.into()))?;
         let index = Index::open_or_create(directory, schema)?;

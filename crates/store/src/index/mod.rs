@@ -1,8 +1,9 @@
 //! Tantivy indexes, one per partition, that keep only what search needs.
 //!
-//! No field is stored: a hit carries a fast-field pointer into the archive ([`pointer`]), and
-//! the archive's batch gives back the whole event. Keeping the event once on disk is what keeps
-//! archive plus index near half a byte per raw byte (`docs/adr/0001-*`, `benches/RESULTS.md`).
+//! One document stands for a block of up to [`BLOCK_EVENTS`] events of one archive batch: their
+//! distinct words and `name=value` terms, their time bounds, and a fast-field pointer to the
+//! first of them in the archive ([`pointer`]). No field is stored: a search reads candidate
+//! blocks back from the archive and confirms each event (`docs/adr/0001-*`, `0002-*`).
 //!
 //! Each commit carries a [`CommitPayload`]: the archive position it covers. On start the writer
 //! replays the archive past that position; a kill between archive fsync and index commit loses
@@ -15,6 +16,8 @@ mod writer;
 
 pub use catalog::{IndexCatalog, OpenPartition};
 pub use schema::{
-    build_schema, register_tokenizers, IndexFields, FIELDS_JSON_PREFIX, KEYWORD_TOKENIZER,
+    build_schema, is_current, register_tokenizers, IndexFields, BLOCK_EVENTS, COUNT,
+    KEYWORD_TOKENIZER, MAX_TIME, MIN_TIME, TERMS,
 };
+pub(crate) use schema::{term_into, EVERY_EVENT_MARK, MAX_WORD_BYTES};
 pub use writer::{CommitPayload, PartitionIndexWriter};

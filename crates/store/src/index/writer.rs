@@ -99,13 +99,15 @@ impl PartitionIndexWriter {
             start >= self.pending.archive,
             "batches must arrive in archive order"
         );
-        for (index_in_batch, event) in events.iter().enumerate() {
+        for (block, chunk) in events.chunks(super::BLOCK_EVENTS).enumerate() {
             let doc = self
                 .partition
                 .fields
-                .document(event, pointer::pack(start, index_in_batch));
+                .block_document(chunk, pointer::pack(start, block * super::BLOCK_EVENTS));
             self.writer.add_document(doc)?;
-            self.pending.include(event.timestamp.as_nanos());
+            for event in chunk {
+                self.pending.include(event.timestamp.as_nanos());
+            }
         }
         self.pending.archive = end;
         self.pending.events += events.len() as u64;
@@ -213,11 +215,12 @@ mod tests {
             );
             writer.commit().unwrap();
         }
-        assert_eq!(partition.reader.searcher().num_docs(), 30);
+        // One block document per batch of ten.
+        assert_eq!(partition.reader.searcher().num_docs(), 3);
         assert!(partition.index.searchable_segment_ids().unwrap().len() > 1);
         writer.seal().unwrap();
         assert_eq!(partition.index.searchable_segment_ids().unwrap().len(), 1);
-        assert_eq!(partition.reader.searcher().num_docs(), 30);
+        assert_eq!(partition.reader.searcher().num_docs(), 3);
         assert_eq!(partition.payload().events, 30);
         assert_eq!(partition.payload().archive.offset, 308);
     }
