@@ -17,7 +17,7 @@ use crate::query::fields::{each_indexed_value, lower_into, words};
 
 /// The most events one index document stands for. Larger blocks index faster and smaller
 /// (fewer distinct terms per event) but make a search confirm more events per candidate.
-pub const BLOCK_EVENTS: usize = 256;
+pub const BLOCK_EVENTS: usize = 1024;
 
 /// `vigil.terms` takes each value whole.
 pub const KEYWORD_TOKENIZER: &str = "vigil_keyword";
