@@ -3,7 +3,7 @@
 //! field values. A search finds the blocks that may hold a match and confirms each event
 //! against the archive (`crate::query`); see `docs/adr/0002-block-index.md`.
 
-use std::fmt::Write as _;
+use std::borrow::Cow;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 use tantivy::schema::{
@@ -13,7 +13,7 @@ use tantivy::tokenizer::{RawTokenizer, TextAnalyzer, WhitespaceTokenizer};
 use tantivy::{Index, TantivyDocument};
 use vigil_event::Event;
 
-use crate::query::fields::{each_indexed_value, lower_into, words};
+use crate::query::fields::{each_indexed_value, lower_into, words, FieldValue};
 
 /// The most events one index document stands for. Larger blocks index faster and smaller
 /// (fewer distinct terms per event) but make a search confirm more events per candidate.
@@ -125,8 +125,15 @@ pub(crate) fn term_into(out: &mut String, name: &str, value: &str) {
     out.truncate(cut);
 }
 
+/// One field's distinct values in a block: value (indexed form) → (events that have it,
+/// 1 + the last event counted, so an event's repeated value counts once).
+type ValueCounts<'a> = FxHashMap<Cow<'a, str>, (u32, u32)>;
+
 impl IndexFields {
     /// The index document of one block of events; `pointer` addresses its first event.
+    ///
+    /// Words and values are deduplicated here, borrowed from the events where they are
+    /// already lowercase, so tantivy sees each distinct term of the block once.
     pub fn block_document(&self, events: &[Event], pointer: u64) -> TantivyDocument {
         let mut doc = TantivyDocument::default();
         doc.add_u64(self.pointer, pointer);
@@ -140,35 +147,64 @@ impl IndexFields {
         doc.add_i64(self.min_time, min);
         doc.add_i64(self.max_time, max);
 
-        let mut distinct_words: FxHashSet<Box<str>> = FxHashSet::default();
-        // term → (events that have it, 1 + the last event counted), so an event's repeated
-        // value counts once.
-        let mut terms: FxHashMap<Box<str>, (u32, u32)> = FxHashMap::default();
+        let mut distinct_words: FxHashSet<Cow<'_, str>> = FxHashSet::default();
+        // Names come in the same order for every event: `next` guesses where the next one is.
+        let mut fields: Vec<(Cow<'_, str>, ValueCounts<'_>)> = Vec::new();
+        let mut next = 0;
         let mut lower = String::new();
-        let mut term = String::new();
         for (number, event) in (1u32..).zip(events) {
             for word in words(&event.message) {
                 if word.len() >= MAX_WORD_BYTES {
                     continue;
                 }
-                let word = lower_into(word, &mut lower);
-                if !distinct_words.contains(word) {
-                    distinct_words.insert(word.into());
+                let lowered = lower_into(word, &mut lower);
+                if !distinct_words.contains(lowered) {
+                    let key = if std::ptr::eq(lowered, word) {
+                        Cow::Borrowed(word)
+                    } else {
+                        Cow::Owned(lowered.to_owned())
+                    };
+                    distinct_words.insert(key);
                 }
             }
             each_indexed_value(event, &mut |name, value| {
-                value.write_indexed(&mut lower);
-                term_into(&mut term, name, &lower);
-                match terms.get_mut(term.as_str()) {
-                    Some((count, last)) => {
-                        if *last != number {
-                            *count += 1;
-                            *last = number;
+                let at = match fields.get(next) {
+                    Some((known, _)) if *known == name => next,
+                    _ => match fields.iter().position(|(known, _)| *known == name) {
+                        Some(at) => at,
+                        None => {
+                            fields.push((name, ValueCounts::default()));
+                            fields.len() - 1
+                        }
+                    },
+                };
+                next = at + 1;
+                let values = &mut fields[at].1;
+                let key: Option<Cow<'_, str>> = match value {
+                    FieldValue::Text(text) => {
+                        let lowered = lower_into(text, &mut lower);
+                        match values.get_mut(lowered) {
+                            Some(seen) => {
+                                count_event(seen, number);
+                                None
+                            }
+                            None if std::ptr::eq(lowered, text) => Some(Cow::Borrowed(text)),
+                            None => Some(Cow::Owned(lowered.to_owned())),
                         }
                     }
-                    None => {
-                        terms.insert(term.as_str().into(), (1, number));
+                    other => {
+                        other.write_indexed(&mut lower);
+                        match values.get_mut(lower.as_str()) {
+                            Some(seen) => {
+                                count_event(seen, number);
+                                None
+                            }
+                            None => Some(Cow::Owned(lower.clone())),
+                        }
                     }
+                };
+                if let Some(key) = key {
+                    values.insert(key, (1, number));
                 }
             });
         }
@@ -179,15 +215,26 @@ impl IndexFields {
             joined.push(' ');
         }
         doc.add_text(self.message, joined);
-        for (text, (count, _)) in terms {
-            if count as usize == events.len() {
-                let mut every = String::with_capacity(text.len() + 1);
-                every.push(EVERY_EVENT_MARK);
-                let _ = write!(every, "{text}");
-                doc.add_text(self.terms, every);
+        let mut term = String::new();
+        for (name, values) in &fields {
+            for (value, (count, _)) in values {
+                term_into(&mut term, name, value);
+                if *count as usize == events.len() {
+                    let mut every = String::with_capacity(term.len() + 1);
+                    every.push(EVERY_EVENT_MARK);
+                    every.push_str(&term);
+                    doc.add_text(self.terms, every);
+                }
+                doc.add_text(self.terms, term.as_str());
             }
-            doc.add_text(self.terms, text);
         }
         doc
+    }
+}
+
+fn count_event(seen: &mut (u32, u32), number: u32) {
+    if seen.1 != number {
+        seen.0 += 1;
+        seen.1 = number;
     }
 }

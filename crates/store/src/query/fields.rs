@@ -160,9 +160,55 @@ impl FieldValue<'_> {
 }
 
 /// Words as tantivy's `SimpleTokenizer` cuts them: runs of alphanumeric characters.
-pub fn words(text: &str) -> impl Iterator<Item = &str> {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|word| !word.is_empty())
+pub fn words(text: &str) -> Words<'_> {
+    Words { text, at: 0 }
+}
+
+/// The iterator of [`words`]: bytes for ASCII, characters only where the text has others.
+pub struct Words<'a> {
+    text: &'a str,
+    at: usize,
+}
+
+impl<'a> Words<'a> {
+    /// Whether the character starting at byte `at` is alphanumeric, and its length.
+    fn class(&self, at: usize) -> (bool, usize) {
+        let byte = self.text.as_bytes()[at];
+        if byte.is_ascii() {
+            return (byte.is_ascii_alphanumeric(), 1);
+        }
+        match self.text[at..].chars().next() {
+            Some(c) => (c.is_alphanumeric(), c.len_utf8()),
+            None => (false, 1),
+        }
+    }
+}
+
+impl<'a> Iterator for Words<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let length = self.text.len();
+        while self.at < length {
+            let (word, width) = self.class(self.at);
+            if word {
+                break;
+            }
+            self.at += width;
+        }
+        if self.at >= length {
+            return None;
+        }
+        let start = self.at;
+        while self.at < length {
+            let (word, width) = self.class(self.at);
+            if !word {
+                break;
+            }
+            self.at += width;
+        }
+        Some(&self.text[start..self.at])
+    }
 }
 
 /// Appends `text` lowercased (as tantivy's `LowerCaser` does) to `out`.
@@ -274,49 +320,121 @@ fn any_in_value<'a>(value: &'a Value, visit: &mut dyn FnMut(FieldValue<'a>) -> b
 
 /// Calls `visit(name, value)` with every value that gets an index term: the core fields but
 /// `message` and `@timestamp`, and every other field (nested maps by dotted path, lists item by
-/// item) but [`NOT_INDEXED`].
-pub fn each_indexed_value<'a>(event: &'a Event, visit: &mut dyn FnMut(&str, FieldValue<'a>)) {
+/// item) but [`NOT_INDEXED`]. Names are borrowed but for paths into nested maps.
+pub fn each_indexed_value<'a>(
+    event: &'a Event,
+    visit: &mut dyn FnMut(Cow<'a, str>, FieldValue<'a>),
+) {
     for (name, core) in &CORE {
         if core.has_terms() {
             any_value(event, core, &mut |value| {
-                visit(name, value);
+                visit(Cow::Borrowed(name), value);
                 false
             });
         }
     }
     let mut path = String::new();
     for (name, value) in &event.fields {
-        if NOT_INDEXED.contains(&name.as_ref()) {
+        let name: &'a str = name.as_ref();
+        if NOT_INDEXED.contains(&name) {
             continue;
         }
-        path.clear();
-        path.push_str(name);
-        each_in_value(&mut path, value, visit);
+        match value {
+            Value::Map(_) => {
+                path.clear();
+                path.push_str(name);
+                each_in_map_value(&mut path, value, visit);
+            }
+            _ => each_in_value(name, value, visit),
+        }
     }
 }
 
 fn each_in_value<'a>(
-    path: &mut String,
+    name: &'a str,
     value: &'a Value,
-    visit: &mut dyn FnMut(&str, FieldValue<'a>),
+    visit: &mut dyn FnMut(Cow<'a, str>, FieldValue<'a>),
 ) {
     match value {
-        Value::Bool(flag) => visit(path, FieldValue::Bool(*flag)),
-        Value::Int(number) => visit(path, FieldValue::Int(*number)),
-        Value::Float(number) => visit(path, FieldValue::Float(*number)),
-        Value::Str(text) => visit(path, FieldValue::Text(text)),
+        Value::Bool(flag) => visit(Cow::Borrowed(name), FieldValue::Bool(*flag)),
+        Value::Int(number) => visit(Cow::Borrowed(name), FieldValue::Int(*number)),
+        Value::Float(number) => visit(Cow::Borrowed(name), FieldValue::Float(*number)),
+        Value::Str(text) => visit(Cow::Borrowed(name), FieldValue::Text(text)),
         Value::List(items) => items
             .iter()
-            .for_each(|item| each_in_value(path, item, visit)),
+            .for_each(|item| each_in_value(name, item, visit)),
+        Value::Map(_) => {
+            let mut path = name.to_owned();
+            each_in_map_value(&mut path, value, visit);
+        }
+    }
+}
+
+/// A value under a nested path (`path` is its dotted name).
+fn each_in_map_value<'a>(
+    path: &mut String,
+    value: &'a Value,
+    visit: &mut dyn FnMut(Cow<'a, str>, FieldValue<'a>),
+) {
+    let owned = |path: &String| Cow::Owned(path.clone());
+    match value {
+        Value::Bool(flag) => visit(owned(path), FieldValue::Bool(*flag)),
+        Value::Int(number) => visit(owned(path), FieldValue::Int(*number)),
+        Value::Float(number) => visit(owned(path), FieldValue::Float(*number)),
+        Value::Str(text) => visit(owned(path), FieldValue::Text(text)),
+        Value::List(items) => items
+            .iter()
+            .for_each(|item| each_in_map_value(path, item, visit)),
         Value::Map(entries) => {
             let base = path.len();
             for (key, inner) in entries {
                 path.truncate(base);
                 path.push('.');
                 path.push_str(key);
-                each_in_value(path, inner, visit);
+                each_in_map_value(path, inner, visit);
             }
             path.truncate(base);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The same words as splitting on every character that is not alphanumeric.
+        #[test]
+        fn words_cut_where_the_character_split_does(text in "\\PC{0,40}") {
+            let expected: Vec<&str> = text
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|word| !word.is_empty())
+                .collect();
+            prop_assert_eq!(words(&text).collect::<Vec<_>>(), expected);
+        }
+    }
+
+    #[test]
+    fn words_of_mixed_text() {
+        let found: Vec<&str> =
+            words("Failed pass=wörd for ÜBER-user 10.0.0.1:22 日本語x").collect();
+        assert_eq!(
+            found,
+            [
+                "Failed",
+                "pass",
+                "wörd",
+                "for",
+                "ÜBER",
+                "user",
+                "10",
+                "0",
+                "0",
+                "1",
+                "22",
+                "日本語x"
+            ]
+        );
     }
 }
