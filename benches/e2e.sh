@@ -16,6 +16,7 @@
 #   KEEP=1            keep the temp dir (data, config, server log)
 #   NO_BUILD=1        skip `cargo build --release`
 #   TLS=1             send over syslog/TLS (RFC 5425, TLS 1.3, the local CA made on first start)
+#   WRITER_THREADS=N  tantivy indexing threads per writer (the config's index.writer_threads)
 #   DECODERS=0        run without the body decoders ([normalize] decoders = false), to see what
 #                     normalisation costs
 #   CHANNEL=1         send to a `vigil agent` (syslog TCP) that forwards over the Vigil channel
@@ -94,6 +95,9 @@ client_auth = "none"
 [index]
 commit_interval = "5s"
 TOML
+if [[ -n ${WRITER_THREADS:-} ]]; then
+    printf 'writer_threads = %s\n' "$WRITER_THREADS" >>"$work/vigil.toml"
+fi
 if [[ ${DECODERS:-1} == 0 ]]; then
     printf '\n[normalize]\ndecoders = false\n' >>"$work/vigil.toml"
 fi

@@ -17,7 +17,7 @@ use vigil_event::{Event, Timestamp};
 
 use crate::archive::{read_batch_at, segment_path, ArchivePosition};
 use crate::index::{pointer, IndexCatalog, OpenPartition, COUNT, MAX_TIME, MIN_TIME};
-use crate::query::{BlockExpr, CompiledQuery};
+use crate::query::{BlockExpr, CompiledQuery, EventWords};
 use crate::{PartitionKey, StoreError};
 
 /// The most events one search returns.
@@ -26,6 +26,10 @@ pub const MAX_SEARCH_LIMIT: usize = 10_000;
 pub const MAX_HISTOGRAM_BUCKETS: usize = 10_000;
 /// Decoded archive batches a search keeps at hand (blocks of one batch come close together).
 const BATCH_CACHE: usize = 8;
+/// The most threads one search confirms blocks on.
+const MAX_SEARCH_THREADS: usize = 4;
+/// Fewer blocks to confirm than this are not worth a thread each.
+const PARALLEL_FROM_BLOCKS: usize = 8;
 
 /// A search: query text, `[from, to)` on `@timestamp`, and how many events to return.
 #[derive(Clone, Debug, Default)]
@@ -174,31 +178,93 @@ impl Searcher {
         // Newest first, so the returned events fill early and whole blocks past them are
         // counted without being read.
         blocks.sort_by_key(|block| std::cmp::Reverse(block.info.max));
-        let mut reader = BatchReader::new(&self.catalog);
-        let mut top = TopEvents::new(limit);
-        let mut total = 0;
-        for block in &blocks {
-            if block.certain {
-                total += block.info.count;
-                if !top.wants(block.info.max) {
-                    continue;
-                }
-            }
-            let events = reader.block(block)?;
-            for (offset, event) in events.iter().enumerate() {
-                let time = event.timestamp.as_nanos();
-                if !block.certain {
-                    if !(range.contains(time) && query.matcher.matches(event)) {
-                        continue;
+        let shards = self.confirm(
+            &blocks,
+            || (0u64, TopEvents::new(limit)),
+            |(total, top), block, reader, words| {
+                if block.certain {
+                    *total += block.info.count;
+                    if !top.wants(block.info.max) {
+                        return Ok(());
                     }
-                    total += 1;
                 }
-                top.offer(time, block.info.pointer + offset as u64, event);
-            }
-        }
+                let events = reader.block(block)?;
+                for (offset, event) in events.iter().enumerate() {
+                    let time = event.timestamp.as_nanos();
+                    if !block.certain {
+                        if !(range.contains(time) && query.matcher.matches_reusing(event, words)) {
+                            continue;
+                        }
+                        *total += 1;
+                    }
+                    top.offer(time, block.info.pointer + offset as u64, event);
+                }
+                Ok(())
+            },
+        )?;
+        let total = shards.iter().map(|(total, _)| total).sum();
+        let mut ranked: Vec<Ranked> = shards
+            .into_iter()
+            .flat_map(|(_, top)| top.heap.into_iter().map(|entry| entry.0))
+            .collect();
+        ranked.sort_by(|a, b| b.cmp(a));
+        ranked.truncate(limit);
         Ok(SearchResult {
             total,
-            events: top.into_newest_first(),
+            events: ranked.into_iter().map(|entry| entry.event).collect(),
+        })
+    }
+
+    /// Runs `visit` over `blocks` on up to [`MAX_SEARCH_THREADS`] threads, each block of one
+    /// archive batch on the same thread (so each batch is decoded once), each thread in the
+    /// order of `blocks` with its own state from `start`; returns the states.
+    fn confirm<S, Start, Visit>(
+        &self,
+        blocks: &[Block],
+        start: Start,
+        visit: Visit,
+    ) -> crate::Result<Vec<S>>
+    where
+        S: Send,
+        Start: Fn() -> S + Sync,
+        Visit:
+            Fn(&mut S, &Block, &mut BatchReader<'_>, &mut EventWords) -> crate::Result<()> + Sync,
+    {
+        let unsettled = blocks.iter().filter(|block| !block.certain).count();
+        let threads = if unsettled < PARALLEL_FROM_BLOCKS {
+            1
+        } else {
+            std::thread::available_parallelism()
+                .map_or(1, std::num::NonZeroUsize::get)
+                .clamp(1, MAX_SEARCH_THREADS)
+        };
+        let run = |shard: usize| -> crate::Result<S> {
+            let mut state = start();
+            let mut reader = BatchReader::new(&self.catalog);
+            let mut words = EventWords::default();
+            for block in blocks
+                .iter()
+                .filter(|block| threads == 1 || shard_of(block, threads) == shard)
+            {
+                visit(&mut state, block, &mut reader, &mut words)?;
+            }
+            Ok(state)
+        };
+        if threads == 1 {
+            return Ok(vec![run(0)?]);
+        }
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..threads)
+                .map(|shard| scope.spawn(move || run(shard)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|handle| {
+                    handle
+                        .join()
+                        .unwrap_or_else(|_| Err(StoreError::Query("a search thread failed".into())))
+                })
+                .collect()
         })
     }
 
@@ -257,26 +323,36 @@ impl Searcher {
         let mut blocks = self.blocks(&query, range)?;
         // Archive order: each batch is read once.
         blocks.sort_by_key(|block| (block.partition, block.info.pointer));
-        let mut reader = BatchReader::new(&self.catalog);
-        let mut adds: Vec<usize> = Vec::new();
-        for block in &blocks {
-            if block.certain {
-                if let (Some(a), Some(b)) = (bucket_of(block.info.min), bucket_of(block.info.max)) {
-                    if a == b {
-                        totals[a] += block.info.count;
-                        continue;
+        let shards = self.confirm(
+            &blocks,
+            || vec![0u64; buckets],
+            |counts, block, reader, words| {
+                if block.certain {
+                    if let (Some(a), Some(b)) =
+                        (bucket_of(block.info.min), bucket_of(block.info.max))
+                    {
+                        if a == b {
+                            counts[a] += block.info.count;
+                            return Ok(());
+                        }
                     }
                 }
-            }
-            adds.clear();
-            for event in reader.block(block)? {
-                let time = event.timestamp.as_nanos();
-                if block.certain || (range.contains(time) && query.matcher.matches(event)) {
-                    adds.extend(bucket_of(time));
+                for event in reader.block(block)? {
+                    let time = event.timestamp.as_nanos();
+                    if block.certain
+                        || (range.contains(time) && query.matcher.matches_reusing(event, words))
+                    {
+                        if let Some(bucket) = bucket_of(time) {
+                            counts[bucket] += 1;
+                        }
+                    }
                 }
-            }
-            for bucket in &adds {
-                totals[*bucket] += 1;
+                Ok(())
+            },
+        )?;
+        for counts in shards {
+            for (total, add) in totals.iter_mut().zip(counts) {
+                *total += add;
             }
         }
         let buckets = totals
@@ -369,12 +445,18 @@ impl TopEvents {
             }));
         }
     }
+}
 
-    fn into_newest_first(self) -> Vec<Event> {
-        let mut ranked: Vec<Ranked> = self.heap.into_iter().map(|entry| entry.0).collect();
-        ranked.sort_by(|a, b| b.cmp(a));
-        ranked.into_iter().map(|entry| entry.event).collect()
-    }
+/// The thread that confirms the blocks of `block`'s archive batch.
+fn shard_of(block: &Block, threads: usize) -> usize {
+    use std::hash::{BuildHasher, BuildHasherDefault};
+    let (position, _) = pointer::unpack(block.info.pointer);
+    let hash = BuildHasherDefault::<rustc_hash::FxHasher>::default().hash_one((
+        block.partition,
+        position.segment,
+        position.offset,
+    ));
+    (hash % threads as u64) as usize
 }
 
 /// Reads blocks back from the archive, keeping the last few decoded batches.

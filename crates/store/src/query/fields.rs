@@ -172,6 +172,7 @@ pub struct Words<'a> {
 
 impl<'a> Words<'a> {
     /// Whether the character starting at byte `at` is alphanumeric, and its length.
+    #[inline]
     fn class(&self, at: usize) -> (bool, usize) {
         let byte = self.text.as_bytes()[at];
         if byte.is_ascii() {

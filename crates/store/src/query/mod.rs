@@ -177,6 +177,9 @@ pub enum Matcher {
         words: Vec<String>,
         prefix: bool,
         slop: u32,
+        /// Each word as a case-insensitive substring search: a message without one of them
+        /// cannot match, and is passed over without being cut into words.
+        contains: Vec<regex::Regex>,
     },
     Equals {
         field: FieldRef,
@@ -477,11 +480,16 @@ fn compile_phrase(phrase: &str, prefix: bool, slop: u32) -> CompiledQuery {
             .map(|word| BlockExpr::Word(word.clone()))
             .collect(),
     );
+    let contains = phrase_words
+        .iter()
+        .filter_map(|word| regex::Regex::new(&format!("(?i){}", regex::escape(word))).ok())
+        .collect();
     CompiledQuery {
         matcher: Matcher::Phrase {
             words: phrase_words,
             prefix,
             slop,
+            contains,
         },
         candidate,
         certain: BlockExpr::Nothing,
@@ -574,27 +582,79 @@ fn listed_range(
     ))
 }
 
-/// Per-event state the matcher computes at most once: the words of `message`.
+/// Per-event state the matcher computes at most once: where the words of `message` are.
+/// Kept by a search and reused from event to event, so matching allocates nothing per event.
 #[derive(Default)]
 pub struct EventWords {
-    words: Option<Vec<String>>,
+    spans: Vec<(usize, usize)>,
+    ready: bool,
 }
 
 impl EventWords {
-    fn get(&mut self, event: &Event) -> &[String] {
-        self.words.get_or_insert_with(|| {
-            let mut buffer = String::new();
-            words(&event.message)
-                .map(|word| lower_into(word, &mut buffer).to_owned())
-                .collect()
-        })
+    /// Byte ranges of the words of the event's message.
+    fn spans(&mut self, event: &Event) -> &[(usize, usize)] {
+        if !self.ready {
+            let message = event.message.as_str();
+            self.spans.clear();
+            let base = message.as_ptr() as usize;
+            self.spans.extend(words(message).map(|word| {
+                let start = word.as_ptr() as usize - base;
+                (start, start + word.len())
+            }));
+            self.ready = true;
+        }
+        &self.spans
+    }
+
+    fn any(&mut self, event: &Event, mut test: impl FnMut(&str) -> bool) -> bool {
+        let message = event.message.as_str();
+        self.spans(event)
+            .iter()
+            .any(|&(start, end)| test(&message[start..end]))
+    }
+}
+
+/// Whether `word` lowercased is `wanted` (or, with `prefix`, starts with it).
+#[inline]
+fn word_is(word: &str, wanted: &str, prefix: bool) -> bool {
+    if word.is_ascii() {
+        let word = word.as_bytes();
+        let wanted = wanted.as_bytes();
+        let compared = if prefix {
+            if word.len() < wanted.len() {
+                return false;
+            }
+            &word[..wanted.len()]
+        } else {
+            if word.len() != wanted.len() {
+                return false;
+            }
+            word
+        };
+        compared
+            .iter()
+            .zip(wanted)
+            .all(|(a, b)| a.to_ascii_lowercase() == *b)
+    } else {
+        let lowered = lowercase(word);
+        if prefix {
+            lowered.starts_with(wanted)
+        } else {
+            lowered == wanted
+        }
     }
 }
 
 impl Matcher {
     /// Whether `event` matches.
     pub fn matches(&self, event: &Event) -> bool {
-        self.matches_with(event, &mut EventWords::default())
+        self.matches_reusing(event, &mut EventWords::default())
+    }
+
+    /// [`Matcher::matches`] with state reused across the events of one search.
+    pub fn matches_reusing(&self, event: &Event, words: &mut EventWords) -> bool {
+        words.ready = false;
+        self.matches_with(event, words)
     }
 
     fn matches_with(&self, event: &Event, cache: &mut EventWords) -> bool {
@@ -615,7 +675,11 @@ impl Matcher {
                 words,
                 prefix,
                 slop,
-            } => phrase_in(cache.get(event), words, *prefix, *slop),
+                contains,
+            } => {
+                contains.iter().all(|word| word.is_match(&event.message))
+                    && phrase_in(cache, event, words, *prefix, *slop)
+            }
             Matcher::Equals {
                 field,
                 value,
@@ -637,10 +701,13 @@ impl Matcher {
                 upper,
             } => {
                 if *field == FieldRef::Message {
-                    return cache
-                        .get(event)
-                        .iter()
-                        .any(|word| in_range(&RangeValue::Text(word.clone()), lower, upper));
+                    return cache.any(event, |word| {
+                        in_range(
+                            &RangeValue::Text(lowercase(word).into_owned()),
+                            lower,
+                            upper,
+                        )
+                    });
                 }
                 any_value(event, field, &mut |found| {
                     range_value(found, lower, upper)
@@ -649,7 +716,7 @@ impl Matcher {
             }
             Matcher::Regex { field, regex } => {
                 if *field == FieldRef::Message {
-                    return cache.get(event).iter().any(|word| regex.is_match(word));
+                    return cache.any(event, |word| regex.is_match(&lowercase(word)));
                 }
                 let mut buffer = String::new();
                 any_value(event, field, &mut |found| {
@@ -727,34 +794,35 @@ fn in_range(
     above && below
 }
 
-/// Whether `phrase` occurs in `words`: consecutively, or with `slop` extra words in all between
-/// its words (in order); with `prefix`, its last word may be the start of a word.
-fn phrase_in(words: &[String], phrase: &[String], prefix: bool, slop: u32) -> bool {
+/// Whether `phrase` occurs in the event's words: consecutively, or with `slop` extra words in
+/// all between its words (in order); with `prefix`, its last word may be the start of a word.
+fn phrase_in(
+    cache: &mut EventWords,
+    event: &Event,
+    phrase: &[String],
+    prefix: bool,
+    slop: u32,
+) -> bool {
     if phrase.is_empty() {
         return false;
     }
-    let fits = |word: &str, wanted: &str, is_last: bool| {
-        if is_last && prefix {
-            word.starts_with(wanted)
-        } else {
-            word == wanted
-        }
+    let message = event.message.as_str();
+    let found = cache.spans(event);
+    let word = |at: usize| found.get(at).map(|&(start, end)| &message[start..end]);
+    let fits = |word: &str, index: usize| {
+        word_is(word, &phrase[index], prefix && index + 1 == phrase.len())
     };
-    (0..words.len()).any(|start| {
+    (0..found.len()).any(|start| {
+        if !word(start).is_some_and(|first| fits(first, 0)) {
+            return false;
+        }
         let mut at = start;
         let mut spare = slop as usize;
-        for (index, wanted) in phrase.iter().enumerate() {
-            let is_last = index + 1 == phrase.len();
-            if index == 0 {
-                if !fits(&words[at], wanted, is_last) {
-                    return false;
-                }
-                continue;
-            }
+        for index in 1..phrase.len() {
             at += 1;
             loop {
-                match words.get(at) {
-                    Some(word) if fits(word, wanted, is_last) => break,
+                match word(at) {
+                    Some(next) if fits(next, index) => break,
                     Some(_) if spare > 0 => {
                         spare -= 1;
                         at += 1;
