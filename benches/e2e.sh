@@ -16,6 +16,9 @@
 #   KEEP=1            keep the temp dir (data, config, server log)
 #   NO_BUILD=1        skip `cargo build --release`
 #   TLS=1             send over syslog/TLS (RFC 5425, TLS 1.3, the local CA made on first start)
+#   LOGGEN=PATH       send with loggen (syslog-ng's generator, as ../shared/peers runs it:
+#                     LD_LIBRARY_PATH and SYSLOGNG_PREFIX as there) instead of vigil-loadgen;
+#                     raw bytes are then counted as SIZE per line
 #   WRITER_THREADS=N  tantivy indexing threads per writer (the config's index.writer_threads)
 #   DECODERS=0        run without the body decoders ([normalize] decoders = false), to see what
 #                     normalisation costs
@@ -161,10 +164,32 @@ token=$(tr -d '[:space:]' <"$data/secrets/api-token")
 echo "e2e: syslog tcp $tcp_address, api $api_address; sending for ${DURATION}s over $CONNECTIONS connections" >&2
 
 start=$(now)
+if [[ -n ${LOGGEN:-} ]]; then
+    # The peers' generator with the peers' flags (../shared/peers/bench.py), for a ratio against
+    # them on the same lines; its RFC 5424 lines carry the app-name prg00000.
+    TAG=prg00000
+    loggen_out=$(timeout $((${DURATION%.*} + 60)) "${loadgen_pin[@]}" "$LOGGEN" --inet --stream --syslog-proto \
+        --size "$SIZE" --rate 100000000 --interval "$DURATION" --active-connections "$CONNECTIONS" \
+        "${tcp_address%:*}" "${tcp_address##*:}" 2>&1 | tail -n 5)
+    send_end=$(now)
+    loadgen_json=$(python3 - "$loggen_out" "$start" "$send_end" "$SIZE" "$CONNECTIONS" <<'PY'
+import json, re, sys
+text, start, end, size, connections = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+found = re.findall(r"count ?= ?(\d+)", text)
+if not found:
+    sys.exit(f"e2e: no count in loggen's output: {text!r}")
+count = int(found[-1])
+elapsed = end - start
+print(json.dumps({"sent": count, "bytes": count * size, "elapsed_secs": elapsed,
+                  "events_per_sec": count / elapsed, "connections": connections}))
+PY
+)
+else
 loadgen_json=$(timeout $((${DURATION%.*} + 120)) "${loadgen_pin[@]}" "$loadgen" --target "$tcp_address" \
     --connections "$CONNECTIONS" --duration-secs "$DURATION" --size "$SIZE" \
     --rate-per-conn "$RATE_PER_CONN" --count "$COUNT" --tag "$TAG" "${tls_args[@]}")
 send_end=$(now)
+fi
 echo "e2e: loadgen: $loadgen_json" >&2
 
 # Poll until everything sent is archived (metrics) and searchable (search total), or the deadline.
