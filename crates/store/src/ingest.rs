@@ -754,6 +754,118 @@ mod tests {
         }
     }
 
+    /// Searches over archived and indexed events (many blocks, several batches, mixed values,
+    /// times not in order) give the totals, order and events of a scan of every event.
+    #[test]
+    fn searches_agree_with_a_scan_of_every_event() {
+        use crate::search::{SearchRequest, Searcher};
+        let runtime = runtime();
+        let dir = tempfile::tempdir().expect("temp dir");
+        let catalog = Arc::new(IndexCatalog::open(dir.path()).expect("catalog"));
+        let ingest = Ingest::new(options(dir.path()), catalog.clone(), &Metrics::default());
+        let base = Timestamp::now().as_nanos();
+        let hosts = ["web-1", "web-2", "db-1"];
+        let mut all = Vec::new();
+        for n in 0..12_000i64 {
+            let text = format!(
+                "user u{} {} from 10.0.{}.{} seq {n}",
+                n % 7,
+                if n % 3 == 0 {
+                    "failed password"
+                } else {
+                    "accepted key"
+                },
+                n % 5,
+                n % 11
+            );
+            let mut event = Event::new(
+                Timestamp::from_nanos(base + (n * 7919) % 12_000 * 1_000),
+                text.clone().into_bytes(),
+            );
+            event.message = text;
+            // Runs of one host, so some blocks hold a single host throughout.
+            event.host_name = Some(hosts[(n / 2_000) as usize % 3].to_owned());
+            event.severity = Some((n % 8) as u8);
+            event.fields.insert(
+                "destination.port".into(),
+                vigil_event::Value::Int(n % 4 * 100),
+            );
+            all.push(event);
+        }
+        runtime.block_on(async {
+            let (sender, input) = batch_channel(4);
+            let sink = tokio::spawn(Box::new(ingest).run(input));
+            for chunk in all.chunks(1_500) {
+                let (delivery, receipt) = Delivery::with_receipt(chunk.to_vec());
+                sender.send(delivery).await.expect("send");
+                receipt.await.expect("durable");
+            }
+            drop(sender);
+            sink.await.expect("join").expect("sink");
+        });
+        let catalog = Arc::new(IndexCatalog::open(dir.path()).expect("catalog"));
+        let searcher = Searcher::new(catalog);
+        let from = Timestamp::from_nanos(base + 2_000_000);
+        let to = Timestamp::from_nanos(base + 9_000_000);
+        for query in [
+            "*",
+            "host.name:web-2",
+            "\"failed password\"",
+            "failed AND -host.name:db-1",
+            "-host.name:web-1",
+            "log.syslog.severity.code:[0 TO 2] OR destination.port:300",
+            "u3 AND \"10.0.4\"",
+            "nowhere",
+        ] {
+            let compiled = crate::query::CompiledQuery::parse(query).expect("query");
+            for (from, to) in [(None, None), (Some(from), Some(to))] {
+                let in_range = |event: &&Event| {
+                    from.is_none_or(|from: Timestamp| event.timestamp >= from)
+                        && to.is_none_or(|to: Timestamp| event.timestamp < to)
+                };
+                let mut expected: Vec<&Event> = all
+                    .iter()
+                    .filter(in_range)
+                    .filter(|event| compiled.matcher.matches(event))
+                    .collect();
+                expected.sort_by_key(|event| std::cmp::Reverse(event.timestamp));
+                for limit in [0, 5, 100] {
+                    let result = searcher
+                        .search(&SearchRequest {
+                            query: query.into(),
+                            from,
+                            to,
+                            limit,
+                        })
+                        .expect("search");
+                    assert_eq!(result.total, expected.len() as u64, "{query} {from:?}");
+                    let times: Vec<Timestamp> =
+                        result.events.iter().map(|event| event.timestamp).collect();
+                    let wanted: Vec<Timestamp> = expected
+                        .iter()
+                        .take(limit)
+                        .map(|event| event.timestamp)
+                        .collect();
+                    assert_eq!(times, wanted, "{query} limit {limit}");
+                    assert!(result
+                        .events
+                        .iter()
+                        .all(|event| compiled.matcher.matches(event)));
+                }
+            }
+            let histogram = searcher
+                .histogram(query, Some(from), Some(to), 1_000_000)
+                .expect("histogram");
+            let counted: u64 = histogram.buckets.iter().map(|(_, count)| count).sum();
+            let expected = all
+                .iter()
+                .filter(|event| event.timestamp >= from && event.timestamp < to)
+                .filter(|event| compiled.matcher.matches(event))
+                .count();
+            assert_eq!(counted, expected as u64, "histogram of {query}");
+        }
+    }
+
     /// A receipt resolves only once its events can be read back from the archive on disk.
     #[test]
     fn a_receipt_resolves_once_its_batch_is_in_the_archive() {

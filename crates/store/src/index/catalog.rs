@@ -137,3 +137,45 @@ impl IndexCatalog {
             .remove(key)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use vigil_event::SecurityLevel;
+
+    #[test]
+    fn an_index_of_an_earlier_schema_is_replaced_by_an_empty_current_one() {
+        let data = tempfile::tempdir().unwrap();
+        let key = PartitionKey {
+            level: SecurityLevel::new(3).unwrap(),
+            day: chrono::NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
+        };
+        let dir = key.index_dir(data.path());
+        std::fs::create_dir_all(&dir).unwrap();
+        {
+            // A per-event index as earlier versions wrote it, with one committed document.
+            let mut builder = tantivy::schema::Schema::builder();
+            let message = builder.add_text_field("message", tantivy::schema::TEXT);
+            let index = Index::create_in_dir(&dir, builder.build()).unwrap();
+            let mut writer = index
+                .writer::<tantivy::TantivyDocument>(15_000_000)
+                .unwrap();
+            writer
+                .add_document(tantivy::doc!(message => "old"))
+                .unwrap();
+            let mut commit = writer.prepare_commit().unwrap();
+            commit.set_payload(r#"{"archive":{"segment":1,"offset":500},"events":1}"#);
+            commit.commit().unwrap();
+        }
+        let catalog = IndexCatalog::open(data.path()).unwrap();
+        let partition = catalog.get(&key).expect("the partition is open");
+        assert!(is_current(&partition.index.schema()));
+        assert_eq!(partition.reader.searcher().num_docs(), 0);
+        // Covers no archive position: the writer replays the whole archive into it.
+        assert_eq!(partition.payload(), CommitPayload::default());
+        // Opening again keeps it.
+        drop(catalog);
+        let again = IndexCatalog::open(data.path()).unwrap();
+        assert!(is_current(&again.get(&key).unwrap().index.schema()));
+    }
+}
