@@ -281,31 +281,41 @@ pub fn any_value<'a>(
     single.is_some_and(visit)
 }
 
-/// A name in the map of other fields: the key itself, or a path through nested maps.
+/// A name in the map of other fields: the key itself, and paths through nested maps (and the
+/// maps in lists), as [`each_indexed_value`] names them.
 fn any_other<'a>(
     fields: &'a vigil_event::Fields,
     name: &str,
     visit: &mut dyn FnMut(FieldValue<'a>) -> bool,
 ) -> bool {
-    if let Some(value) = fields.get(name) {
-        return any_in_value(value, visit);
-    }
-    name.match_indices('.').any(|(at, _)| {
-        matches!(fields.get(&name[..at]), Some(Value::Map(inner)) if any_in_map(inner, &name[at + 1..], visit))
-    })
+    fields
+        .get(name)
+        .is_some_and(|value| any_in_value(value, visit))
+        || name.match_indices('.').any(|(at, _)| {
+            fields
+                .get(&name[..at])
+                .is_some_and(|value| any_at_path(value, &name[at + 1..], visit))
+        })
 }
 
-fn any_in_map<'a>(
-    map: &'a std::collections::BTreeMap<String, Value>,
-    name: &str,
+/// The values at `path` below `value`.
+fn any_at_path<'a>(
+    value: &'a Value,
+    path: &str,
     visit: &mut dyn FnMut(FieldValue<'a>) -> bool,
 ) -> bool {
-    if let Some(value) = map.get(name) {
-        return any_in_value(value, visit);
+    match value {
+        Value::Map(map) => {
+            map.get(path)
+                .is_some_and(|inner| any_in_value(inner, visit))
+                || path.match_indices('.').any(|(at, _)| {
+                    map.get(&path[..at])
+                        .is_some_and(|inner| any_at_path(inner, &path[at + 1..], visit))
+                })
+        }
+        Value::List(items) => items.iter().any(|item| any_at_path(item, path, visit)),
+        _ => false,
     }
-    name.match_indices('.').any(|(at, _)| {
-        matches!(map.get(&name[..at]), Some(Value::Map(inner)) if any_in_map(inner, &name[at + 1..], visit))
-    })
 }
 
 fn any_in_value<'a>(value: &'a Value, visit: &mut dyn FnMut(FieldValue<'a>) -> bool) -> bool {

@@ -24,7 +24,7 @@ use tantivy::schema::IndexRecordOption;
 use tantivy::Term;
 use vigil_event::{Event, Timestamp};
 
-use crate::index::{term_into, IndexFields, EVERY_EVENT_MARK, MAX_WORD_BYTES};
+use crate::index::{term_into, IndexFields, EVERY_EVENT_MARK, MAX_TERM_BYTES, MAX_WORD_BYTES};
 use crate::StoreError;
 use fields::{
     any_value, canonical_ip, ip_as_u128, lower_into, lowercase, words, FieldRef, FieldValue,
@@ -378,16 +378,25 @@ fn compile_leaf(leaf: &UserInputLeaf) -> crate::Result<CompiledQuery> {
                 )));
             }
             let (candidate, certain) = if field.has_terms() && !literal.prefix {
+                let forms = value.forms();
                 let terms = |every: bool| {
                     BlockExpr::or(
-                        value
-                            .forms()
+                        forms
                             .iter()
                             .map(|form| BlockExpr::Term(term_text(&field, form, every)))
                             .collect(),
                     )
                 };
-                (terms(false), terms(true))
+                // A cut term stands for every value that starts the same: it proves nothing.
+                let whole = forms
+                    .iter()
+                    .all(|form| field.name().len() + 1 + form.len() <= MAX_TERM_BYTES);
+                let certain = if whole {
+                    terms(true)
+                } else {
+                    BlockExpr::Nothing
+                };
+                (terms(false), certain)
             } else {
                 (BlockExpr::All, BlockExpr::Nothing)
             };
@@ -1015,12 +1024,26 @@ mod tests {
             prop::sample::select(vec!["sshd", "sudo"]),
             0i64..4,
             prop::option::of(prop::sample::select(vec!["alice", "Root"])),
+            prop::option::of(prop::sample::select(vec!["Paris", "Oslo"])),
+            prop::sample::select(vec!["x", "y"]),
         )
-            .prop_map(|(words, host, app, port, user)| {
+            .prop_map(|(words, host, app, port, user, city, tail)| {
                 let mut e = event(&words.join(" "), host, app, port);
                 if let Some(user) = user {
                     e.fields.insert("user.name".into(), Value::from(user));
                 }
+                if let Some(city) = city {
+                    // A map inside a list: indexed and matched as `geo.city`.
+                    let place =
+                        std::collections::BTreeMap::from([("city".to_owned(), Value::from(city))]);
+                    e.fields
+                        .insert("geo".into(), Value::List(vec![Value::Map(place)]));
+                }
+                // Values longer than a term: two of them share the cut term.
+                e.fields.insert(
+                    "long".into(),
+                    Value::Str(format!("{}{tail}", "a".repeat(MAX_TERM_BYTES))),
+                );
                 e
             })
     }
@@ -1040,8 +1063,10 @@ mod tests {
             "über",
             "log.syslog.severity.code:[2 TO 3]",
             "user.name:/a.*/",
+            "geo.city:paris",
+            "LONG_X",
         ])
-        .prop_map(str::to_owned);
+        .prop_map(|leaf| leaf.replace("LONG_X", &format!("long:{}x", "a".repeat(MAX_TERM_BYTES))));
         leaf.prop_recursive(3, 12, 3, |inner| {
             (
                 inner.clone(),
