@@ -320,12 +320,8 @@ fn any_at_path<'a>(
 
 fn any_in_value<'a>(value: &'a Value, visit: &mut dyn FnMut(FieldValue<'a>) -> bool) -> bool {
     match value {
-        Value::Bool(flag) => visit(FieldValue::Bool(*flag)),
-        Value::Int(number) => visit(FieldValue::Int(*number)),
-        Value::Float(number) => visit(FieldValue::Float(*number)),
-        Value::Str(text) => visit(FieldValue::Text(text)),
         Value::List(items) => items.iter().any(|item| any_in_value(item, visit)),
-        Value::Map(_) => false,
+        _ => scalar(value).is_some_and(visit),
     }
 }
 
@@ -361,23 +357,30 @@ pub fn each_indexed_value<'a>(
     }
 }
 
+/// A value that is not a list or a map, as search sees it.
+fn scalar(value: &Value) -> Option<FieldValue<'_>> {
+    match value {
+        Value::Bool(flag) => Some(FieldValue::Bool(*flag)),
+        Value::Int(number) => Some(FieldValue::Int(*number)),
+        Value::Float(number) => Some(FieldValue::Float(*number)),
+        Value::Str(text) => Some(FieldValue::Text(text)),
+        Value::List(_) | Value::Map(_) => None,
+    }
+}
+
 fn each_in_value<'a>(
     name: &'a str,
     value: &'a Value,
     visit: &mut dyn FnMut(Cow<'a, str>, FieldValue<'a>),
 ) {
     match value {
-        Value::Bool(flag) => visit(Cow::Borrowed(name), FieldValue::Bool(*flag)),
-        Value::Int(number) => visit(Cow::Borrowed(name), FieldValue::Int(*number)),
-        Value::Float(number) => visit(Cow::Borrowed(name), FieldValue::Float(*number)),
-        Value::Str(text) => visit(Cow::Borrowed(name), FieldValue::Text(text)),
         Value::List(items) => items
             .iter()
             .for_each(|item| each_in_value(name, item, visit)),
-        Value::Map(_) => {
-            let mut path = name.to_owned();
-            each_in_map_value(&mut path, value, visit);
-        }
+        Value::Map(_) => each_in_map_value(&mut name.to_owned(), value, visit),
+        _ => scalar(value)
+            .into_iter()
+            .for_each(|found| visit(Cow::Borrowed(name), found)),
     }
 }
 
@@ -387,12 +390,7 @@ fn each_in_map_value<'a>(
     value: &'a Value,
     visit: &mut dyn FnMut(Cow<'a, str>, FieldValue<'a>),
 ) {
-    let owned = |path: &String| Cow::Owned(path.clone());
     match value {
-        Value::Bool(flag) => visit(owned(path), FieldValue::Bool(*flag)),
-        Value::Int(number) => visit(owned(path), FieldValue::Int(*number)),
-        Value::Float(number) => visit(owned(path), FieldValue::Float(*number)),
-        Value::Str(text) => visit(owned(path), FieldValue::Text(text)),
         Value::List(items) => items
             .iter()
             .for_each(|item| each_in_map_value(path, item, visit)),
@@ -406,6 +404,9 @@ fn each_in_map_value<'a>(
             }
             path.truncate(base);
         }
+        _ => scalar(value)
+            .into_iter()
+            .for_each(|found| visit(Cow::Owned(path.clone()), found)),
     }
 }
 

@@ -316,20 +316,20 @@ fn compile(ast: &UserInputAst) -> crate::Result<CompiledQuery> {
             if !must.is_empty() {
                 should.clear();
             }
-            let candidate = if !must.is_empty() {
-                BlockExpr::and(must.iter().map(|part| part.candidate.clone()).collect())
-            } else if !should.is_empty() {
-                BlockExpr::or(should.iter().map(|part| part.candidate.clone()).collect())
-            } else {
-                BlockExpr::All
+            // The required parts all, else one of the optional ones, else every block.
+            let combine = |pick: fn(&CompiledQuery) -> &BlockExpr| {
+                let parts =
+                    |list: &[CompiledQuery]| list.iter().map(|part| pick(part).clone()).collect();
+                if !must.is_empty() {
+                    BlockExpr::and(parts(&must))
+                } else if !should.is_empty() {
+                    BlockExpr::or(parts(&should))
+                } else {
+                    BlockExpr::All
+                }
             };
-            let certain_base = if !must.is_empty() {
-                BlockExpr::and(must.iter().map(|part| part.certain.clone()).collect())
-            } else if !should.is_empty() {
-                BlockExpr::or(should.iter().map(|part| part.certain.clone()).collect())
-            } else {
-                BlockExpr::All
-            };
+            let candidate = combine(|part| &part.candidate);
+            let certain_base = combine(|part| &part.certain);
             // A block none of whose events can match an excluded clause satisfies its NOT.
             let certain = BlockExpr::and_not(
                 certain_base,
