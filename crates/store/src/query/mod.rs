@@ -9,7 +9,8 @@
 //!
 //! Bare words search `message` and are joined by AND; `field:value` matches a field whole and
 //! case-insensitively (`host.name:web-1`, `source.ip:10.0.0.1`, `destination.port:22`); a quoted
-//! phrase on `message` matches consecutive words, `"fail*"`-style prefixes the last word;
+//! phrase on `message` matches consecutive words (`"a b"~2`: with up to two words between),
+//! `"sess"*` takes its last word as a prefix;
 //! `AND`/`OR`/`NOT`, `+`/`-`, parentheses, ranges (`log.syslog.severity.code:[0 TO 3]`, on
 //! numbers, addresses, RFC 3339 times and text), sets (`process.name: IN [sshd sudo]`), field
 //! existence (`user.name:*`) and regular expressions over whole values (`user.name:/adm.*/`).
@@ -54,13 +55,7 @@ impl CompiledQuery {
         }
         let ast = tantivy::query_grammar::parse_query(text)
             .map_err(|_| StoreError::Query(format!("{text:?} is not a valid query")))?;
-        let compiled = compile(&ast)?;
-        Ok(compiled)
-    }
-
-    /// Whether every event matches.
-    pub fn matches_all(&self) -> bool {
-        matches!(self.matcher, Matcher::All)
+        compile(&ast)
     }
 }
 
