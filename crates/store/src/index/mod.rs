@@ -17,7 +17,7 @@ mod writer;
 pub use catalog::{IndexCatalog, OpenPartition};
 pub use schema::{
     build_schema, is_current, register_tokenizers, IndexFields, BLOCK_EVENTS, COUNT,
-    KEYWORD_TOKENIZER, MAX_TIME, MIN_TIME, TERMS,
+    KEYWORD_TOKENIZER, MAX_TERM_BYTES, MAX_TIME, MIN_TIME, TERMS,
 };
-pub(crate) use schema::{term_into, EVERY_EVENT_MARK, MAX_TERM_BYTES, MAX_WORD_BYTES};
+pub(crate) use schema::{every_event_term, term_into, MAX_WORD_BYTES};
 pub use writer::{CommitPayload, PartitionIndexWriter};

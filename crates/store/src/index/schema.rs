@@ -115,14 +115,25 @@ pub(crate) fn cut_term(text: &str) -> &str {
     &text[..end]
 }
 
-/// Writes the term of `name` = `value` (value already in its indexed form) into `out`.
-pub(crate) fn term_into(out: &mut String, name: &str, value: &str) {
+/// Writes the term of `name` = `value` (value already in its indexed form) into `out`;
+/// whether it is whole (not cut to [`MAX_TERM_BYTES`]).
+pub(crate) fn term_into(out: &mut String, name: &str, value: &str) -> bool {
     out.clear();
     out.push_str(name);
     out.push('=');
     out.push_str(value);
     let cut = cut_term(out).len();
+    let whole = cut == out.len();
     out.truncate(cut);
+    whole
+}
+
+/// `term` as the term of a block every event of which has it.
+pub(crate) fn every_event_term(term: &str) -> String {
+    let mut every = String::with_capacity(term.len() + EVERY_EVENT_MARK.len_utf8());
+    every.push(EVERY_EVENT_MARK);
+    every.push_str(term);
+    every
 }
 
 /// One field's distinct values in a block: value (indexed form) → (events that have it,
@@ -159,12 +170,7 @@ impl IndexFields {
                 }
                 let lowered = lower_into(word, &mut lower);
                 if !distinct_words.contains(lowered) {
-                    let key = if std::ptr::eq(lowered, word) {
-                        Cow::Borrowed(word)
-                    } else {
-                        Cow::Owned(lowered.to_owned())
-                    };
-                    distinct_words.insert(key);
+                    distinct_words.insert(key_of(word, lowered));
                 }
             }
             each_indexed_value(event, &mut |name, value| {
@@ -180,31 +186,25 @@ impl IndexFields {
                 };
                 next = at + 1;
                 let values = &mut fields[at].1;
-                let key: Option<Cow<'_, str>> = match value {
-                    FieldValue::Text(text) => {
-                        let lowered = lower_into(text, &mut lower);
-                        match values.get_mut(lowered) {
-                            Some(seen) => {
-                                count_event(seen, number);
-                                None
-                            }
-                            None if std::ptr::eq(lowered, text) => Some(Cow::Borrowed(text)),
-                            None => Some(Cow::Owned(lowered.to_owned())),
-                        }
-                    }
+                // Text is looked up lowercased (borrowed when that changed nothing), other
+                // values in their written form.
+                let (text, indexed): (&str, &str) = match value {
+                    FieldValue::Text(text) => (text, lower_into(text, &mut lower)),
                     other => {
                         other.write_indexed(&mut lower);
-                        match values.get_mut(lower.as_str()) {
-                            Some(seen) => {
-                                count_event(seen, number);
-                                None
-                            }
-                            None => Some(Cow::Owned(lower.clone())),
-                        }
+                        ("", lower.as_str())
                     }
                 };
-                if let Some(key) = key {
-                    values.insert(key, (1, number));
+                match values.get_mut(indexed) {
+                    Some(seen) => {
+                        if seen.1 != number {
+                            seen.0 += 1;
+                            seen.1 = number;
+                        }
+                    }
+                    None => {
+                        values.insert(key_of(text, indexed), (1, number));
+                    }
                 }
             });
         }
@@ -220,10 +220,7 @@ impl IndexFields {
             for (value, (count, _)) in values {
                 term_into(&mut term, name, value);
                 if *count as usize == events.len() {
-                    let mut every = String::with_capacity(term.len() + 1);
-                    every.push(EVERY_EVENT_MARK);
-                    every.push_str(&term);
-                    doc.add_text(self.terms, every);
+                    doc.add_text(self.terms, every_event_term(&term));
                 }
                 doc.add_text(self.terms, term.as_str());
             }
@@ -239,10 +236,13 @@ fn same_name(a: &str, b: &str) -> bool {
     std::ptr::eq(a, b) || a == b
 }
 
+/// `indexed` (what `text` became when lowercased, or another value's written form) as a key:
+/// `text` itself when it is the same string, so nothing is copied.
 #[inline]
-fn count_event(seen: &mut (u32, u32), number: u32) {
-    if seen.1 != number {
-        seen.0 += 1;
-        seen.1 = number;
+fn key_of<'a>(text: &'a str, indexed: &str) -> Cow<'a, str> {
+    if std::ptr::eq(text, indexed) {
+        Cow::Borrowed(text)
+    } else {
+        Cow::Owned(indexed.to_owned())
     }
 }

@@ -244,7 +244,7 @@ pub fn lowercase(text: &str) -> Cow<'_, str> {
 }
 
 /// Calls `visit` with each value of `field` until it returns `true`; whether it did.
-/// `message` is not read here (queries on it match its words).
+/// `message` comes whole; what queries match in it are its words (the matcher cuts them).
 pub fn any_value<'a>(
     event: &'a Event,
     field: &FieldRef,
@@ -288,13 +288,19 @@ fn any_other<'a>(
     name: &str,
     visit: &mut dyn FnMut(FieldValue<'a>) -> bool,
 ) -> bool {
-    fields
-        .get(name)
-        .is_some_and(|value| any_in_value(value, visit))
-        || name.match_indices('.').any(|(at, _)| {
-            fields
-                .get(&name[..at])
-                .is_some_and(|value| any_at_path(value, &name[at + 1..], visit))
+    any_under(&|key| fields.get(key), name, visit)
+}
+
+/// The values at `path` in a map read by `get`: under the key `path` itself, and under each
+/// key that is a dotted prefix of it, the rest of the path below that key's value.
+fn any_under<'a>(
+    get: &dyn Fn(&str) -> Option<&'a Value>,
+    path: &str,
+    visit: &mut dyn FnMut(FieldValue<'a>) -> bool,
+) -> bool {
+    get(path).is_some_and(|value| any_in_value(value, visit))
+        || path.match_indices('.').any(|(at, _)| {
+            get(&path[..at]).is_some_and(|value| any_at_path(value, &path[at + 1..], visit))
         })
 }
 
@@ -305,14 +311,7 @@ fn any_at_path<'a>(
     visit: &mut dyn FnMut(FieldValue<'a>) -> bool,
 ) -> bool {
     match value {
-        Value::Map(map) => {
-            map.get(path)
-                .is_some_and(|inner| any_in_value(inner, visit))
-                || path.match_indices('.').any(|(at, _)| {
-                    map.get(&path[..at])
-                        .is_some_and(|inner| any_at_path(inner, &path[at + 1..], visit))
-                })
-        }
+        Value::Map(map) => any_under(&|key| map.get(key), path, visit),
         Value::List(items) => items.iter().any(|item| any_at_path(item, path, visit)),
         _ => false,
     }
@@ -340,19 +339,10 @@ pub fn each_indexed_value<'a>(
             });
         }
     }
-    let mut path = String::new();
     for (name, value) in &event.fields {
         let name: &'a str = name.as_ref();
-        if NOT_INDEXED.contains(&name) {
-            continue;
-        }
-        match value {
-            Value::Map(_) => {
-                path.clear();
-                path.push_str(name);
-                each_in_map_value(&mut path, value, visit);
-            }
-            _ => each_in_value(name, value, visit),
+        if !NOT_INDEXED.contains(&name) {
+            each_in_value(name, value, visit);
         }
     }
 }

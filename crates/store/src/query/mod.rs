@@ -25,7 +25,7 @@ use tantivy::schema::IndexRecordOption;
 use tantivy::Term;
 use vigil_event::{Event, Timestamp};
 
-use crate::index::{term_into, IndexFields, EVERY_EVENT_MARK, MAX_TERM_BYTES, MAX_WORD_BYTES};
+use crate::index::{every_event_term, term_into, IndexFields, MAX_WORD_BYTES};
 use crate::StoreError;
 use fields::{
     any_value, canonical_ip, ip_as_u128, lower_into, lowercase, words, FieldRef, FieldValue,
@@ -66,7 +66,7 @@ pub enum BlockExpr {
     Nothing,
     /// A word of `message`.
     Word(String),
-    /// A `name=value` term (with [`EVERY_EVENT_MARK`] in front when every event must have it).
+    /// A `name=value` term (with a `!` in front when every event of the block must have it).
     Term(String),
     And(Vec<BlockExpr>),
     Or(Vec<BlockExpr>),
@@ -226,7 +226,7 @@ impl Literal {
 
     fn matches(&self, value: FieldValue<'_>) -> bool {
         match value {
-            FieldValue::Text(text) => lower_eq(text, &self.lower),
+            FieldValue::Text(text) => lowered_is(text, &self.lower, false),
             FieldValue::Int(number) => {
                 self.int == Some(number) || self.float == Some(number as f64)
             }
@@ -271,19 +271,6 @@ fn parse_time(text: &str) -> Option<i64> {
     chrono::DateTime::parse_from_rfc3339(text)
         .ok()
         .map(|time| Timestamp::from_datetime(time).as_nanos())
-}
-
-/// Compares `text` lowercased with `lower` without allocating when it is ASCII.
-fn lower_eq(text: &str, lower: &str) -> bool {
-    if text.is_ascii() {
-        text.len() == lower.len()
-            && text
-                .bytes()
-                .zip(lower.bytes())
-                .all(|(a, b)| a.to_ascii_lowercase() == b)
-    } else {
-        lowercase(text) == lower
-    }
 }
 
 fn compile(ast: &UserInputAst) -> crate::Result<CompiledQuery> {
@@ -373,25 +360,29 @@ fn compile_leaf(leaf: &UserInputLeaf) -> crate::Result<CompiledQuery> {
                 )));
             }
             let (candidate, certain) = if field.has_terms() && !literal.prefix {
-                let forms = value.forms();
-                let terms = |every: bool| {
+                let terms: Vec<(String, bool)> = value
+                    .forms()
+                    .iter()
+                    .map(|form| term_text(&field, form))
+                    .collect();
+                let candidate = BlockExpr::or(
+                    terms
+                        .iter()
+                        .map(|(term, _)| BlockExpr::Term(term.clone()))
+                        .collect(),
+                );
+                // A cut term stands for every value that starts the same: it proves nothing.
+                let certain = if terms.iter().all(|(_, whole)| *whole) {
                     BlockExpr::or(
-                        forms
+                        terms
                             .iter()
-                            .map(|form| BlockExpr::Term(term_text(&field, form, every)))
+                            .map(|(term, _)| BlockExpr::Term(every_event_term(term)))
                             .collect(),
                     )
-                };
-                // A cut term stands for every value that starts the same: it proves nothing.
-                let whole = forms
-                    .iter()
-                    .all(|form| field.name().len() + 1 + form.len() <= MAX_TERM_BYTES);
-                let certain = if whole {
-                    terms(true)
                 } else {
                     BlockExpr::Nothing
                 };
-                (terms(false), certain)
+                (candidate, certain)
             } else {
                 (BlockExpr::All, BlockExpr::Nothing)
             };
@@ -405,32 +396,23 @@ fn compile_leaf(leaf: &UserInputLeaf) -> crate::Result<CompiledQuery> {
                 certain,
             })
         }
-        UserInputLeaf::Set { field, elements } => {
-            let field = FieldRef::resolve(field.as_deref());
-            let parts = elements
+        // `field: IN [a b]` is `field:a OR field:b`.
+        UserInputLeaf::Set { field, elements } => compile(&UserInputAst::Clause(
+            elements
                 .iter()
                 .map(|element| {
-                    compile_leaf(&UserInputLeaf::Literal(
-                        tantivy::query_grammar::UserInputLiteral {
-                            field_name: Some(field.name().to_owned()),
-                            phrase: element.clone(),
-                            delimiter: Delimiter::None,
-                            slop: 0,
-                            prefix: false,
-                        },
-                    ))
+                    let literal = tantivy::query_grammar::UserInputLiteral {
+                        field_name: field.clone(),
+                        phrase: element.clone(),
+                        delimiter: Delimiter::None,
+                        slop: 0,
+                        prefix: false,
+                    };
+                    let leaf = UserInputAst::Leaf(Box::new(UserInputLeaf::Literal(literal)));
+                    (Some(Occur::Should), leaf)
                 })
-                .collect::<crate::Result<Vec<_>>>()?;
-            Ok(CompiledQuery {
-                candidate: BlockExpr::or(parts.iter().map(|part| part.candidate.clone()).collect()),
-                certain: BlockExpr::or(parts.iter().map(|part| part.certain.clone()).collect()),
-                matcher: Matcher::Bool {
-                    must: Vec::new(),
-                    should: parts.into_iter().map(|part| part.matcher).collect(),
-                    must_not: Vec::new(),
-                },
-            })
-        }
+                .collect(),
+        )),
         UserInputLeaf::Range {
             field,
             lower,
@@ -450,14 +432,11 @@ fn compile_leaf(leaf: &UserInputLeaf) -> crate::Result<CompiledQuery> {
     }
 }
 
-/// The text of a block term for `field` = `form`.
-fn term_text(field: &FieldRef, form: &str, every: bool) -> String {
+/// The block term for `field` = `form`, and whether it is whole (not cut).
+fn term_text(field: &FieldRef, form: &str) -> (String, bool) {
     let mut text = String::new();
-    term_into(&mut text, field.name(), form);
-    if every {
-        text.insert(0, EVERY_EVENT_MARK);
-    }
-    text
+    let whole = term_into(&mut text, field.name(), form);
+    (text, whole)
 }
 
 fn compile_phrase(phrase: &str, prefix: bool, slop: u32) -> CompiledQuery {
@@ -581,7 +560,7 @@ fn listed_range(
     }
     Some(BlockExpr::or(
         (first..=last)
-            .map(|number| BlockExpr::Term(term_text(field, &number.to_string(), false)))
+            .map(|number| BlockExpr::Term(term_text(field, &number.to_string()).0))
             .collect(),
     ))
 }
@@ -618,11 +597,12 @@ impl EventWords {
     }
 }
 
-/// Whether `word` lowercased is `wanted` (or, with `prefix`, starts with it).
+/// Whether `text` lowercased is `wanted` (or, with `prefix`, starts with it), without
+/// allocating when it is ASCII.
 #[inline]
-fn word_is(word: &str, wanted: &str, prefix: bool) -> bool {
-    if word.is_ascii() {
-        let word = word.as_bytes();
+fn lowered_is(text: &str, wanted: &str, prefix: bool) -> bool {
+    if text.is_ascii() {
+        let word = text.as_bytes();
         let wanted = wanted.as_bytes();
         let compared = if prefix {
             if word.len() < wanted.len() {
@@ -640,7 +620,7 @@ fn word_is(word: &str, wanted: &str, prefix: bool) -> bool {
             .zip(wanted)
             .all(|(a, b)| a.to_ascii_lowercase() == *b)
     } else {
-        let lowered = lowercase(word);
+        let lowered = lowercase(text);
         if prefix {
             lowered.starts_with(wanted)
         } else {
@@ -814,7 +794,7 @@ fn phrase_in(
     let found = cache.spans(event);
     let word = |at: usize| found.get(at).map(|&(start, end)| &message[start..end]);
     let fits = |word: &str, index: usize| {
-        word_is(word, &phrase[index], prefix && index + 1 == phrase.len())
+        lowered_is(word, &phrase[index], prefix && index + 1 == phrase.len())
     };
     (0..found.len()).any(|start| {
         if !word(start).is_some_and(|first| fits(first, 0)) {
@@ -842,6 +822,7 @@ fn phrase_in(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::index::MAX_TERM_BYTES;
     use proptest::prelude::*;
     use std::net::SocketAddr;
     use tantivy::collector::DocSetCollector;
