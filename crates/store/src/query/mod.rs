@@ -33,6 +33,10 @@ use fields::{
 
 /// A range small enough on a whole-number field is listed as its terms in the block query.
 const MAX_LISTED_RANGE: i64 = 64;
+/// Parentheses nested deeper than this are refused before parsing: the grammar and the three
+/// compilations recurse once per level, and 50,000 levels overflowed the stack (an abort of
+/// the whole server, from one request).
+pub const MAX_QUERY_DEPTH: usize = 64;
 
 /// A query, parsed and compiled.
 #[derive(Debug)]
@@ -53,10 +57,39 @@ impl CompiledQuery {
                 certain: BlockExpr::All,
             });
         }
+        let depth = nesting(text);
+        if depth > MAX_QUERY_DEPTH {
+            return Err(StoreError::Query(format!(
+                "parentheses nested {depth} deep; at most {MAX_QUERY_DEPTH}"
+            )));
+        }
         let ast = tantivy::query_grammar::parse_query(text)
             .map_err(|_| StoreError::Query(format!("{text:?} is not a valid query")))?;
         compile(&ast)
     }
+}
+
+/// How deep the parentheses of `text` nest, outside quoted phrases.
+fn nesting(text: &str) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    let (mut quoted, mut escaped) = (false, false);
+    for c in text.chars() {
+        if escaped {
+            escaped = false;
+            continue;
+        }
+        match c {
+            '\\' => escaped = true,
+            '"' => quoted = !quoted,
+            '(' if !quoted => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            ')' if !quoted => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
 }
 
 /// Terms over the block index, simplified as they are built.
@@ -952,6 +985,12 @@ mod tests {
             assert!(!matches(query, &e), "{query} should not match");
         }
         assert!(CompiledQuery::parse("host.name:(").is_err());
+        let nested = |depth: usize| format!("{}failed{}", "(".repeat(depth), ")".repeat(depth));
+        assert!(matches(&nested(MAX_QUERY_DEPTH), &e));
+        assert!(CompiledQuery::parse(&nested(MAX_QUERY_DEPTH + 1)).is_err());
+        // Refused, not a stack overflow.
+        assert!(CompiledQuery::parse(&nested(100_000)).is_err());
+        assert!(matches(&format!("\"{}\" OR failed", "(".repeat(500)), &e));
         assert!(CompiledQuery::parse("@timestamp:yesterday").is_err());
         assert!(CompiledQuery::parse("user.name:/(/").is_err());
     }
