@@ -13,6 +13,9 @@ use std::sync::Arc;
 use crate::{Event, EventFlags, EventId, Fields, SecurityLevel, StructuredElement, Timestamp};
 use serde::{Deserialize, Serialize};
 
+/// Texts up to this long are found by their first byte (see [`Text::of`]).
+const SHORT_TEXT_BYTES: usize = 64;
+
 /// Text that is either a slice of `event.original` or carried whole.
 #[derive(Clone, Serialize, Deserialize)]
 enum Text {
@@ -23,14 +26,21 @@ enum Text {
 impl Text {
     fn of(text: &str, original: &[u8], search_from_end: bool) -> Self {
         let needle = text.as_bytes();
-        let found = if needle.is_empty() {
-            Some(0)
-        } else if search_from_end && original.ends_with(needle) {
-            Some(original.len() - needle.len())
-        } else if search_from_end {
-            memchr::memmem::rfind(original, needle)
-        } else {
-            memchr::memmem::find(original, needle)
+        // Host and app are short and near the start: stepping from one occurrence of their
+        // first byte to the next beats building a `memmem` searcher for each text of each
+        // event. Longer texts take `memmem`, so no line makes this quadratic.
+        let at = |start: &usize| original[*start..].starts_with(needle);
+        let found = match needle.first() {
+            None => Some(0),
+            Some(_) if search_from_end && original.ends_with(needle) => {
+                Some(original.len() - needle.len())
+            }
+            Some(_) if needle.len() > SHORT_TEXT_BYTES && search_from_end => {
+                memchr::memmem::rfind(original, needle)
+            }
+            Some(_) if needle.len() > SHORT_TEXT_BYTES => memchr::memmem::find(original, needle),
+            Some(&first) if search_from_end => memchr::memrchr_iter(first, original).find(at),
+            Some(&first) => memchr::memchr_iter(first, original).find(at),
         };
         match found.and_then(|start| {
             Some((

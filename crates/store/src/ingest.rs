@@ -297,7 +297,12 @@ impl Ingest {
             let mut receipts = Vec::new();
             let mut marks = Vec::new();
             let mut take = |delivery: vigil_pipeline::Delivery, pending: &mut Vec<Event>| {
-                pending.extend(delivery.events);
+                if pending.is_empty() {
+                    // The first delivery's vector becomes the group's: its events stay put.
+                    *pending = delivery.events;
+                } else {
+                    pending.extend(delivery.events);
+                }
                 receipts.extend(delivery.durable);
                 marks.extend(delivery.mark);
             };
@@ -325,24 +330,14 @@ impl Ingest {
                     Err(_elapsed) => break,
                 }
             }
-            let mut by_partition: HashMap<PartitionKey, Vec<Event>> = HashMap::new();
-            for event in pending {
-                let key = PartitionKey {
-                    level: event.level,
-                    day: event.partition_day(),
-                };
-                by_partition.entry(key).or_default().push(event);
-            }
+            let by_partition = group_by_partition(pending);
             let mut archived = Vec::new();
             let mut all_archived = true;
             // Past days this group wrote to (an import): their archives stay open for the next
             // group rather than being reopened (and their tail rescanned) every 10 ms.
-            let touched: Vec<PartitionKey> = by_partition.keys().copied().collect();
+            let touched: Vec<PartitionKey> = by_partition.iter().map(|(key, _)| *key).collect();
             for (key, events) in by_partition {
-                let mut events = events;
-                while !events.is_empty() {
-                    let rest = events.split_off(events.len().min(ARCHIVE_BATCH_EVENTS));
-                    let chunk = std::mem::replace(&mut events, rest);
+                for chunk in archive_batches(events) {
                     match append_with_retry(&options, &metrics, &mut archives, key, chunk) {
                         Some(batch) => archived.push(batch),
                         None => all_archived = false,
@@ -574,6 +569,46 @@ fn seal_in_background(
     }
 }
 
+/// `events` by partition, each partition's in their order of arrival. Live traffic is nearly
+/// always one partition: then the vector is handed on as it is, not copied event by event.
+fn group_by_partition(events: Vec<Event>) -> Vec<(PartitionKey, Vec<Event>)> {
+    let key_of = |event: &Event| PartitionKey {
+        level: event.level,
+        day: event.partition_day(),
+    };
+    let Some(first) = events.first().map(key_of) else {
+        return Vec::new();
+    };
+    if events.iter().all(|event| key_of(event) == first) {
+        return vec![(first, events)];
+    }
+    let mut groups: Vec<(PartitionKey, Vec<Event>)> = Vec::new();
+    for event in events {
+        let key = key_of(&event);
+        match groups.iter_mut().find(|(known, _)| *known == key) {
+            Some((_, group)) => group.push(event),
+            None => groups.push((key, vec![event])),
+        }
+    }
+    groups
+}
+
+/// `events` cut into archive batches of at most [`ARCHIVE_BATCH_EVENTS`], in order. Batches are
+/// split off the end, so each event is moved at most once (cutting from the front would move
+/// everything after the cut, again for every batch).
+fn archive_batches(mut events: Vec<Event>) -> Vec<Vec<Event>> {
+    let mut batches = Vec::with_capacity(events.len().div_ceil(ARCHIVE_BATCH_EVENTS));
+    while events.len() > ARCHIVE_BATCH_EVENTS {
+        let last_start = (events.len() - 1) / ARCHIVE_BATCH_EVENTS * ARCHIVE_BATCH_EVENTS;
+        batches.push(events.split_off(last_start));
+    }
+    if !events.is_empty() {
+        batches.push(events);
+    }
+    batches.reverse();
+    batches
+}
+
 fn append_with_retry(
     options: &IngestOptions,
     metrics: &IngestMetrics,
@@ -712,6 +747,69 @@ mod tests {
                 event
             })
             .collect()
+    }
+
+    /// Archive batches are full but the last, and hold every event once, in order.
+    #[test]
+    fn archive_batches_cut_in_order_and_full_but_the_last() {
+        for count in [
+            0,
+            1,
+            ARCHIVE_BATCH_EVENTS,
+            ARCHIVE_BATCH_EVENTS + 1,
+            2 * ARCHIVE_BATCH_EVENTS,
+            2 * ARCHIVE_BATCH_EVENTS + 1_808,
+        ] {
+            let batches = archive_batches(events(count));
+            let sizes: Vec<usize> = batches.iter().map(Vec::len).collect();
+            let full = count / ARCHIVE_BATCH_EVENTS;
+            let mut expected = vec![ARCHIVE_BATCH_EVENTS; full];
+            if count % ARCHIVE_BATCH_EVENTS > 0 {
+                expected.push(count % ARCHIVE_BATCH_EVENTS);
+            }
+            assert_eq!(sizes, expected, "{count} events");
+            let messages: Vec<String> = batches
+                .into_iter()
+                .flatten()
+                .map(|event| event.message)
+                .collect();
+            let wanted: Vec<String> = (0..count).map(|n| format!("receipt test {n}")).collect();
+            assert_eq!(messages, wanted, "{count} events");
+        }
+    }
+
+    /// Events of several partitions are grouped by partition, in order within each.
+    #[test]
+    fn a_group_splits_by_partition_keeping_order() {
+        let mut all = events(6);
+        for (n, event) in all.iter_mut().enumerate() {
+            if n % 3 == 1 {
+                event.level = vigil_event::SecurityLevel::new(4).expect("level");
+            }
+        }
+        let groups = group_by_partition(all);
+        let shape: Vec<(u8, Vec<String>)> = groups
+            .into_iter()
+            .map(|(key, events)| {
+                let messages = events.into_iter().map(|event| event.message).collect();
+                (key.level.get(), messages)
+            })
+            .collect();
+        let level_of_first = shape[0].0;
+        assert_ne!(level_of_first, 4);
+        assert_eq!(
+            shape,
+            vec![
+                (
+                    level_of_first,
+                    ["0", "2", "3", "5"]
+                        .map(|n| format!("receipt test {n}"))
+                        .to_vec()
+                ),
+                (4, ["1", "4"].map(|n| format!("receipt test {n}")).to_vec()),
+            ]
+        );
+        assert!(group_by_partition(Vec::new()).is_empty());
     }
 
     /// An import through many past days keeps only a few of their index writers open, and

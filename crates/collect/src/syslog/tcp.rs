@@ -350,6 +350,7 @@ impl ConnectionContext {
         let mut buffer = vec![0u8; READ_BUFFER_BYTES];
         let mut inflater: Option<Inflater> = None;
         let mut first_read = true;
+        let mut last_batch_events = 0;
         loop {
             let read = tokio::select! {
                 read = tokio::time::timeout(self.idle_timeout, stream.read(&mut buffer)) => read,
@@ -380,7 +381,9 @@ impl ConnectionContext {
                 });
             }
             let received = Timestamp::now();
-            let mut batch = Vec::new();
+            // Sized like the last read's batch: growing it event by event would move every
+            // event again at each doubling.
+            let mut batch = Vec::with_capacity(last_batch_events.min(MAX_BATCH_EVENTS));
             match &mut inflater {
                 None => {
                     framer.push(data);
@@ -404,6 +407,7 @@ impl ConnectionContext {
                     }
                 }
             }
+            last_batch_events = batch.len() + batch.len() / 4;
             if !self.send(&out, batch).await {
                 return;
             }

@@ -134,6 +134,16 @@ pub struct EncodedBatch {
     pub payload: Vec<u8>,
 }
 
+/// Bytes of decoded fields and framing an event adds to its original when serialised, for
+/// sizing the buffer up front (a guess: a short one costs one more growth).
+const ESTIMATED_FIELD_BYTES_PER_EVENT: usize = 160;
+/// The serialisation buffer is kept between batches up to this capacity.
+const MAX_KEPT_ENCODE_BUFFER_BYTES: usize = 16 << 20;
+
+thread_local! {
+    static ENCODE_BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// Serialises and compresses events and chains the batch to `prev_hash`.
 pub fn encode_batch(
     events: &[Event],
@@ -144,14 +154,30 @@ pub fn encode_batch(
 ) -> crate::Result<EncodedBatch> {
     debug_assert!(events.len() <= MAX_BATCH_EVENTS);
     let compact = compact_batch(events);
-    let raw =
-        postcard::to_stdvec(&compact).map_err(|error| StoreError::Encode(error.to_string()))?;
-    let payload = zstd::bulk::compress(&raw, zstd_level)
-        .map_err(|error| StoreError::Encode(error.to_string()))?;
+    // The serialised batch goes into a buffer this thread keeps, sized for it up front:
+    // growing a fresh vector to a megabyte step by step copied it over and over, and each new
+    // one faulted in fresh pages.
+    let raw_len_and_payload = ENCODE_BUFFER.with(|buffer| {
+        let mut raw = std::mem::take(&mut *buffer.borrow_mut());
+        raw.clear();
+        let originals: usize = events.iter().map(|event| event.original.len()).sum();
+        raw.reserve(originals + events.len() * ESTIMATED_FIELD_BYTES_PER_EVENT);
+        let raw = postcard::to_extend(&compact, raw)
+            .map_err(|error| StoreError::Encode(error.to_string()))?;
+        let payload = zstd::bulk::compress(&raw, zstd_level)
+            .map_err(|error| StoreError::Encode(error.to_string()));
+        let raw_len = raw.len();
+        // A rare huge batch does not pin its buffer for the life of the thread.
+        if raw.capacity() <= MAX_KEPT_ENCODE_BUFFER_BYTES {
+            *buffer.borrow_mut() = raw;
+        }
+        payload.map(|payload| (raw_len, payload))
+    });
+    let (raw_len, payload) = raw_len_and_payload?;
     let mut header = BatchHeader {
         payload_len: u32::try_from(payload.len())
             .map_err(|_| StoreError::Encode("payload over 4 GiB".into()))?,
-        raw_len: u32::try_from(raw.len())
+        raw_len: u32::try_from(raw_len)
             .map_err(|_| StoreError::Encode("batch over 4 GiB".into()))?,
         event_count: u32::try_from(events.len())
             .map_err(|_| StoreError::Encode("too many events".into()))?,

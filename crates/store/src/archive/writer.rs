@@ -293,11 +293,15 @@ impl PartitionArchive {
             self.file = create_segment(&self.dir, self.segment)?;
             self.offset = SEGMENT_MAGIC.len() as u64;
         }
-        let mut bytes = Vec::with_capacity(total as usize);
-        bytes.extend_from_slice(&batch.header.encode());
-        bytes.extend_from_slice(&batch.payload);
         let path = segment_path(&self.dir, self.segment);
-        if let Err(error) = self.file.write_all_at(&bytes, self.offset) {
+        // Header and payload in two writes rather than copied into one buffer: neither write
+        // is atomic anyway, and recovery cuts a batch torn anywhere.
+        let header = batch.header.encode();
+        let written = self.file.write_all_at(&header, self.offset).and_then(|()| {
+            self.file
+                .write_all_at(&batch.payload, self.offset + header.len() as u64)
+        });
+        if let Err(error) = written {
             // Leave no half batch behind: the next append starts at a clean boundary.
             let _ = self.file.set_len(self.offset);
             return Err(StoreError::io("append to", path)(error));
