@@ -54,18 +54,32 @@ impl ImportContext {
         let read = batch.len();
         self.normalizer.apply_batch(&mut batch);
         summary.dropped += (read - batch.len()) as u64;
+        // The oldest day each level still keeps; `None` when its period reaches back before
+        // the calendar (nothing has expired). Worked out once, not per event.
+        let oldest_kept: Vec<Option<NaiveDate>> = (SecurityLevel::MIN.get()
+            ..=SecurityLevel::MAX.get())
+            .map(|level| {
+                let level = SecurityLevel::new(i64::from(level)).unwrap_or(SecurityLevel::MIN);
+                today.checked_sub_days(chrono::Days::new(u64::from(self.policy.days(level))))
+            })
+            .collect();
         batch.retain(|event| {
             match event.fields.get(DECODER_FIELD).and_then(Value::as_str) {
-                Some(decoder) => *summary.decoders.entry(decoder.to_owned()).or_default() += 1,
+                // Counted without copying the name, but for the first of each decoder.
+                Some(decoder) => match summary.decoders.get_mut(decoder) {
+                    Some(count) => *count += 1,
+                    None => {
+                        summary.decoders.insert(decoder.to_owned(), 1);
+                    }
+                },
                 None if event.fields.contains_key(MAPPING_FIELD) => summary.mapped += 1,
                 None => summary.unrecognised += 1,
             }
-            let days = u64::from(self.policy.days(event.level));
-            // A period too long for the calendar never ends.
-            let current = event
-                .partition_day()
-                .checked_add_days(chrono::Days::new(days))
-                .is_none_or(|kept_until| today <= kept_until);
+            let oldest = oldest_kept
+                .get(usize::from(event.level.get() - SecurityLevel::MIN.get()))
+                .copied()
+                .flatten();
+            let current = oldest.is_none_or(|oldest| event.partition_day() >= oldest);
             if !current {
                 summary.past_retention += 1;
             }

@@ -161,6 +161,9 @@ impl IndexFields {
         let mut distinct_words: FxHashSet<Cow<'_, str>> = FxHashSet::default();
         // Names come in the same order for every event: `next` guesses where the next one is.
         let mut fields: Vec<(Cow<'_, str>, ValueCounts<'_>)> = Vec::new();
+        // Where each name is in `fields`, for when the guess misses (a block of mixed sources
+        // has dozens of names; scanning them all for each miss was the index thread's top cost).
+        let mut positions: FxHashMap<Cow<'_, str>, usize> = FxHashMap::default();
         let mut next = 0;
         let mut lower = String::new();
         for (number, event) in (1u32..).zip(events) {
@@ -175,10 +178,12 @@ impl IndexFields {
             }
             each_indexed_value(event, &mut |name, value| {
                 let at = match fields.get(next) {
-                    Some((known, _)) if same_name(known, &name) => next,
-                    _ => match fields.iter().position(|(known, _)| same_name(known, &name)) {
-                        Some(at) => at,
+                    Some((known, _)) if same_name(known, name.as_str()) => next,
+                    _ => match positions.get(name.as_str()) {
+                        Some(&at) => at,
                         None => {
+                            let name = name.to_cow();
+                            positions.insert(name.clone(), fields.len());
                             fields.push((name, ValueCounts::default()));
                             fields.len() - 1
                         }

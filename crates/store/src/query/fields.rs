@@ -324,17 +324,43 @@ fn any_in_value<'a>(value: &'a Value, visit: &mut dyn FnMut(FieldValue<'a>) -> b
     }
 }
 
+/// A field's name as [`each_indexed_value`] gives it: borrowed for as long as the event
+/// (a constant or the event's own key), or a dotted path into a nested map that lives for the
+/// one call only, so that no path is copied unless the visitor keeps it.
+#[derive(Clone, Copy, Debug)]
+pub enum IndexedName<'a, 'p> {
+    Event(&'a str),
+    Path(&'p str),
+}
+
+impl<'a> IndexedName<'a, '_> {
+    pub fn as_str(&self) -> &str {
+        match self {
+            IndexedName::Event(name) => name,
+            IndexedName::Path(path) => path,
+        }
+    }
+
+    /// The name to keep: borrowed when it can be, a copy of a path.
+    pub fn to_cow(self) -> Cow<'a, str> {
+        match self {
+            IndexedName::Event(name) => Cow::Borrowed(name),
+            IndexedName::Path(path) => Cow::Owned(path.to_owned()),
+        }
+    }
+}
+
+/// What [`each_indexed_value`] calls with each name and value.
+pub type IndexedVisitor<'v, 'a> = dyn for<'p> FnMut(IndexedName<'a, 'p>, FieldValue<'a>) + 'v;
+
 /// Calls `visit(name, value)` with every value that gets an index term: the core fields but
 /// `message` and `@timestamp`, and every other field (nested maps by dotted path, lists item by
-/// item) but [`NOT_INDEXED`]. Names are borrowed but for paths into nested maps.
-pub fn each_indexed_value<'a>(
-    event: &'a Event,
-    visit: &mut dyn FnMut(Cow<'a, str>, FieldValue<'a>),
-) {
+/// item) but [`NOT_INDEXED`].
+pub fn each_indexed_value<'a>(event: &'a Event, visit: &mut IndexedVisitor<'_, 'a>) {
     for (name, core) in &CORE {
         if core.has_terms() {
             any_value(event, core, &mut |value| {
-                visit(Cow::Borrowed(name), value);
+                visit(IndexedName::Event(name), value);
                 false
             });
         }
@@ -358,11 +384,7 @@ fn scalar(value: &Value) -> Option<FieldValue<'_>> {
     }
 }
 
-fn each_in_value<'a>(
-    name: &'a str,
-    value: &'a Value,
-    visit: &mut dyn FnMut(Cow<'a, str>, FieldValue<'a>),
-) {
+fn each_in_value<'a>(name: &'a str, value: &'a Value, visit: &mut IndexedVisitor<'_, 'a>) {
     match value {
         Value::List(items) => items
             .iter()
@@ -370,16 +392,12 @@ fn each_in_value<'a>(
         Value::Map(_) => each_in_map_value(&mut name.to_owned(), value, visit),
         _ => scalar(value)
             .into_iter()
-            .for_each(|found| visit(Cow::Borrowed(name), found)),
+            .for_each(|found| visit(IndexedName::Event(name), found)),
     }
 }
 
 /// A value under a nested path (`path` is its dotted name).
-fn each_in_map_value<'a>(
-    path: &mut String,
-    value: &'a Value,
-    visit: &mut dyn FnMut(Cow<'a, str>, FieldValue<'a>),
-) {
+fn each_in_map_value<'a>(path: &mut String, value: &'a Value, visit: &mut IndexedVisitor<'_, 'a>) {
     match value {
         Value::List(items) => items
             .iter()
@@ -396,7 +414,7 @@ fn each_in_map_value<'a>(
         }
         _ => scalar(value)
             .into_iter()
-            .for_each(|found| visit(Cow::Owned(path.clone()), found)),
+            .for_each(|found| visit(IndexedName::Path(path), found)),
     }
 }
 
