@@ -22,6 +22,8 @@
 #   WRITER_THREADS=N  tantivy indexing threads per writer (the config's index.writer_threads)
 #   DECODERS=0        run without the body decoders ([normalize] decoders = false), to see what
 #                     normalisation costs
+#   VIGIL=PATH        run this vigil binary instead of target/release/vigil (to compare two
+#                     builds back to back, alternating, on a machine whose speed drifts)
 #   CHANNEL=1         send to a `vigil agent` (syslog TCP) that forwards over the Vigil channel
 #                     (TLS 1.3, mTLS, zstd); also reports wire bytes per event and agent CPU
 #
@@ -47,7 +49,7 @@ if [[ ${NO_BUILD:-0} != 1 ]]; then
     echo "e2e: building (release)..." >&2
     timeout 1800 cargo build --release -p vigil -p vigil-benches --bins >&2
 fi
-vigil=$root/target/release/vigil
+vigil=${VIGIL:-$root/target/release/vigil}
 loadgen=$root/target/release/vigil-loadgen
 [[ -x $vigil && -x $loadgen ]] || { echo "e2e: missing $vigil or $loadgen" >&2; exit 1; }
 

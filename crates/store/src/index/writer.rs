@@ -42,6 +42,21 @@ impl CommitPayload {
     }
 }
 
+/// Segments of fewer blocks than this count as one size when merges are chosen.
+///
+/// tantivy's default (10,000 documents) is sized for one document per event. A document here
+/// is a block of up to 1,024 events, so a commit every 5 s makes segments of tens to hundreds
+/// of documents, and under that default all of them sat in one level: every merge rewrote the
+/// largest segment again with seven new ones, until it passed ~17,000 blocks (17 M events).
+/// With the floor at 64 blocks, segments merge with ones of like size.
+const MIN_MERGE_LAYER_BLOCKS: u32 = 64;
+
+fn merge_policy() -> tantivy::indexer::LogMergePolicy {
+    let mut policy = tantivy::indexer::LogMergePolicy::default();
+    policy.set_min_layer_size(MIN_MERGE_LAYER_BLOCKS);
+    policy
+}
+
 /// The writer of one partition's index. Batches must come in archive order.
 pub struct PartitionIndexWriter {
     partition: std::sync::Arc<OpenPartition>,
@@ -60,6 +75,7 @@ impl PartitionIndexWriter {
         let writer = partition
             .index
             .writer_with_num_threads(threads, memory_bytes)?;
+        writer.set_merge_policy(Box::new(merge_policy()));
         let pending = partition.payload();
         Ok(Self {
             partition,
