@@ -98,6 +98,7 @@ async fn serve<D: Datagrams>(
 ) -> vigil_pipeline::Result<()> {
     let mut buffer = vec![0u8; MAX_DATAGRAM_BYTES];
     let mut tick = tokio::time::interval(DROPS_REFRESH);
+    let mut last_batch_events = 0;
     loop {
         let received = tokio::select! {
             received = socket.recv_from(&mut buffer) => received,
@@ -116,7 +117,9 @@ async fn serve<D: Datagrams>(
                 continue;
             }
         };
-        let mut batch = Vec::new();
+        // Sized like the last batch: growing it record by record would move every event again
+        // at each doubling (a NetFlow datagram carries dozens).
+        let mut batch = Vec::with_capacity(last_batch_events);
         let mut replies = Vec::new();
         let mut next = Some((length, peer));
         let mut taken = 0;
@@ -131,6 +134,7 @@ async fn serve<D: Datagrams>(
                 None
             };
         }
+        last_batch_events = (batch.len() + batch.len() / 4).min(MAX_BATCH_CAPACITY_EVENTS);
         if !batch.is_empty() {
             let count = batch.len() as u64;
             if out.send(batch.into()).await.is_err() {
@@ -151,6 +155,9 @@ async fn serve<D: Datagrams>(
 /// Kernel receive buffer asked for, so bursts wait in the kernel rather than being dropped.
 /// The kernel caps it at `net.core.rmem_max` unless the process may exceed that.
 pub const RECEIVE_BUFFER_BYTES: usize = 8 * 1024 * 1024;
+
+/// A datagram listener sizes its next batch like its last one, up to this many events.
+const MAX_BATCH_CAPACITY_EVENTS: usize = 16_384;
 
 /// How often listeners read the kernel's drop count.
 pub const DROPS_REFRESH: std::time::Duration = std::time::Duration::from_secs(1);
