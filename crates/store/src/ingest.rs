@@ -582,12 +582,17 @@ fn group_by_partition(events: Vec<Event>) -> Vec<(PartitionKey, Vec<Event>)> {
     if events.iter().all(|event| key_of(event) == first) {
         return vec![(first, events)];
     }
+    // An import of unsorted old logs may touch hundreds of days in one group.
+    let mut places: HashMap<PartitionKey, usize> = HashMap::new();
     let mut groups: Vec<(PartitionKey, Vec<Event>)> = Vec::new();
     for event in events {
         let key = key_of(&event);
-        match groups.iter_mut().find(|(known, _)| *known == key) {
-            Some((_, group)) => group.push(event),
-            None => groups.push((key, vec![event])),
+        match places.entry(key) {
+            Entry::Occupied(place) => groups[*place.get()].1.push(event),
+            Entry::Vacant(place) => {
+                place.insert(groups.len());
+                groups.push((key, vec![event]));
+            }
         }
     }
     groups
