@@ -56,10 +56,8 @@ impl ImportContext {
         summary.dropped += (read - batch.len()) as u64;
         // The oldest day each level still keeps; `None` when its period reaches back before
         // the calendar (nothing has expired). Worked out once, not per event.
-        let oldest_kept: Vec<Option<NaiveDate>> = (SecurityLevel::MIN.get()
-            ..=SecurityLevel::MAX.get())
+        let oldest_kept: Vec<Option<NaiveDate>> = SecurityLevel::all()
             .map(|level| {
-                let level = SecurityLevel::new(i64::from(level)).unwrap_or(SecurityLevel::MIN);
                 today.checked_sub_days(chrono::Days::new(u64::from(self.policy.days(level))))
             })
             .collect();
