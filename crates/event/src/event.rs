@@ -1,4 +1,3 @@
-use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
@@ -6,14 +5,13 @@ use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
 
-use crate::{field, EventId, SecurityLevel, Timestamp, Value};
+use crate::{field, EventId, SecurityLevel, Timestamp};
 
 /// A field's name in [`Event::fields`]: borrowed when it is a constant (every decoder's names
 /// are), so setting a field allocates only its value.
 pub type FieldName = std::borrow::Cow<'static, str>;
 
-/// The fields beyond the core schema, by name, in name order.
-pub type Fields = BTreeMap<FieldName, Value>;
+pub use crate::fields::Fields;
 
 /// One log line after decoding: the core schema as typed fields, everything else in `fields`.
 ///
@@ -166,7 +164,7 @@ impl Event {
             level: SecurityLevel::default(),
             listener: EMPTY_ARC.clone(),
             flags: EventFlags::default(),
-            fields: BTreeMap::new(),
+            fields: Fields::new(),
         }
     }
 

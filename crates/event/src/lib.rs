@@ -21,6 +21,7 @@ pub mod compact;
 mod error;
 mod event;
 pub mod field;
+pub mod fields;
 mod id;
 mod level;
 mod time;
