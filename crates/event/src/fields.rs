@@ -107,12 +107,12 @@ impl Fields {
     /// The entry for `name`, to read or fill in place.
     pub fn entry(&mut self, name: FieldName) -> Entry<'_> {
         match self.position(&name) {
-            Ok(at) => Entry::Occupied(&mut self.entries[at].1),
-            Err(at) => Entry::Vacant {
+            Ok(at) => Entry(Place::Occupied(&mut self.entries[at].1)),
+            Err(at) => Entry(Place::Vacant {
                 fields: self,
                 at,
                 name,
-            },
+            }),
         }
     }
 
@@ -204,8 +204,11 @@ impl<const N: usize> From<[(FieldName, Value); N]> for Fields {
 }
 
 /// A vacant or occupied place for one name, from [`Fields::entry`].
-pub enum Entry<'a> {
+pub struct Entry<'a>(Place<'a>);
+
+enum Place<'a> {
     Occupied(&'a mut Value),
+    /// Where `name` goes to keep the order.
     Vacant {
         fields: &'a mut Fields,
         at: usize,
@@ -215,9 +218,9 @@ pub enum Entry<'a> {
 
 impl<'a> Entry<'a> {
     pub fn or_insert_with(self, make: impl FnOnce() -> Value) -> &'a mut Value {
-        match self {
-            Entry::Occupied(value) => value,
-            Entry::Vacant { fields, at, name } => {
+        match self.0 {
+            Place::Occupied(value) => value,
+            Place::Vacant { fields, at, name } => {
                 fields.entries.insert(at, (name, make()));
                 &mut fields.entries[at].1
             }
