@@ -99,11 +99,6 @@ impl Fields {
         self.entries.clear();
     }
 
-    /// Keeps the fields for which `keep` is true.
-    pub fn retain(&mut self, mut keep: impl FnMut(&FieldName, &mut Value) -> bool) {
-        self.entries.retain_mut(|(name, value)| keep(name, value));
-    }
-
     /// The entry for `name`, to read or fill in place.
     pub fn entry(&mut self, name: FieldName) -> Entry<'_> {
         match self.position(&name) {
@@ -121,11 +116,6 @@ impl Fields {
         Iter {
             inner: self.entries.iter(),
         }
-    }
-
-    /// In name order.
-    pub fn iter_mut(&mut self) -> impl Iterator<Item = (&FieldName, &mut Value)> {
-        self.entries.iter_mut().map(|(name, value)| (&*name, value))
     }
 
     pub fn keys(&self) -> impl Iterator<Item = &FieldName> {
@@ -197,12 +187,6 @@ impl FromIterator<(FieldName, Value)> for Fields {
     }
 }
 
-impl<const N: usize> From<[(FieldName, Value); N]> for Fields {
-    fn from(items: [(FieldName, Value); N]) -> Self {
-        items.into_iter().collect()
-    }
-}
-
 /// A vacant or occupied place for one name, from [`Fields::entry`].
 pub struct Entry<'a>(Place<'a>);
 
@@ -226,10 +210,6 @@ impl<'a> Entry<'a> {
             }
         }
     }
-
-    pub fn or_insert(self, value: Value) -> &'a mut Value {
-        self.or_insert_with(|| value)
-    }
 }
 
 /// The fields in name order, borrowed.
@@ -247,12 +227,6 @@ impl<'a> Iterator for Iter<'a> {
 
     fn size_hint(&self) -> (usize, Option<usize>) {
         self.inner.size_hint()
-    }
-}
-
-impl DoubleEndedIterator for Iter<'_> {
-    fn next_back(&mut self) -> Option<Self::Item> {
-        self.inner.next_back().map(|(name, value)| (name, value))
     }
 }
 
@@ -364,8 +338,8 @@ mod tests {
 
     #[test]
     fn entry_fills_only_a_vacant_name() {
-        let mut fields = Fields::from([("x".into(), Value::Int(1))]);
-        *fields.entry("x".into()).or_insert(Value::Int(9)) = Value::Int(2);
+        let mut fields: Fields = [("x".into(), Value::Int(1))].into_iter().collect();
+        *fields.entry("x".into()).or_insert_with(|| Value::Int(9)) = Value::Int(2);
         fields.entry("w".into()).or_insert_with(|| Value::Int(7));
         assert_eq!(fields.get("x"), Some(&Value::Int(2)));
         assert_eq!(fields.get("w"), Some(&Value::Int(7)));
