@@ -1,8 +1,9 @@
 //! JSON messages: a message that is one JSON object.
 //!
-//! The object is parsed once (serde_json; at most [`MAX_JSON_BYTES`] of input, and serde_json
-//! itself refuses nesting deeper than 128, so a line of ten thousand `[` fails fast instead of
-//! overflowing the stack). Then its shape chooses the decoder:
+//! The object is parsed once, by serde_json into a [`Json`] that borrows its strings from the
+//! line (at most [`MAX_JSON_BYTES`] of input, and serde_json itself refuses nesting deeper than
+//! 128, so a line of ten thousand `[` fails fast instead of overflowing the stack). Then its
+//! shape chooses the decoder:
 //!
 //! - a Windows event — NXLog `im_msvistalog` (`EventID` with `SourceName` or `Channel`) or
 //!   Winlogbeat (`winlog.event_id`, or `event.code` with `winlog.channel`) — goes to
@@ -25,8 +26,8 @@
 //! The helpers here (`parse_time`, `get_path`, `put_*_value`) are shared with the Windows,
 //! Suricata, Zeek, CEF and LEEF decoders.
 
+use super::json_value::{Json, Map};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
-use serde_json::{Map, Value as Json};
 use vigil_event::{Timestamp, Value};
 
 use super::{suricata, windows, zeek, Input, Output};
@@ -87,21 +88,21 @@ pub(super) fn decode(input: &Input<'_>, out: &mut Output) -> bool {
 }
 
 /// The message as a JSON object, when it is one (and not too large to parse).
-pub(super) fn parse_object(message: &str) -> Option<Map<String, Json>> {
+pub(super) fn parse_object(message: &str) -> Option<Map<'_>> {
     let text = message.trim();
     if !text.starts_with('{') || text.len() > MAX_JSON_BYTES {
         return None;
     }
-    match serde_json::from_str(text) {
+    match Json::parse(text) {
         Ok(Json::Object(root)) => Some(root),
         _ => None,
     }
 }
 
-fn decode_generic(root: &Map<String, Json>, out: &mut Output) -> bool {
+fn decode_generic(root: &Map<'_>, out: &mut Output) -> bool {
     if let Some(time) = TIME_KEYS
         .iter()
-        .find_map(|key| root.get(*key).and_then(time_value))
+        .find_map(|key| root.get(key).and_then(time_value))
     {
         out.set_timestamp(time);
     }
@@ -112,7 +113,7 @@ fn decode_generic(root: &Map<String, Json>, out: &mut Output) -> bool {
         }
         name.clear();
         // An ECS group is an object: `"log": "text"` (Docker) is not ECS's `log`.
-        if !(value.is_object() && ECS_GROUPS.contains(&key.as_str())) {
+        if !(value.is_object() && ECS_GROUPS.contains(&key)) {
             name.push_str(OTHER_PREFIX);
         }
         name.push_str(key);
@@ -170,13 +171,13 @@ fn scalar(value: &Json) -> Option<Value> {
             None if number.is_u64() => Value::Str(number.to_string()),
             None => Value::Float(number.as_f64()?),
         },
-        Json::String(text) => Value::Str(text.clone()),
+        Json::String(text) => Value::Str(text.to_string()),
         _ => return None,
     })
 }
 
 /// Every scalar member of `members` as `<prefix><key>`, at most `MAX_FIELDS` fields in all.
-pub(super) fn put_members(out: &mut Output, prefix: &str, members: &Map<String, Json>) {
+pub(super) fn put_members(out: &mut Output, prefix: &str, members: &Map<'_>) {
     for (key, value) in members {
         if out.len() >= MAX_FIELDS {
             return;
@@ -198,19 +199,19 @@ pub(super) fn is_placeholder(text: &str) -> bool {
 }
 
 /// The member at a dotted path of nested objects: `get_path(root, &["winlog", "event_id"])`.
-pub(super) fn get_path<'a>(root: &'a Map<String, Json>, path: &[&str]) -> Option<&'a Json> {
+pub(super) fn get_path<'a>(root: &'a Map<'a>, path: &[&str]) -> Option<&'a Json<'a>> {
     let (last, parents) = path.split_last()?;
     let mut object = root;
     for key in parents {
-        object = object.get(*key)?.as_object()?;
+        object = object.get(key)?.as_object()?;
     }
-    object.get(*last)
+    object.get(last)
 }
 
 /// A string member, or a number's digits (Windows `EventID` is either).
-pub(super) fn text_of(value: &Json) -> Option<std::borrow::Cow<'_, str>> {
+pub(super) fn text_of<'a>(value: &'a Json<'_>) -> Option<std::borrow::Cow<'a, str>> {
     match value {
-        Json::String(text) => Some(std::borrow::Cow::Borrowed(text.as_str())),
+        Json::String(text) => Some(std::borrow::Cow::Borrowed(text)),
         Json::Number(number) => Some(std::borrow::Cow::Owned(number.to_string())),
         _ => None,
     }
@@ -311,6 +312,78 @@ pub(super) fn parse_time(text: &str) -> Option<Timestamp> {
     if text.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
         return epoch(text);
     }
+    iso8601(text).or_else(|| parse_time_chrono(text))
+}
+
+/// The common ISO 8601 forms read without chrono's format machinery, which cost a few thousand
+/// instructions a line: `YYYY-MM-DD`, `T` or a space, `HH:MM:SS`, up to nine fraction digits,
+/// then `Z`, `±HH:MM`, `±HHMM` or nothing (UTC). `None` for anything else — other forms, a leap
+/// second, an invalid date — which [`parse_time_chrono`] then reads or refuses.
+fn iso8601(text: &str) -> Option<Timestamp> {
+    let bytes = text.as_bytes();
+    let number = |from: usize, len: usize| -> Option<u32> {
+        let digits = bytes.get(from..from + len)?;
+        digits.iter().try_fold(0u32, |sum, &b| {
+            b.is_ascii_digit().then(|| sum * 10 + u32::from(b - b'0'))
+        })
+    };
+    let separators = [(4, b'-'), (7, b'-'), (13, b':'), (16, b':')];
+    if bytes.len() < 19
+        || !matches!(bytes[10], b'T' | b' ')
+        || separators.iter().any(|&(at, b)| bytes[at] != b)
+    {
+        return None;
+    }
+    let date = chrono::NaiveDate::from_ymd_opt(
+        i32::try_from(number(0, 4)?).ok()?,
+        number(5, 2)?,
+        number(8, 2)?,
+    )?;
+    let (hour, minute, second) = (number(11, 2)?, number(14, 2)?, number(17, 2)?);
+    if second > 59 {
+        return None;
+    }
+    let mut at = 19;
+    let mut nanos = 0;
+    if bytes.get(at) == Some(&b'.') {
+        let digits = bytes[at + 1..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        if digits == 0 || digits > 9 {
+            return None;
+        }
+        nanos = number(at + 1, digits)? * 10u32.pow(9 - digits as u32);
+        at += 1 + digits;
+    }
+    let offset_seconds = match &bytes[at..] {
+        [] | [b'Z'] => 0,
+        [sign @ (b'+' | b'-'), _, _, b':', _, _] | [sign @ (b'+' | b'-'), _, _, _, _] => {
+            let hours = number(at + 1, 2)?;
+            let minutes = number(bytes.len() - 2, 2)?;
+            if hours > 23 || minutes > 59 {
+                return None;
+            }
+            let seconds = i64::from(hours * 3600 + minutes * 60);
+            if *sign == b'-' {
+                -seconds
+            } else {
+                seconds
+            }
+        }
+        _ => return None,
+    };
+    let local = date
+        .and_hms_nano_opt(hour, minute, second, nanos)?
+        .and_utc();
+    let nanos = local.timestamp_nanos_opt()?;
+    Some(Timestamp::from_nanos(nanos.checked_sub(
+        offset_seconds.checked_mul(NANOS_PER_SECOND)?,
+    )?))
+}
+
+/// Every form [`parse_time`] reads, through chrono.
+fn parse_time_chrono(text: &str) -> Option<Timestamp> {
     if let Ok(time) = DateTime::parse_from_rfc3339(text) {
         return Some(Timestamp::from_datetime(time));
     }

@@ -173,3 +173,52 @@ fn the_dispatcher_sends_json_objects_here() {
     );
     assert_eq!(text(&out, "event.action"), Some("user-login"));
 }
+
+proptest::proptest! {
+    /// The hand-written ISO 8601 reader gives what chrono gives, or leaves the text to it.
+    #[test]
+    fn iso8601_agrees_with_chrono(
+        year in 0u32..10_000,
+        month in 0u32..14,
+        day in 0u32..33,
+        hour in 0u32..26,
+        minute in 0u32..62,
+        second in 0u32..62,
+        fraction in proptest::option::of("[0-9]{0,11}"),
+        separator in proptest::sample::select(vec!["T", " ", "t", "_"]),
+        offset in proptest::sample::select(vec![
+            "", "Z", "z", "+00:00", "+01:00", "-05:30", "+0530", "-1200", "+23:59", "+24:00",
+            "+01:60", "+1", "+01:0", "Z ", "UTC",
+        ]),
+    ) {
+        let fraction = fraction.map(|digits| format!(".{digits}")).unwrap_or_default();
+        let text = format!(
+            "{year:04}-{month:02}-{day:02}{separator}{hour:02}:{minute:02}:{second:02}{fraction}{offset}"
+        );
+        if let Some(fast) = iso8601(&text) {
+            proptest::prop_assert_eq!(Some(fast), parse_time_chrono(&text), "{}", text);
+        }
+        proptest::prop_assert_eq!(parse_time(&text), parse_time_chrono(text.trim()), "{}", text);
+    }
+}
+
+#[test]
+fn iso8601_reads_the_common_forms_itself() {
+    for text in [
+        "2024-01-02T10:00:00Z",
+        "2024-01-02T10:00:00.123456+01:00",
+        "2024-01-02 10:00:00.5-0130",
+        "2009-11-24T21:27:09.534255",
+        "2024-02-29T23:59:59.999999999Z",
+    ] {
+        assert!(iso8601(text).is_some(), "{text}");
+        assert_eq!(iso8601(text), parse_time_chrono(text), "{text}");
+    }
+    for text in [
+        "2023-02-29T10:00:00Z",
+        "2024-01-02T10:00:60Z",
+        "2024-01-02T10:00:00.Z",
+    ] {
+        assert_eq!(iso8601(text), None, "{text}");
+    }
+}

@@ -21,7 +21,7 @@
 //! without `src_ip` and `flow_id` (`stats`) are not EVE traffic records here: the generic JSON
 //! decoder takes them.
 
-use serde_json::{Map, Value as Json};
+use super::json_value::{Json, Map};
 use vigil_event::Value;
 
 use super::json::{self, get_path, int_of};
@@ -31,13 +31,13 @@ use super::Output;
 const MAX_RESOLVED: usize = 32;
 
 /// Whether a JSON object is a Suricata EVE record.
-pub(super) fn is_eve(root: &Map<String, Json>) -> bool {
+pub(super) fn is_eve(root: &Map<'_>) -> bool {
     root.get("event_type").is_some_and(Json::is_string)
         && root.get("timestamp").is_some_and(Json::is_string)
         && (root.contains_key("src_ip") || root.contains_key("flow_id"))
 }
 
-pub(super) fn decode_object(root: &Map<String, Json>, out: &mut Output) -> bool {
+pub(super) fn decode_object(root: &Map<'_>, out: &mut Output) -> bool {
     let Some(event_type) = root.get("event_type").and_then(Json::as_str) else {
         return false;
     };
@@ -76,7 +76,7 @@ pub(super) fn decode_object(root: &Map<String, Json>, out: &mut Output) -> bool 
     true
 }
 
-fn put_common(root: &Map<String, Json>, out: &mut Output) {
+fn put_common(root: &Map<'_>, out: &mut Output) {
     json::put_ip_value(out, "source.ip", root.get("src_ip"));
     json::put_int_value(out, "source.port", root.get("src_port"));
     json::put_ip_value(out, "destination.ip", root.get("dest_ip"));
@@ -99,7 +99,7 @@ fn put_common(root: &Map<String, Json>, out: &mut Output) {
     json::put_text_value(out, "network.community_id", root.get("community_id"));
 }
 
-fn put_alert(alert: &Map<String, Json>, out: &mut Output) {
+fn put_alert(alert: &Map<'_>, out: &mut Output) {
     out.put("event.kind", "alert");
     out.put("event.category", "intrusion_detection");
     out.put("event.action", "ids-alert");
@@ -122,7 +122,7 @@ fn put_alert(alert: &Map<String, Json>, out: &mut Output) {
     }
 }
 
-fn put_flow(flow: &Map<String, Json>, out: &mut Output) {
+fn put_flow(flow: &Map<'_>, out: &mut Output) {
     out.put("event.category", "network");
     out.put(
         "event.type",
@@ -162,7 +162,7 @@ fn put_flow(flow: &Map<String, Json>, out: &mut Output) {
     }
 }
 
-fn put_dns(dns: &Map<String, Json>, out: &mut Output) {
+fn put_dns(dns: &Map<'_>, out: &mut Output) {
     out.put("event.category", "network");
     out.put("event.type", "protocol");
     out.put("network.protocol", "dns");
@@ -185,7 +185,7 @@ fn put_dns(dns: &Map<String, Json>, out: &mut Output) {
 
 /// A/AAAA answers: detailed (`answers: [{rrtype, rdata}]`), grouped (`grouped: {A: […]}`) or
 /// the old one-answer-per-record form (`rrtype` + `rdata` beside the question).
-fn resolved_addresses(dns: &Map<String, Json>) -> Vec<Value> {
+fn resolved_addresses(dns: &Map<'_>) -> Vec<Value> {
     let is_address =
         |rrtype: Option<&Json>| matches!(rrtype.and_then(Json::as_str), Some("A" | "AAAA"));
     let mut resolved = Vec::new();
@@ -222,7 +222,7 @@ fn resolved_addresses(dns: &Map<String, Json>) -> Vec<Value> {
     resolved
 }
 
-fn put_http(http: &Map<String, Json>, out: &mut Output) {
+fn put_http(http: &Map<'_>, out: &mut Output) {
     out.put("event.category", "web");
     out.put("event.type", "access");
     json::put_text_value(out, "url.domain", http.get("hostname"));

@@ -32,7 +32,7 @@
 //! as UTC: the record does not say which zone the Windows host is in. Not handled: the XML
 //! rendering of events, and the event's free-text `Message`.
 
-use serde_json::{Map, Value as Json};
+use super::json_value::{Json, Map};
 use vigil_event::Value;
 
 use super::json::{self, get_path, int_of, is_placeholder, text_of};
@@ -85,17 +85,17 @@ const USER_DATA_PREFIX: &str = "winlog.user_data.";
 #[derive(Clone, Copy)]
 enum Shape<'a> {
     /// NXLog: the data is at the top level.
-    Nxlog(&'a Map<String, Json>),
+    Nxlog(&'a Map<'a>),
     /// Winlogbeat: the data is in `winlog.event_data` or `winlog.user_data`.
     Winlogbeat {
-        event_data: Option<&'a Map<String, Json>>,
-        user_data: Option<&'a Map<String, Json>>,
+        event_data: Option<&'a Map<'a>>,
+        user_data: Option<&'a Map<'a>>,
     },
 }
 
 impl<'a> Shape<'a> {
     /// The event data member `name`, unless it is missing or a placeholder (`-`, empty).
-    fn data(&self, name: &str) -> Option<&'a Json> {
+    fn data(&self, name: &str) -> Option<&'a Json<'a>> {
         let value = match self {
             Shape::Nxlog(root) => root.get(name),
             Shape::Winlogbeat {
@@ -117,7 +117,7 @@ impl<'a> Shape<'a> {
 }
 
 /// Whether a JSON object is a Windows event record from NXLog or Winlogbeat.
-pub(super) fn is_windows_event(root: &Map<String, Json>) -> bool {
+pub(super) fn is_windows_event(root: &Map<'_>) -> bool {
     let nxlog = root.contains_key("EventID")
         && (root.contains_key("SourceName") || root.contains_key("Channel"));
     nxlog
@@ -126,7 +126,7 @@ pub(super) fn is_windows_event(root: &Map<String, Json>) -> bool {
             && get_path(root, &["winlog", "channel"]).is_some())
 }
 
-pub(super) fn decode_object(root: &Map<String, Json>, out: &mut Output) -> bool {
+pub(super) fn decode_object(root: &Map<'_>, out: &mut Output) -> bool {
     let (shape, id) = if root.contains_key("EventID") {
         (Shape::Nxlog(root), root.get("EventID"))
     } else {
@@ -154,7 +154,7 @@ pub(super) fn decode_object(root: &Map<String, Json>, out: &mut Output) -> bool 
 }
 
 /// Channel, provider, record number, host, time, and the event data as fields.
-fn put_record_fields(root: &Map<String, Json>, shape: Shape<'_>, out: &mut Output) {
+fn put_record_fields(root: &Map<'_>, shape: Shape<'_>, out: &mut Output) {
     match shape {
         Shape::Nxlog(_) => {
             json::put_text_value(out, "winlog.channel", root.get("Channel"));
@@ -172,7 +172,7 @@ fn put_record_fields(root: &Map<String, Json>, shape: Shape<'_>, out: &mut Outpu
                 if out.len() >= json::MAX_FIELDS {
                     break;
                 }
-                let is_data = !NXLOG_SYSTEM_FIELDS.contains(&key.as_str())
+                let is_data = !NXLOG_SYSTEM_FIELDS.contains(&key)
                     && !matches!(value, Json::Object(_) | Json::Array(_))
                     && !value.as_str().is_some_and(is_placeholder);
                 if is_data && !key.is_empty() {
@@ -207,7 +207,7 @@ fn put_record_fields(root: &Map<String, Json>, shape: Shape<'_>, out: &mut Outpu
 }
 
 /// NXLog `EventType` / Winlogbeat `winlog.keywords` say whether an audit event failed.
-fn outcome_from_keywords(root: &Map<String, Json>) -> Option<&'static str> {
+fn outcome_from_keywords(root: &Map<'_>) -> Option<&'static str> {
     let failed = match root.get("EventType").and_then(Json::as_str) {
         Some(kind) => kind == "AUDIT_FAILURE",
         None => get_path(root, &["winlog", "keywords"])

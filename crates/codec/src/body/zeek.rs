@@ -25,7 +25,9 @@
 //! `ip_proto` column Zeek 7.1 added at the end. Any other TSV line (other logs, extra columns
 //! from policy scripts) is refused.
 
-use serde_json::{Map, Number, Value as Json};
+use serde_json::Number;
+
+use super::json_value::{Json, Map};
 use vigil_event::Value;
 
 use super::json::{self, int_of, is_placeholder};
@@ -78,7 +80,7 @@ pub(super) fn decode(input: &Input<'_>, out: &mut Output) -> bool {
 }
 
 /// Whether a JSON object is a Zeek log record.
-pub(super) fn is_zeek_json(root: &Map<String, Json>) -> bool {
+pub(super) fn is_zeek_json(root: &Map<'_>) -> bool {
     root.get("_path").is_some_and(Json::is_string)
         || (root.contains_key("ts") && root.contains_key("uid") && root.contains_key("id.orig_h"))
 }
@@ -92,7 +94,7 @@ enum Kind {
     Other,
 }
 
-fn kind_of(root: &Map<String, Json>) -> (Kind, Option<&str>) {
+fn kind_of<'a>(root: &'a Map<'_>) -> (Kind, Option<&'a str>) {
     if let Some(path) = root.get("_path").and_then(Json::as_str) {
         let kind = match path {
             "conn" => Kind::Conn,
@@ -121,7 +123,7 @@ fn kind_of(root: &Map<String, Json>) -> (Kind, Option<&str>) {
     (kind, name)
 }
 
-pub(super) fn decode_object(root: &Map<String, Json>, out: &mut Output) -> bool {
+pub(super) fn decode_object(root: &Map<'_>, out: &mut Output) -> bool {
     if let Some(ts) = root.get("ts") {
         match json::time_value(ts) {
             Some(time) => out.set_timestamp(time),
@@ -147,7 +149,7 @@ pub(super) fn decode_object(root: &Map<String, Json>, out: &mut Output) -> bool 
 }
 
 /// `id.orig_h` etc.: flat dotted keys as Zeek writes them, or a nested `id` object.
-fn id_field<'a>(root: &'a Map<String, Json>, name: &str) -> Option<&'a Json> {
+fn id_field<'a>(root: &'a Map<'a>, name: &str) -> Option<&'a Json<'a>> {
     root.get(&format!("id.{name}")).or_else(|| {
         root.get("id")
             .and_then(Json::as_object)
@@ -155,7 +157,7 @@ fn id_field<'a>(root: &'a Map<String, Json>, name: &str) -> Option<&'a Json> {
     })
 }
 
-fn put_endpoints(root: &Map<String, Json>, out: &mut Output) {
+fn put_endpoints(root: &Map<'_>, out: &mut Output) {
     json::put_ip_value(out, "source.ip", id_field(root, "orig_h"));
     json::put_int_value(out, "source.port", id_field(root, "orig_p"));
     json::put_ip_value(out, "destination.ip", id_field(root, "resp_h"));
@@ -165,7 +167,7 @@ fn put_endpoints(root: &Map<String, Json>, out: &mut Output) {
     }
 }
 
-fn put_conn(root: &Map<String, Json>, out: &mut Output) {
+fn put_conn(root: &Map<'_>, out: &mut Output) {
     out.put("event.category", "network");
     out.put(
         "event.type",
@@ -213,7 +215,7 @@ fn put_conn(root: &Map<String, Json>, out: &mut Output) {
     }
 }
 
-fn put_dns(root: &Map<String, Json>, out: &mut Output) {
+fn put_dns(root: &Map<'_>, out: &mut Output) {
     out.put("event.category", "network");
     out.put("event.type", "protocol");
     out.put("network.protocol", "dns");
@@ -246,7 +248,7 @@ fn put_dns(root: &Map<String, Json>, out: &mut Output) {
     }
 }
 
-fn put_http(root: &Map<String, Json>, out: &mut Output) {
+fn put_http(root: &Map<'_>, out: &mut Output) {
     out.put("event.category", "web");
     out.put("event.type", "access");
     json::put_text_value(out, "http.request.method", root.get("method"));
@@ -268,7 +270,7 @@ fn put_http(root: &Map<String, Json>, out: &mut Output) {
 
 /// A default `conn.log` TSV line as the JSON record Zeek would have written, when every
 /// column holds what its type allows.
-fn conn_tsv(line: &str) -> Option<Map<String, Json>> {
+fn conn_tsv(line: &str) -> Option<Map<'_>> {
     if !line.contains('\t') {
         return None;
     }
@@ -279,12 +281,12 @@ fn conn_tsv(line: &str) -> Option<Map<String, Json>> {
         if value == UNSET || value == EMPTY_SET {
             continue;
         }
-        root.insert(name.to_owned(), tsv_value(name, value)?);
+        root.insert(name, tsv_value(name, value)?);
     }
     if let Some(ip_proto) = columns.next() {
         let ip_proto = ip_proto.trim();
         if ip_proto != UNSET {
-            root.insert(IP_PROTO_COLUMN.into(), count(ip_proto)?);
+            root.insert(IP_PROTO_COLUMN, count(ip_proto)?);
         }
     }
     if columns.next().is_some() {
@@ -302,12 +304,12 @@ fn conn_tsv(line: &str) -> Option<Map<String, Json>> {
     ];
     required
         .iter()
-        .all(|name| root.contains_key(*name))
+        .all(|name| root.contains_key(name))
         .then_some(root)
 }
 
 /// One TSV column's value, typed as its `#types` header says; `None` when it is not.
-fn tsv_value(name: &str, text: &str) -> Option<Json> {
+fn tsv_value<'a>(name: &str, text: &'a str) -> Option<Json<'a>> {
     match name {
         "ts" | "duration" => {
             let seconds: f64 = text
@@ -318,16 +320,16 @@ fn tsv_value(name: &str, text: &str) -> Option<Json> {
         }
         "uid" => {
             let valid = text.len() >= 2 && text.bytes().all(|b| b.is_ascii_alphanumeric());
-            valid.then(|| Json::String(text.to_owned()))
+            valid.then_some(Json::String(text.into()))
         }
         "id.orig_h" | "id.resp_h" => {
             let address: std::net::IpAddr = text.parse().ok()?;
-            Some(Json::String(address.to_string()))
+            Some(Json::String(address.to_string().into()))
         }
         "id.orig_p" | "id.resp_p" => count(text).filter(|port| port.as_u64() <= Some(65535)),
         "proto" => {
             let known = matches!(text, "tcp" | "udp" | "icmp" | "unknown_transport");
-            known.then(|| Json::String(text.to_owned()))
+            known.then_some(Json::String(text.into()))
         }
         "local_orig" | "local_resp" => match text {
             "T" => Some(Json::Bool(true)),
@@ -337,12 +339,12 @@ fn tsv_value(name: &str, text: &str) -> Option<Json> {
         "orig_bytes" | "resp_bytes" | "missed_bytes" | "orig_pkts" | "orig_ip_bytes"
         | "resp_pkts" | "resp_ip_bytes" => count(text),
         _ if is_placeholder(text) => None,
-        _ => Some(Json::String(text.to_owned())),
+        _ => Some(Json::String(text.into())),
     }
 }
 
 /// A Zeek `count`: an unsigned decimal integer.
-fn count(text: &str) -> Option<Json> {
+fn count(text: &str) -> Option<Json<'static>> {
     text.parse::<u64>()
         .ok()
         .map(|number| Json::Number(number.into()))
