@@ -28,6 +28,7 @@ use vigil_event::Value;
 
 use super::kv::transport_name;
 use super::{Input, Output};
+use crate::body::search::Search;
 
 /// Cisco's names for syslog severities 0–7 (IOS uses the same).
 pub(super) const SEVERITY_NAMES: [&str; 8] = [
@@ -310,7 +311,7 @@ fn access_list(text: &str, out: &mut Output) {
 /// One side of a built connection: `if:ip/port (mapped_ip/mapped_port)[(user)]`.
 fn connection_side(text: &str) -> (Endpoint<'_>, Option<Endpoint<'_>>) {
     let text = text.trim();
-    let (real, mapped) = match text.split_once(" (") {
+    let (real, mapped) = match text.split_once_str(" (") {
         Some((real, mapped)) => (real, Some(address(mapped))),
         None => (text, None),
     };
@@ -512,7 +513,7 @@ fn command(text: &str, id: &str, out: &mut Output) {
     } else if let Some(command) = between(text, "executed '", "'") {
         Some(command)
     } else {
-        text.split_once("executed cmd: ")
+        text.split_once_str("executed cmd: ")
             .map(|(_, command)| command)
     };
     if let Some(command) = command {

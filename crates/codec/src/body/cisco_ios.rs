@@ -27,6 +27,7 @@ use vigil_event::{Timestamp, Value};
 use super::cisco_asa::SEVERITY_NAMES;
 use super::kv::transport_name;
 use super::{Input, Output};
+use crate::body::search::Search;
 
 /// The `%FACILITY-SEVERITY-MNEMONIC` tag.
 struct Tag<'a> {
@@ -51,7 +52,7 @@ fn split_prefix(message: &str) -> Option<(&str, &str)> {
     if message.starts_with('%') {
         return Some(("", message));
     }
-    let at = message.find(": %")?;
+    let at = message.find_str(": %")?;
     let prefix = &message[..at];
     let segments: Vec<&str> = prefix.split(": ").collect();
     let valid = segments.len() <= 2
@@ -184,14 +185,14 @@ fn config_i(text: &str, out: &mut Output) {
     out.put("event.category", "configuration");
     out.put("event.type", "change");
     out.put("event.action", "configuration-change");
-    let Some(by) = text.split_once(" by ").map(|(_, by)| by) else {
+    let Some(by) = text.split_once_str(" by ").map(|(_, by)| by) else {
         return;
     };
-    let (who, address) = match by.split_once(" (") {
+    let (who, address) = match by.split_once_str(" (") {
         Some((who, address)) => (who, address.trim_end_matches(')')),
         None => (by, ""),
     };
-    let line = match who.split_once(" on ") {
+    let line = match who.split_once_str(" on ") {
         Some((user, line)) => {
             out.put_str("user.name", user);
             line
@@ -232,7 +233,7 @@ fn updown(text: &str, out: &mut Output) {
         out.put_str("observer.ingress.interface.name", interface);
     }
     if let Some(state) = text
-        .split_once("changed state to ")
+        .split_once_str("changed state to ")
         .map(|(_, state)| state.trim())
     {
         out.put_str("cisco.ios.interface.state", state);
@@ -277,7 +278,7 @@ fn logged_command(text: &str, out: &mut Output) {
         out.put_str("user.name", user);
     }
     if let Some(command) = text
-        .split_once("logged command:")
+        .split_once_str("logged command:")
         .map(|(_, command)| command)
     {
         out.put_str("cisco.ios.command", command);
@@ -287,10 +288,10 @@ fn logged_command(text: &str, out: &mut Output) {
 /// `[R0/0: fman_fp_image: ]list NAME permitted tcp 10.0.0.1(1234) -> 10.0.0.2(80), 1 packet`;
 /// ICMP: `… icmp 10.0.0.1 -> 10.0.0.2 (3/4), 32 packets`.
 fn access_log(text: &str, out: &mut Output) {
-    let Some(list) = text.find("list ").map(|at| &text[at + "list ".len()..]) else {
+    let Some(list) = text.find_str("list ").map(|at| &text[at + "list ".len()..]) else {
         return;
     };
-    let (flow, count) = list.rsplit_once(", ").unwrap_or((list, ""));
+    let (flow, count) = list.rsplit_once_str(", ").unwrap_or((list, ""));
     let mut words = flow.split_whitespace();
     let (Some(name), Some(verdict), Some(proto), Some(source), Some("->"), Some(destination)) = (
         words.next(),

@@ -34,6 +34,7 @@ use vigil_event::Timestamp;
 
 use super::pam::{put_event, put_ip_or_domain, split_word, FAILURE, SUCCESS};
 use super::{Input, Output};
+use crate::body::search::Search;
 
 const MYSQL: &str = "mysql";
 const POSTGRESQL: &str = "postgresql";
@@ -81,7 +82,7 @@ fn decode_mysql(message: &str, out: &mut Output) -> bool {
     let Some(rest) = rest.strip_prefix('[') else {
         return false;
     };
-    let Some((level, mut rest)) = rest.split_once("] ") else {
+    let Some((level, mut rest)) = rest.split_once_str("] ") else {
         return false;
     };
     if !MYSQL_LEVELS.contains(&level) {
@@ -90,10 +91,15 @@ fn decode_mysql(message: &str, out: &mut Output) -> bool {
     out.put("service.type", MYSQL);
     out.put("log.level", level.to_ascii_lowercase());
     // 8.0: `[MY-010926] [Server] `.
-    if let Some((code, after)) = rest.strip_prefix("[MY-").and_then(|r| r.split_once("] ")) {
+    if let Some((code, after)) = rest
+        .strip_prefix("[MY-")
+        .and_then(|r| r.split_once_str("] "))
+    {
         out.put("event.code", format!("MY-{code}"));
         rest = after;
-        if let Some((subsystem, after)) = rest.strip_prefix('[').and_then(|r| r.split_once("] ")) {
+        if let Some((subsystem, after)) =
+            rest.strip_prefix('[').and_then(|r| r.split_once_str("] "))
+        {
             out.put_str("mysql.subsystem", subsystem);
             rest = after;
         }
@@ -132,7 +138,7 @@ fn is_local_date(word: &str) -> bool {
 
 fn put_mysql_body(body: &str, out: &mut Output) {
     if let Some(rest) = body.strip_prefix("Access denied for user '") {
-        if let Some((user, rest)) = rest.split_once("'@'") {
+        if let Some((user, rest)) = rest.split_once_str("'@'") {
             let (host, rest) = rest.split_once('\'').unwrap_or((rest, ""));
             out.put_str("user.name", user);
             put_ip_or_domain(out, "source.ip", "source.domain", host);
@@ -148,11 +154,11 @@ fn put_mysql_body(body: &str, out: &mut Output) {
         out.put_int("mysql.connection_id", id);
         put_quoted_after(rest, "db: '", "mysql.database", out);
         put_quoted_after(rest, "user: '", "user.name", out);
-        if let Some((_, host)) = rest.split_once("host: '") {
+        if let Some((_, host)) = rest.split_once_str("host: '") {
             let host = host.split('\'').next().unwrap_or(host);
             put_ip_or_domain(out, "source.ip", "source.domain", host);
         }
-        if let Some((_, reason)) = rest.rsplit_once(" (") {
+        if let Some((_, reason)) = rest.rsplit_once_str(" (") {
             out.put_str("error.message", reason.trim_end_matches(')'));
         }
         put_event(
@@ -165,7 +171,7 @@ fn put_mysql_body(body: &str, out: &mut Output) {
         return;
     }
     if let Some(rest) = body.strip_prefix("Host '") {
-        if let Some((host, rest)) = rest.split_once("' is blocked") {
+        if let Some((host, rest)) = rest.split_once_str("' is blocked") {
             put_ip_or_domain(out, "source.ip", "source.domain", host);
             out.put_str("event.reason", rest.trim_start_matches(' '));
             put_event(
@@ -293,7 +299,7 @@ fn put_pg_body(level: &str, body: &str, out: &mut Output) {
         put_event(out, "authentication", &["info"], "database-login", None);
         return;
     }
-    if let Some((_, user)) = body.split_once(" authentication failed for user \"") {
+    if let Some((_, user)) = body.split_once_str(" authentication failed for user \"") {
         out.put_str("user.name", user.trim_end_matches('"'));
         out.put_str("event.reason", body);
         put_event(out, "authentication", &["info"], "database-login", FAILURE);
@@ -316,7 +322,7 @@ fn put_pg_body(level: &str, body: &str, out: &mut Output) {
         ("database \"", "postgresql.database"),
     ] {
         if let Some(rest) = body.strip_prefix(what) {
-            if let Some((name, _)) = rest.split_once("\" does not exist") {
+            if let Some((name, _)) = rest.split_once_str("\" does not exist") {
                 out.put_str(field, name);
                 out.put_str("event.reason", body);
                 put_event(out, "authentication", &["info"], "database-login", FAILURE);

@@ -22,6 +22,7 @@
 use std::net::IpAddr;
 
 use super::{Input, Output};
+use crate::body::search::Search;
 
 /// The longest message type name taken as one (`DHCPLEASEUNASSIGNED` is 19).
 const MAX_KIND_LEN: usize = 24;
@@ -40,7 +41,7 @@ pub(super) fn decode(input: &Input<'_>, out: &mut Output) -> bool {
         if head.contains('(') {
             dnsmasq(message, out)
         } else {
-            let client_side = input.app == Some("dhclient") || message.contains("(xid=");
+            let client_side = input.app == Some("dhclient") || message.contains_str("(xid=");
             isc(message, client_side, out)
         }
     };
@@ -100,7 +101,7 @@ fn is_ip(text: &str) -> bool {
 
 /// ISC dhcpd and dhclient: `KIND (keyword value [(extra)])… [: detail]`.
 fn isc(message: &str, client_side: bool, out: &mut Output) -> bool {
-    let (main, detail) = message.split_once(": ").unwrap_or((message, ""));
+    let (main, detail) = message.split_once_str(": ").unwrap_or((message, ""));
     let mut tokens = main.split_ascii_whitespace().peekable();
     let Some(kind) = tokens.next() else {
         return false;
@@ -200,7 +201,7 @@ fn duplicate_uid(rest: &str, out: &mut Output) -> bool {
 
 /// dhclient's `bound to 10.0.0.5 -- renewal in 1234 seconds.`
 fn dhclient_bound(rest: &str, out: &mut Output) -> bool {
-    let Some((address, renewal)) = rest.split_once(" -- renewal in ") else {
+    let Some((address, renewal)) = rest.split_once_str(" -- renewal in ") else {
         return false;
     };
     if !out.put_ip("client.ip", address) {

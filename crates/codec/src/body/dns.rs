@@ -27,6 +27,7 @@ use vigil_event::Value;
 
 use super::web::{date_time, month_number};
 use super::{dhcp, Input, Output};
+use crate::body::search::Search;
 
 /// BIND logging categories that may prefix a message (`print-category yes`).
 const BIND_CATEGORIES: [&str; 20] = [
@@ -111,7 +112,7 @@ fn strip_unbound_thread(message: &str) -> &str {
     let Some(inner) = message.strip_prefix('[') else {
         return message;
     };
-    match inner.split_once("] ") {
+    match inner.split_once_str("] ") {
         Some((ids, rest)) if ids.bytes().all(|b| b.is_ascii_digit() || b == b':') => rest,
         _ => message,
     }
@@ -120,13 +121,13 @@ fn strip_unbound_thread(message: &str) -> &str {
 /// `queries: info: `, `security: error: `, `info: ` (severity into `log.level`).
 fn strip_category<'a>(message: &'a str, out: &mut Output) -> &'a str {
     let mut rest = message;
-    if let Some((category, after)) = rest.split_once(": ") {
+    if let Some((category, after)) = rest.split_once_str(": ") {
         if BIND_CATEGORIES.contains(&category) {
             out.put_str("bind.category", category);
             rest = after;
         }
     }
-    if let Some((severity, after)) = rest.split_once(": ") {
+    if let Some((severity, after)) = rest.split_once_str(": ") {
         // `debug 3` carries its level; any other severity is one word.
         let level = match severity.split_once(' ') {
             Some(("debug", number)) if number.bytes().all(|b| b.is_ascii_digit()) => "debug",
@@ -147,16 +148,18 @@ fn bind_client(rest: &str, out: &mut Output) -> bool {
         Some(after) => after.split_once(' ').map_or("", |(_, rest)| rest),
         None => rest,
     };
-    let Some((peer, body)) = rest.split_once(": ") else {
+    let Some((peer, body)) = rest.split_once_str(": ") else {
         return false;
     };
-    let peer = peer.split_once(" (").map_or(peer, |(address, _)| address);
+    let peer = peer
+        .split_once_str(" (")
+        .map_or(peer, |(address, _)| address);
     if !put_address_port(out, peer, "source.ip", "source.port") {
         return false;
     }
     let body = match body
         .strip_prefix("view ")
-        .and_then(|rest| rest.split_once(": "))
+        .and_then(|rest| rest.split_once_str(": "))
     {
         Some((view, body)) => {
             out.put_str("bind.view", view);
@@ -280,7 +283,7 @@ fn bind_client_event(body: &str, out: &mut Output) {
             out.put_str("dns.response_code", code);
         }
         if let Some(question) = body
-            .split_once(" for ")
+            .split_once_str(" for ")
             .and_then(|(_, rest)| rest.split(' ').next())
         {
             put_quoted_question(out, question, true);
@@ -320,7 +323,7 @@ fn bind_server(message: &str, out: &mut Output) -> bool {
         out.put_str("error.message", message);
         return true;
     }
-    let Some((before, after)) = message.split_once(" resolving '") else {
+    let Some((before, after)) = message.split_once_str(" resolving '") else {
         return false;
     };
     let Some((question, server)) = after.split_once('\'') else {

@@ -25,6 +25,7 @@ use vigil_event::{Timestamp, Value};
 
 use super::kv::{self, Token};
 use super::{Input, Output};
+use crate::body::search::Search;
 
 const VENDOR_PREFIX: &str = "fortinet.firewall.";
 
@@ -286,7 +287,7 @@ fn categorize_event(subtype: &str, action: &str, gathered: &Gathered<'_>, out: &
     let (category, kind) = match subtype {
         "vpn" => ("network", "connection"),
         "user" => ("authentication", "info"),
-        "system" if desc.contains("onfig") || action == "edit" || action == "add" => {
+        "system" if desc.contains_str("onfig") || action == "edit" || action == "add" => {
             ("configuration", "change")
         }
         _ => ("host", "info"),

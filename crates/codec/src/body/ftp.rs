@@ -29,6 +29,7 @@ use vigil_event::Timestamp;
 
 use super::pam::{put_event, put_ip_or_domain, split_word, FAILURE, SUCCESS};
 use super::{Input, Output};
+use crate::body::search::Search;
 
 /// The length of a ctime date: `Mon Jan  1 00:00:00 2024`.
 const CTIME_LEN: usize = 24;
@@ -96,13 +97,13 @@ fn decode_vsftpd(message: &str, out: &mut Output) -> bool {
         }
     }
     if let Some(after) = rest.strip_prefix("[pid ") {
-        let Some((_, after)) = after.split_once("] ") else {
+        let Some((_, after)) = after.split_once_str("] ") else {
             return false;
         };
         rest = after;
     }
     if let Some(after) = rest.strip_prefix('[') {
-        let Some((user, after)) = after.split_once("] ") else {
+        let Some((user, after)) = after.split_once_str("] ") else {
             return false;
         };
         out.put_str("user.name", user);
@@ -112,7 +113,7 @@ fn decode_vsftpd(message: &str, out: &mut Output) -> bool {
         Some(client) => (None, ("CONNECT", client)),
         None => {
             let (status, rest) = split_word(rest);
-            let Some((verb, client)) = rest.split_once(": ") else {
+            let Some((verb, client)) = rest.split_once_str(": ") else {
                 return false;
             };
             let outcome = match status {
@@ -187,7 +188,7 @@ fn decode_proftpd(message: &str, out: &mut Output) -> bool {
     let Some(rest) = rest.strip_prefix('(') else {
         return false;
     };
-    let Some((client, rest)) = rest.split_once("]) - ") else {
+    let Some((client, rest)) = rest.split_once_str("]) - ") else {
         return false;
     };
     let Some((host, address)) = client.rsplit_once('[') else {
@@ -217,12 +218,12 @@ fn put_proftpd_message(message: &str, out: &mut Output) {
         .strip_prefix("USER ")
         .or_else(|| message.strip_prefix("ANON "));
     if let Some(rest) = login {
-        if let Some((user, reason)) = rest.split_once(" (Login failed): ") {
+        if let Some((user, reason)) = rest.split_once_str(" (Login failed): ") {
             out.put_str("user.name", user);
             out.put_str("event.reason", reason);
             return put_event(out, "authentication", &["info"], "ftp-login", FAILURE);
         }
-        if let Some((user, reason)) = rest.split_once(": ") {
+        if let Some((user, reason)) = rest.split_once_str(": ") {
             out.put_str("user.name", user);
             if reason.starts_with("Login successful") {
                 return put_event(out, "authentication", &["start"], "ftp-login", SUCCESS);
@@ -253,10 +254,10 @@ fn decode_pure_ftpd(message: &str, out: &mut Output) -> bool {
     let Some(rest) = message.strip_prefix('(') else {
         return false;
     };
-    let Some((who, rest)) = rest.split_once(") [") else {
+    let Some((who, rest)) = rest.split_once_str(") [") else {
         return false;
     };
-    let Some((level, text)) = rest.split_once("] ") else {
+    let Some((level, text)) = rest.split_once_str("] ") else {
         return false;
     };
     let Some((user, host)) = who.rsplit_once('@') else {
@@ -302,7 +303,7 @@ fn put_pure_ftpd_message(text: &str, out: &mut Output) {
             out.put_str("file.path", path);
             // `(12345 bytes, 1.23KB/sec)`
             let stats = stats.trim().trim_start_matches('(').trim_end_matches(')');
-            if let Some((bytes, rate)) = stats.split_once(" bytes, ") {
+            if let Some((bytes, rate)) = stats.split_once_str(" bytes, ") {
                 out.put_int("network.bytes", bytes);
                 out.put_str("ftp.transfer_rate", rate);
             }
@@ -329,7 +330,7 @@ fn decode_bsd_ftpd(message: &str, out: &mut Output) -> bool {
         return true;
     }
     if let Some(rest) = message.strip_prefix("FTP LOGIN FROM ") {
-        let Some((host, user)) = rest.split_once(" as ") else {
+        let Some((host, user)) = rest.split_once_str(" as ") else {
             return false;
         };
         if !put_client(out, host) {
@@ -343,7 +344,7 @@ fn decode_bsd_ftpd(message: &str, out: &mut Output) -> bool {
         .strip_prefix("FTP LOGIN FAILED FROM ")
         .or_else(|| message.strip_prefix("FTP LOGIN REFUSED FROM "))
     {
-        let (host, user) = rest.split_once(", ").unwrap_or((rest, ""));
+        let (host, user) = rest.split_once_str(", ").unwrap_or((rest, ""));
         if !put_client(out, host) {
             return false;
         }
@@ -355,7 +356,7 @@ fn decode_bsd_ftpd(message: &str, out: &mut Output) -> bool {
         return decode_timed_out(rest, out);
     }
     if let Some(rest) = message.strip_prefix("getpeername (") {
-        let Some((_, error)) = rest.split_once("): ") else {
+        let Some((_, error)) = rest.split_once_str("): ") else {
             return false;
         };
         out.put_str("error.message", error);
@@ -373,10 +374,10 @@ fn decode_bsd_ftpd(message: &str, out: &mut Output) -> bool {
 
 /// After `connection from `: `IP (HOST) at Sun Jul 17 15:09:17 2005`; HOST may be empty.
 fn decode_connection_from(rest: &str, out: &mut Output) -> bool {
-    let Some((address, rest)) = rest.split_once(" (") else {
+    let Some((address, rest)) = rest.split_once_str(" (") else {
         return false;
     };
-    let Some((host, time)) = rest.split_once(") at ") else {
+    let Some((host, time)) = rest.split_once_str(") at ") else {
         return false;
     };
     if !out.put_ip("source.ip", address) {
@@ -398,10 +399,10 @@ fn decode_connection_from(rest: &str, out: &mut Output) -> bool {
 
 /// After `User `: `unknown timed out after 900 seconds at Sat Jul 23 01:24:02 2005`.
 fn decode_timed_out(rest: &str, out: &mut Output) -> bool {
-    let Some((user, rest)) = rest.split_once(" timed out after ") else {
+    let Some((user, rest)) = rest.split_once_str(" timed out after ") else {
         return false;
     };
-    let Some((seconds, time)) = rest.split_once(" seconds at ") else {
+    let Some((seconds, time)) = rest.split_once_str(" seconds at ") else {
         return false;
     };
     if !out.put_int("ftp.timeout_secs", seconds) {

@@ -32,6 +32,7 @@ use vigil_event::{Timestamp, Value};
 use super::cef::{self, Pairs};
 use super::json;
 use super::{Input, Output};
+use crate::body::search::Search;
 
 const PREFIX: &str = "LEEF:";
 /// Header fields after `LEEF:` in LEEF 1.0: version, vendor, product, version, event id.
@@ -240,8 +241,8 @@ fn parse_dev_time(text: &str, java_format: &str, received: Timestamp) -> Option<
 
 fn parse_with_format(text: &str, java_format: &str, received: Timestamp) -> Option<Timestamp> {
     let format = java_to_chrono(java_format)?;
-    let has_offset = format.contains("%z") || format.contains("%:z");
-    let has_year = format.contains("%Y") || format.contains("%y");
+    let has_offset = format.contains_str("%z") || format.contains_str("%:z");
+    let has_year = format.contains_str("%Y") || format.contains_str("%y");
     let (text, format): (Cow<'_, str>, Cow<'_, str>) = if has_year {
         (Cow::Borrowed(text), Cow::Borrowed(&format))
     } else {

@@ -15,6 +15,7 @@
 
 use super::pam::put_event;
 use super::{Input, Output};
+use crate::body::search::Search;
 
 /// One known message: the app-names it comes under, its template, and what it means.
 struct Template {
@@ -222,7 +223,7 @@ pub(super) fn decode(input: &Input<'_>, out: &mut Output) -> bool {
 fn strip_uptime(message: &str) -> &str {
     match message
         .strip_prefix('[')
-        .and_then(|rest| rest.split_once("] "))
+        .and_then(|rest| rest.split_once_str("] "))
     {
         Some((stamp, rest))
             if stamp

@@ -28,6 +28,7 @@ use chrono::{NaiveDateTime, TimeZone, Utc};
 use vigil_event::{Timestamp, Value};
 
 use super::{Input, Output};
+use crate::body::search::Search;
 
 /// Field positions shared by every log type.
 mod common {
@@ -408,9 +409,9 @@ fn decode_system(record: &Record<'_>, out: &mut Output) -> bool {
     let subtype = record.get(common::SUBTYPE);
     if subtype == "auth" || subtype == "globalprotect" || event_id.starts_with("auth-") {
         out.put("event.category", "authentication");
-        let outcome = if event_id.contains("fail") {
+        let outcome = if event_id.contains_str("fail") {
             Some("failure")
-        } else if event_id.contains("success") {
+        } else if event_id.contains_str("success") {
             Some("success")
         } else {
             None
@@ -419,7 +420,7 @@ fn decode_system(record: &Record<'_>, out: &mut Output) -> bool {
             out.put("event.outcome", outcome);
         }
         out.put("event.type", "info");
-    } else if event_id.contains("config") {
+    } else if event_id.contains_str("config") {
         out.put("event.category", "configuration");
         out.put("event.type", "change");
     } else {

@@ -27,6 +27,7 @@
 //! are left to the generic decoders.
 
 use super::{Input, Output, Value};
+use crate::body::search::Search;
 
 pub(super) const SUCCESS: Option<&str> = Some("success");
 pub(super) const FAILURE: Option<&str> = Some("failure");
@@ -59,7 +60,7 @@ pub(super) fn decode_message(message: &str, out: &mut Output) -> bool {
     if !message.starts_with(MODULE_PREFIX) {
         return false;
     }
-    let Some((head, body)) = message.split_once("): ") else {
+    let Some((head, body)) = message.split_once_str("): ") else {
         return false;
     };
     let Some((module, context)) = head.split_once('(') else {
@@ -80,10 +81,10 @@ pub(super) fn decode_message(message: &str, out: &mut Output) -> bool {
 /// `2 more authentication failures; logname= …` and `service(sshd) ignoring max retries; 6 > 3`.
 fn decode_libpam(rest: &str, out: &mut Output) -> bool {
     if let Some(rest) = rest.strip_prefix("service(") {
-        let Some((service, rest)) = rest.split_once(") ignoring max retries; ") else {
+        let Some((service, rest)) = rest.split_once_str(") ignoring max retries; ") else {
             return false;
         };
-        let Some((retries, max)) = rest.split_once(" > ") else {
+        let Some((retries, max)) = rest.split_once_str(" > ") else {
             return false;
         };
         if !out.put_int("pam.retries", retries) || !out.put_int("pam.max_retries", max) {
@@ -99,10 +100,10 @@ fn decode_libpam(rest: &str, out: &mut Output) -> bool {
         );
         return true;
     }
-    let Some((count, rest)) = rest.split_once(" more authentication failure") else {
+    let Some((count, rest)) = rest.split_once_str(" more authentication failure") else {
         return false;
     };
-    let Some((_, pairs)) = rest.split_once("; ") else {
+    let Some((_, pairs)) = rest.split_once_str("; ") else {
         return false;
     };
     if !out.put_int("pam.failures", count) {
@@ -168,7 +169,7 @@ fn decode_body(body: &str, out: &mut Output) -> bool {
         return true;
     }
     if let Some(rest) = body.strip_prefix("account ") {
-        let Some((user, _)) = rest.split_once(" has expired") else {
+        let Some((user, _)) = rest.split_once_str(" has expired") else {
             return false;
         };
         out.put_str("user.name", user);
@@ -205,7 +206,7 @@ fn put_failure_pairs(pairs: &str, out: &mut Output) {
 
 /// `news by (uid=0)`, `root by LOGIN(uid=0)`, `root(uid=0) by alice(uid=1000)`.
 fn decode_session_opened(rest: &str, out: &mut Output) -> bool {
-    let (user, opener) = match rest.rsplit_once(" by ") {
+    let (user, opener) = match rest.rsplit_once_str(" by ") {
         Some((user, opener)) => (user, Some(opener)),
         None => (rest, None),
     };
@@ -233,7 +234,7 @@ fn put_user(text: &str, out: &mut Output) {
 /// `alice(uid=1000)` → (`alice`, `1000`); `(uid=0)` → (``, `0`); `alice` → (`alice`, none).
 fn split_name_uid(text: &str) -> (&str, Option<&str>) {
     let text = text.trim();
-    match text.split_once("(uid=") {
+    match text.split_once_str("(uid=") {
         Some((name, rest)) => (name, Some(rest.trim_end_matches(')'))),
         None => (text, None),
     }

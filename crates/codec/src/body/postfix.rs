@@ -23,6 +23,7 @@
 
 use super::pam::{put_event, put_ip_or_domain, split_word, FAILURE, SUCCESS};
 use super::{Input, Output, Value};
+use crate::body::search::Search;
 
 /// Postfix queue ids: short hex (`3A1B2C4D5E`) or long base-52 (`4Lz3QF0s2zz1x`) forms.
 const MIN_QUEUE_ID_LEN: usize = 5;
@@ -40,7 +41,7 @@ pub(super) fn decode(input: &Input<'_>, out: &mut Output) -> bool {
             && put_network(out, &["connection", "end"], "smtp-disconnect", None);
     }
     if let Some(rest) = message.strip_prefix("lost connection after ") {
-        let Some((command, client)) = rest.split_once(" from ") else {
+        let Some((command, client)) = rest.split_once_str(" from ") else {
             return false;
         };
         out.put_str("event.reason", &format!("lost connection after {command}"));
@@ -50,7 +51,7 @@ pub(super) fn decode(input: &Input<'_>, out: &mut Output) -> bool {
     if let Some(rest) = message.strip_prefix("warning: ") {
         return decode_warning(rest, out);
     }
-    let Some((queue_id, rest)) = message.split_once(": ") else {
+    let Some((queue_id, rest)) = message.split_once_str(": ") else {
         return false;
     };
     if queue_id == "NOQUEUE" {
@@ -107,11 +108,11 @@ fn split_host_address(text: &str) -> Option<(&str, &str, Option<&str>)> {
 
 /// After `warning: `: `host[ip]: SASL LOGIN authentication failed: REASON` or other warnings.
 fn decode_warning(rest: &str, out: &mut Output) -> bool {
-    let Some((client, text)) = rest.split_once(": ") else {
+    let Some((client, text)) = rest.split_once_str(": ") else {
         return false;
     };
     if let Some(after) = text.strip_prefix("SASL ") {
-        let Some((method, reason)) = after.split_once(" authentication failed") else {
+        let Some((method, reason)) = after.split_once_str(" authentication failed") else {
             return false;
         };
         if !put_client(client, out) {
@@ -129,7 +130,7 @@ fn decode_warning(rest: &str, out: &mut Output) -> bool {
         return true;
     }
     if let Some(host) = rest.strip_prefix("hostname ") {
-        let Some((host, address)) = host.split_once(" does not resolve to address ") else {
+        let Some((host, address)) = host.split_once_str(" does not resolve to address ") else {
             return false;
         };
         let address = address.split(':').next().unwrap_or(address);
@@ -164,17 +165,17 @@ fn decode_queued(rest: &str, out: &mut Output) -> bool {
 /// After `reject: `: `RCPT from host[ip]: 554 5.7.1 <x@y>: Relay access denied; from=<a@b>
 /// to=<x@y> proto=ESMTP helo=<h>`.
 fn decode_reject(text: &str, out: &mut Output) -> bool {
-    let Some((stage, rest)) = text.split_once(" from ") else {
+    let Some((stage, rest)) = text.split_once_str(" from ") else {
         return false;
     };
-    let Some((client, rest)) = rest.split_once(": ") else {
+    let Some((client, rest)) = rest.split_once_str(": ") else {
         return false;
     };
     if stage.contains(' ') || !put_client(client, out) {
         return false;
     }
     out.put_str("postfix.stage", stage);
-    let (reply, envelope) = rest.rsplit_once("; ").unwrap_or((rest, ""));
+    let (reply, envelope) = rest.rsplit_once_str("; ").unwrap_or((rest, ""));
     let (code, after) = split_word(reply);
     let (status, _) = split_word(after);
     if code.len() == 3 && code.bytes().all(|b| b.is_ascii_digit()) {
@@ -200,7 +201,7 @@ fn put_pairs(text: &str, out: &mut Output) -> bool {
             put_status(status, out);
             return true;
         }
-        let (pair, next) = match rest.split_once(", ") {
+        let (pair, next) = match rest.split_once_str(", ") {
             Some(split) => split,
             None => (rest, ""),
         };

@@ -17,6 +17,7 @@ use vigil_event::Timestamp;
 
 use super::web::put_url;
 use super::{Input, Output};
+use crate::body::search::Search;
 
 const NANOS_PER_MILLI: i64 = 1_000_000;
 /// Status codes from this one up are failures.
@@ -58,7 +59,7 @@ pub(super) fn decode(input: &Input<'_>, out: &mut Output) -> bool {
     }
     out.put_str("squid.cache_status", code);
     out.put_str("http.request.method", method);
-    if url.contains("://") || url.starts_with('/') || *method == "CONNECT" {
+    if url.contains_str("://") || url.starts_with('/') || *method == "CONNECT" {
         put_url(out, url);
     } else {
         out.put_str("url.original", url);
@@ -121,7 +122,7 @@ fn put_event(out: &mut Output, code: &str, status: &str) {
     out.put("event.category", "web");
     out.put("observer.vendor", "Squid");
     out.put("observer.product", "Squid");
-    let denied = code.contains("DENIED");
+    let denied = code.contains_str("DENIED");
     let outcome = match status.parse::<i64>() {
         _ if denied => "failure",
         Ok(0) => "unknown",

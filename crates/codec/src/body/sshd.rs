@@ -33,6 +33,7 @@
 
 use super::pam::{self, put_event, put_ip_or_domain, split_word, FAILURE, SUCCESS, UNKNOWN};
 use super::{Input, Output, Value};
+use crate::body::search::Search;
 
 #[path = "sshd_network.rs"]
 mod network;
@@ -119,7 +120,7 @@ fn decode_auth_result(rest: &str, out: &mut Output, outcome: Option<&'static str
     let Some(rest) = rest.strip_prefix("for ") else {
         return false;
     };
-    let Some((user, peer)) = rest.rsplit_once(" from ") else {
+    let Some((user, peer)) = rest.rsplit_once_str(" from ") else {
         return false;
     };
     let (address, rest) = split_word(peer);
@@ -132,7 +133,7 @@ fn decode_auth_result(rest: &str, out: &mut Output, outcome: Option<&'static str
     }
     put_user_maybe_invalid(user, out);
     out.put_str("sshd.auth.method", method);
-    if let Some((_, key)) = protocol.split_once(": ") {
+    if let Some((_, key)) = protocol.split_once_str(": ") {
         let (key_type, fingerprint) = split_word(key);
         out.put_str("sshd.auth.key_type", key_type);
         out.put_str("sshd.auth.key_fingerprint", fingerprint);
@@ -155,7 +156,7 @@ fn put_user_maybe_invalid(user: &str, out: &mut Output) {
 
 /// After `Invalid user `: `NAME from IP[ port N]`.
 fn decode_invalid_user(rest: Option<&str>, out: &mut Output) -> bool {
-    let Some((user, peer)) = rest.and_then(|rest| rest.rsplit_once("from ")) else {
+    let Some((user, peer)) = rest.and_then(|rest| rest.rsplit_once_str("from ")) else {
         return false;
     };
     if !put_peer(peer, out) {
@@ -190,7 +191,7 @@ fn decode_invalid_user_name(rest: &str, out: &mut Output) -> bool {
 /// `IP` or `IP port N` into `source.ip`/`source.port`.
 fn put_peer(text: &str, out: &mut Output) -> bool {
     let text = text.trim();
-    let (address, port) = match text.split_once(" port ") {
+    let (address, port) = match text.split_once_str(" port ") {
         Some((address, port)) => (address, Some(port)),
         None => (text, None),
     };
@@ -206,7 +207,7 @@ fn put_peer(text: &str, out: &mut Output) -> bool {
 /// `[user X |authenticating user X |invalid user X ]IP[ port N]`: who, then where from.
 fn put_user_and_peer(text: &str, out: &mut Output) -> bool {
     let text = text.trim();
-    let (head, port) = match text.rsplit_once(" port ") {
+    let (head, port) = match text.rsplit_once_str(" port ") {
         Some((head, port)) if port.bytes().all(|b| b.is_ascii_digit()) => (head, Some(port)),
         _ => (text, None),
     };
@@ -236,7 +237,7 @@ fn decode_max_attempts(rest: &str, out: &mut Output) -> bool {
     let Some(rest) = rest.strip_prefix("authentication attempts exceeded for ") else {
         return false;
     };
-    let Some((user, peer)) = rest.rsplit_once(" from ") else {
+    let Some((user, peer)) = rest.rsplit_once_str(" from ") else {
         return false;
     };
     let peer = peer.strip_suffix(" ssh2").unwrap_or(peer);
@@ -259,7 +260,7 @@ fn decode_repeated(rest: &str, out: &mut Output, depth: u8) -> bool {
     let Some(rest) = rest.strip_prefix("repeated ") else {
         return false;
     };
-    let Some((count, rest)) = rest.split_once(" times: [") else {
+    let Some((count, rest)) = rest.split_once_str(" times: [") else {
         return false;
     };
     let Some(inner) = rest.strip_suffix(']') else {
@@ -275,10 +276,10 @@ fn decode_repeated(rest: &str, out: &mut Output, depth: u8) -> bool {
 
 /// After `User `: `X from HOST not allowed because REASON` or `X not allowed because REASON`.
 fn decode_not_allowed(rest: &str, out: &mut Output) -> bool {
-    let Some((who, reason)) = rest.split_once(" not allowed because ") else {
+    let Some((who, reason)) = rest.split_once_str(" not allowed because ") else {
         return false;
     };
-    match who.rsplit_once(" from ") {
+    match who.rsplit_once_str(" from ") {
         Some((user, host)) => {
             out.put_str("user.name", user);
             put_ip_or_domain(out, "source.ip", "source.domain", host);
@@ -322,7 +323,7 @@ fn decode_refused(rest: &str, out: &mut Output) -> bool {
     };
     let reason = match rest.strip_prefix(" for ") {
         Some(rest) => {
-            let Some((user, reason)) = rest.split_once(": ") else {
+            let Some((user, reason)) = rest.split_once_str(": ") else {
                 return false;
             };
             out.put_str("user.name", user);
@@ -346,10 +347,10 @@ fn decode_refused(rest: &str, out: &mut Output) -> bool {
 
 /// After `PAM: `: `Authentication failure for [illegal user ]USER from HOST`.
 fn decode_pam_failure(rest: &str, out: &mut Output) -> bool {
-    let Some((reason, rest)) = rest.split_once(" for ") else {
+    let Some((reason, rest)) = rest.split_once_str(" for ") else {
         return false;
     };
-    let Some((user, host)) = rest.rsplit_once(" from ") else {
+    let Some((user, host)) = rest.rsplit_once_str(" from ") else {
         return false;
     };
     let user = user.strip_prefix("illegal user ").unwrap_or(user);
@@ -365,10 +366,10 @@ fn decode_starting_session(rest: &str, out: &mut Output) -> bool {
     let Some(rest) = rest.strip_prefix("session: ") else {
         return false;
     };
-    let Some((_, rest)) = rest.split_once(" for ") else {
+    let Some((_, rest)) = rest.split_once_str(" for ") else {
         return false;
     };
-    let Some((user, peer)) = rest.rsplit_once(" from ") else {
+    let Some((user, peer)) = rest.rsplit_once_str(" from ") else {
         return false;
     };
     let peer = peer.split(" id ").next().unwrap_or(peer);
@@ -395,10 +396,10 @@ fn decode_klogind(message: &str, out: &mut Output) -> bool {
     let Some(rest) = message.strip_prefix("Authentication failed from ") else {
         return false;
     };
-    let Some((address, rest)) = rest.split_once(" (") else {
+    let Some((address, rest)) = rest.split_once_str(" (") else {
         return false;
     };
-    let Some((host, reason)) = rest.split_once("): ") else {
+    let Some((host, reason)) = rest.split_once_str("): ") else {
         return false;
     };
     if !out.put_ip("source.ip", address) {

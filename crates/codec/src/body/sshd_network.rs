@@ -5,6 +5,7 @@
 use super::super::pam::{put_event, FAILURE};
 use super::super::Output;
 use super::{put_peer, put_user_and_peer};
+use crate::body::search::Search;
 
 /// After `Connection `: `closed by …`, `reset by …`, or `from IP port N on IP port N`.
 pub(super) fn decode_connection(rest: &str, out: &mut Output) -> bool {
@@ -37,11 +38,11 @@ pub(super) fn decode_connection(rest: &str, out: &mut Output) -> bool {
     let Some(rest) = rest.strip_prefix("from ") else {
         return false;
     };
-    let Some((source, destination)) = rest.split_once(" on ") else {
+    let Some((source, destination)) = rest.split_once_str(" on ") else {
         return false;
     };
     let destination = destination.split(" rdomain ").next().unwrap_or(destination);
-    let Some((address, port)) = destination.split_once(" port ") else {
+    let Some((address, port)) = destination.split_once_str(" port ") else {
         return false;
     };
     if !put_peer(source, out)
@@ -77,12 +78,12 @@ pub(super) fn decode_received(rest: &str, out: &mut Output) -> bool {
     };
     // `IP port N:11: text` (OpenSSH ≥ 7.3) or `IP: 11: text` (IPv6 addresses hold ':' too,
     // so the address ends at the first `: ` when there is no port).
-    let port_first = match (rest.find(" port "), rest.find(": ")) {
+    let port_first = match (rest.find_str(" port "), rest.find_str(": ")) {
         (Some(port_at), Some(colon_at)) => port_at < colon_at,
         (Some(_), None) => true,
         (None, _) => false,
     };
-    let (peer, rest) = match rest.split_once(" port ").filter(|_| port_first) {
+    let (peer, rest) = match rest.split_once_str(" port ").filter(|_| port_first) {
         Some((address, rest)) => {
             let Some((port, rest)) = rest.split_once(':') else {
                 return false;
@@ -92,7 +93,7 @@ pub(super) fn decode_received(rest: &str, out: &mut Output) -> bool {
             }
             (address, rest)
         }
-        None => match rest.split_once(": ") {
+        None => match rest.split_once_str(": ") {
             Some(split) => split,
             None => return false,
         },
@@ -136,7 +137,7 @@ pub(super) fn decode_disconnected(rest: &str, out: &mut Output) -> bool {
 /// After `Disconnecting:`: `Too many authentication failures for root` (OpenSSH < 7.5), or
 /// after `Disconnecting `: `invalid user X IP port N: Too many authentication failures`.
 pub(super) fn decode_disconnecting(rest: &str, out: &mut Output) -> bool {
-    let reason = match rest.split_once(": ") {
+    let reason = match rest.split_once_str(": ") {
         Some((peer, reason)) if !peer.is_empty() => {
             if !put_user_and_peer(peer, out) {
                 return false;
@@ -145,7 +146,7 @@ pub(super) fn decode_disconnecting(rest: &str, out: &mut Output) -> bool {
         }
         _ => rest,
     };
-    let reason = match reason.split_once(" for ") {
+    let reason = match reason.split_once_str(" for ") {
         Some((reason, user)) if reason.starts_with("Too many") => {
             out.put_str("user.name", user);
             reason
@@ -199,7 +200,7 @@ pub(super) fn decode_reverse_mapping(rest: &str, out: &mut Output) -> bool {
     let Some(rest) = rest.strip_prefix("mapping checking getaddrinfo for ") else {
         return false;
     };
-    let Some((host, rest)) = rest.split_once(" [") else {
+    let Some((host, rest)) = rest.split_once_str(" [") else {
         return false;
     };
     let Some((address, _)) = rest.split_once(']') else {
@@ -221,10 +222,10 @@ pub(super) fn decode_reverse_mapping(rest: &str, out: &mut Output) -> bool {
 
 /// After `Address `: `IP maps to HOST, but this does not map back to the address…`.
 pub(super) fn decode_address_mismatch(rest: &str, out: &mut Output) -> bool {
-    let Some((address, rest)) = rest.split_once(" maps to ") else {
+    let Some((address, rest)) = rest.split_once_str(" maps to ") else {
         return false;
     };
-    let Some((host, _)) = rest.split_once(", but this does not map back") else {
+    let Some((host, _)) = rest.split_once_str(", but this does not map back") else {
         return false;
     };
     if !out.put_ip("source.ip", address) {
@@ -264,7 +265,7 @@ pub(super) fn decode_unable_to_negotiate(rest: &str, out: &mut Output) -> bool {
     let Some(rest) = rest.strip_prefix("to negotiate with ") else {
         return false;
     };
-    let Some((peer, reason)) = rest.split_once(": ") else {
+    let Some((peer, reason)) = rest.split_once_str(": ") else {
         return false;
     };
     if !put_peer(peer, out) {
@@ -286,7 +287,7 @@ pub(super) fn decode_bad_version(rest: &str, out: &mut Output) -> bool {
     let Some(rest) = rest.strip_prefix("protocol version identification '") else {
         return false;
     };
-    let Some((version, peer)) = rest.rsplit_once("' from ") else {
+    let Some((version, peer)) = rest.rsplit_once_str("' from ") else {
         return false;
     };
     if !put_peer(peer, out) {
@@ -308,7 +309,7 @@ pub(super) fn decode_listening(rest: &str, out: &mut Output) -> bool {
     let Some(rest) = rest.strip_prefix("listening on ") else {
         return false;
     };
-    let Some((address, port)) = rest.split_once(" port ") else {
+    let Some((address, port)) = rest.split_once_str(" port ") else {
         return false;
     };
     let port = port.trim_end_matches('.');

@@ -22,6 +22,7 @@
 
 use super::pam::{self, put_event, split_word, FAILURE, SUCCESS};
 use super::{Input, Output};
+use crate::body::search::Search;
 
 const SUDO: &str = "sudo";
 const SU: &str = "su";
@@ -55,7 +56,7 @@ fn decode_sudo(message: &str, out: &mut Output) -> bool {
         None if is_pair(rest) => (None, rest),
         None => (Some(rest), ""),
     };
-    if problem.is_none() && !pairs.contains("COMMAND=") {
+    if problem.is_none() && !pairs.contains_str("COMMAND=") {
         return false;
     }
     out.put_str("user.name", user);
@@ -111,7 +112,7 @@ fn put_sudo_problem(problem: &str, out: &mut Output) {
             "sudo-password-failed",
             FAILURE,
         );
-    } else if problem.contains("NOT in sudoers") {
+    } else if problem.contains_str("NOT in sudoers") {
         put_event(
             out,
             "authentication",
@@ -156,10 +157,10 @@ fn decode_su(message: &str, out: &mut Output) -> bool {
 
 /// After `(to `: `root) alice on pts/0`.
 fn put_su_to(rest: &str, out: &mut Output, outcome: Option<&'static str>) -> bool {
-    let Some((target, rest)) = rest.split_once(") ") else {
+    let Some((target, rest)) = rest.split_once_str(") ") else {
         return false;
     };
-    let Some((user, tty)) = rest.split_once(" on ") else {
+    let Some((user, tty)) = rest.split_once_str(" on ") else {
         return false;
     };
     if target.is_empty() || user.is_empty() || user.contains(' ') {
@@ -174,7 +175,7 @@ fn put_su_to(rest: &str, out: &mut Output, outcome: Option<&'static str>) -> boo
 
 /// After `Successful su for `: `root by alice`.
 fn put_su_for(rest: &str, out: &mut Output, outcome: Option<&'static str>) -> bool {
-    let Some((target, user)) = rest.split_once(" by ") else {
+    let Some((target, user)) = rest.split_once_str(" by ") else {
         return false;
     };
     if target.is_empty() || user.is_empty() {

@@ -25,6 +25,7 @@
 use chrono::{NaiveDate, NaiveDateTime};
 
 use super::{Input, Output};
+use crate::body::search::Search;
 
 mod access;
 mod apache_error;
@@ -98,7 +99,7 @@ fn fraction_nanos(digits: &str) -> Option<u32> {
 pub(super) fn put_url(out: &mut Output, target: &str) {
     out.put_str("url.original", target);
     let mut rest = target;
-    if let Some((scheme, after)) = target.split_once("://") {
+    if let Some((scheme, after)) = target.split_once_str("://") {
         if !scheme.is_empty()
             && scheme
                 .bytes()

@@ -7,13 +7,14 @@ use vigil_event::Timestamp;
 
 use super::super::{squid, Output};
 use super::{date_time, month_number, put_url};
+use crate::body::search::Search;
 
 /// Status codes from this one up are failures.
 const FIRST_FAILURE_STATUS: i64 = 400;
 
 /// `[vhost:port] client ident user [time] "request" status bytes ["referrer" "user agent" …]`.
 pub(super) fn decode(line: &str, out: &mut Output) -> bool {
-    let Some(open) = line.find(" [") else {
+    let Some(open) = line.find_str(" [") else {
         return false;
     };
     if !put_identities(&line[..open], out) {
@@ -127,7 +128,7 @@ pub(in super::super) fn quoted(text: &str) -> Option<(&str, &str)> {
 
 /// A quoted field's text without its `\"` and `\\` escapes (other escapes such as `\x16` stay).
 pub(in super::super) fn unescape(raw: &str) -> Cow<'_, str> {
-    if !raw.contains("\\\"") && !raw.contains("\\\\") {
+    if !raw.contains_str("\\\"") && !raw.contains_str("\\\\") {
         return Cow::Borrowed(raw);
     }
     let mut text = String::with_capacity(raw.len());

@@ -18,6 +18,7 @@ use vigil_event::Timestamp;
 
 use super::super::Output;
 use super::{date_time, is_error_level, month_number, put_error_log_level};
+use crate::body::search::Search;
 
 pub(super) fn decode(line: &str, from_web_server: bool, out: &mut Output) -> bool {
     let mut rest = line;
@@ -84,7 +85,7 @@ fn put_level(out: &mut Output, group: &str) -> bool {
 /// bracket, which then belongs to the message.
 fn put_context(out: &mut Output, group: &str) -> bool {
     if let Some(ids) = group.strip_prefix("pid ") {
-        let (pid, tid) = ids.split_once(":tid ").unwrap_or((ids, ""));
+        let (pid, tid) = ids.split_once_str(":tid ").unwrap_or((ids, ""));
         if !out.put_int("process.pid", pid) {
             return false;
         }
@@ -120,7 +121,9 @@ fn put_address(
 /// The message after the bracket groups: `error.code`, `error.message`, the referrer, and the
 /// variable parts of well-known messages.
 fn put_message(out: &mut Output, message: &str) {
-    let (message, referrer) = message.rsplit_once(", referer: ").unwrap_or((message, ""));
+    let (message, referrer) = message
+        .rsplit_once_str(", referer: ")
+        .unwrap_or((message, ""));
     out.put_str("http.request.referrer", referrer);
     let message = match split_error_code(message) {
         Some((code, text)) => {
@@ -137,7 +140,7 @@ fn put_message(out: &mut Output, message: &str) {
 
 /// `AH00126: text` (2.4's message ids).
 fn split_error_code(message: &str) -> Option<(&str, &str)> {
-    let (code, text) = message.split_once(": ")?;
+    let (code, text) = message.split_once_str(": ")?;
     let digits = code.strip_prefix("AH")?;
     (digits.len() == 5 && digits.bytes().all(|b| b.is_ascii_digit())).then_some((code, text))
 }
@@ -145,7 +148,7 @@ fn split_error_code(message: &str) -> Option<(&str, &str)> {
 /// The mod_jk2 (Tomcat connector) start-up messages of Apache 1.3/2.0.
 fn put_mod_jk(out: &mut Output, message: &str) -> bool {
     if let Some(rest) = message.strip_prefix("jk2_init() Found child ") {
-        let Some((pid, slot)) = rest.split_once(" in scoreboard slot ") else {
+        let Some((pid, slot)) = rest.split_once_str(" in scoreboard slot ") else {
             return false;
         };
         return out.put_int("process.pid", pid) && out.put_int("apache.scoreboard_slot", slot);
@@ -172,7 +175,7 @@ fn put_mod_jk(out: &mut Output, message: &str) -> bool {
 /// `Directory index forbidden by rule: /var/www/html/`, `File does not exist: /x`, `client
 /// denied by server configuration: /x`, …: a path after the last `: `.
 fn put_path_suffix(out: &mut Output, message: &str) {
-    if let Some((_, path)) = message.rsplit_once(": ") {
+    if let Some((_, path)) = message.rsplit_once_str(": ") {
         if path.starts_with('/') && !path.contains(char::is_whitespace) {
             out.put_str("file.path", path);
         }

@@ -13,6 +13,7 @@ use vigil_event::Timestamp;
 use super::super::Output;
 use super::access::{put_request, quoted, unescape};
 use super::{date_time, is_error_level, put_error_log_level};
+use crate::body::search::Search;
 
 /// Where the message ends and nginx's `, client: …` context starts.
 const CONTEXT_START: &str = ", client: ";
@@ -30,13 +31,13 @@ pub(super) fn decode(line: &str, out: &mut Output) -> bool {
     let Some(rest) = line[19..].strip_prefix(" [") else {
         return false;
     };
-    let Some((level, rest)) = rest.split_once("] ") else {
+    let Some((level, rest)) = rest.split_once_str("] ") else {
         return false;
     };
     let Some(is_error) = is_error_level(level) else {
         return false;
     };
-    let Some((ids, rest)) = rest.split_once(": ") else {
+    let Some((ids, rest)) = rest.split_once_str(": ") else {
         return false;
     };
     let Some((pid, tid)) = ids.split_once('#') else {
@@ -82,7 +83,7 @@ fn put_message(out: &mut Output, message: &str) {
     {
         out.put_str("user.name", user.0);
     }
-    if let Some(start) = message.find("\"/") {
+    if let Some(start) = message.find_str("\"/") {
         if let Some((path, _)) = quoted(&message[start..]) {
             out.put_str("file.path", &unescape(path));
         }
@@ -92,11 +93,11 @@ fn put_message(out: &mut Output, message: &str) {
 /// `client: 1.2.3.4, server: localhost, request: "GET / HTTP/1.1", host: "example.com"`.
 fn put_context(out: &mut Output, context: &str) {
     let mut rest = context;
-    while let Some((key, after)) = rest.split_once(": ") {
+    while let Some((key, after)) = rest.split_once_str(": ") {
         let (value, after) = match quoted(after) {
             Some((value, after)) => (unescape(value), after),
             None => {
-                let end = after.find(", ").unwrap_or(after.len());
+                let end = after.find_str(", ").unwrap_or(after.len());
                 (after[..end].into(), &after[end..])
             }
         };
