@@ -147,7 +147,9 @@ impl Fields {
             if at + 1 < entries.len() && entries[at].0 == entries[at + 1].0 {
                 continue;
             }
-            entries.swap(kept, at);
+            if kept != at {
+                entries.swap(kept, at);
+            }
             kept += 1;
         }
         entries.truncate(kept);
@@ -412,6 +414,34 @@ mod tests {
                     model.iter().map(|(k, v)| (k.clone(), Value::Int(*v))).collect();
                 prop_assert_eq!(ours_now, model_now);
             }
+        }
+
+        /// A bulk extend of names that share long heads (ECS groups, seven bytes and more, a
+        /// NUL byte, one name the start of another), with repeats, below and above the keyed
+        /// sort's limit, leaves what a `BTreeMap` would.
+        #[test]
+        fn extend_orders_names_with_shared_heads(
+            before in proptest::collection::vec((0usize..16, 0i64..100), 0..8),
+            items in proptest::collection::vec((0usize..16, 0i64..100), 0..90),
+        ) {
+            const NAMES: [&str; 16] = [
+                "source.ip", "source.port", "source.address", "source", "sourc", "source.i",
+                "destination.ip", "destination.port", "destination", "observer.vendor",
+                "observer.product", "a\0", "a", "aaaaaaa", "aaaaaaa\0b", "aaaaaaab",
+            ];
+            let mut ours = Fields::new();
+            let mut model: BTreeMap<String, i64> = BTreeMap::new();
+            for (index, value) in &before {
+                ours.insert(name(NAMES[*index]), Value::Int(*value));
+                model.insert(NAMES[*index].to_owned(), *value);
+            }
+            ours.extend(items.iter().map(|(index, value)| (name(NAMES[*index]), Value::Int(*value))));
+            model.extend(items.iter().map(|(index, value)| (NAMES[*index].to_owned(), *value)));
+            let ours_now: Vec<(String, Value)> =
+                ours.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+            let model_now: Vec<(String, Value)> =
+                model.iter().map(|(k, v)| (k.clone(), Value::Int(*v))).collect();
+            prop_assert_eq!(ours_now, model_now);
         }
     }
 }
