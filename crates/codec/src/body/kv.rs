@@ -21,6 +21,7 @@
 
 use std::borrow::Cow;
 
+use super::search::find_whitespace;
 use super::{Input, Output};
 
 /// Fewer pairs than this is not a key=value line.
@@ -57,9 +58,9 @@ impl<'a> Iterator for Tokens<'a> {
             self.rest = text;
             return None;
         }
-        let word_end = text.find(char::is_whitespace).unwrap_or(text.len());
-        let key_end = match text.find('=') {
-            Some(equals) if equals < word_end && is_key(&text[..equals]) => equals,
+        let word_end = find_whitespace(text).unwrap_or(text.len());
+        let key_end = match memchr::memchr(b'=', &text.as_bytes()[..word_end]) {
+            Some(equals) if is_key(&text[..equals]) => equals,
             _ => {
                 self.rest = &text[word_end..];
                 return Some(Token::Word(&text[..word_end]));
@@ -70,7 +71,7 @@ impl<'a> Iterator for Tokens<'a> {
         let (value, rest) = match after.strip_prefix('"') {
             Some(quoted) => quoted_value(quoted),
             None => {
-                let end = after.find(char::is_whitespace).unwrap_or(after.len());
+                let end = find_whitespace(after).unwrap_or(after.len());
                 let bare = &after[..end];
                 let bare = bare.strip_suffix(',').unwrap_or(bare);
                 (Cow::Borrowed(bare), &after[end..])

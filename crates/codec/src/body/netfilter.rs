@@ -14,10 +14,13 @@
 //! The uptime stamp is not a wall-clock time and is ignored. Not handled: `PHYSIN`/`PHYSOUT`
 //! bridge details beyond keeping them, the nested packet of ICMP errors (`[SRC=… ]`).
 
+use std::borrow::Cow;
+
 use vigil_event::Value;
 
 use super::kv::transport_name;
 use super::{Input, Output};
+use crate::body::search::Search;
 
 const VENDOR_PREFIX: &str = "netfilter.";
 
@@ -144,7 +147,7 @@ fn strip_uptime(message: &str) -> &str {
 /// that `PHYSIN=` is not `IN=`.
 fn find_key(text: &str, key: &str) -> Option<usize> {
     let mut from = 0;
-    while let Some(offset) = memchr::memmem::find(&text.as_bytes()[from..], key.as_bytes()) {
+    while let Some(offset) = text[from..].find_str(key) {
         let at = from + offset;
         if at == 0 || text.as_bytes()[at - 1].is_ascii_whitespace() {
             return Some(at);
@@ -154,37 +157,65 @@ fn find_key(text: &str, key: &str) -> Option<usize> {
     None
 }
 
-fn vendor_key(key: &str) -> String {
-    format!("{VENDOR_PREFIX}{}", key.to_ascii_lowercase())
+/// `netfilter.<key in lower case>` for the keys kept as they are.
+fn vendor_key(key: &str) -> Cow<'static, str> {
+    Cow::Borrowed(match key {
+        "TOS" => "netfilter.tos",
+        "PREC" => "netfilter.prec",
+        "TC" => "netfilter.tc",
+        "FLOWLBL" => "netfilter.flowlbl",
+        "RES" => "netfilter.res",
+        "URGP" => "netfilter.urgp",
+        "PHYSIN" => "netfilter.physin",
+        "PHYSOUT" => "netfilter.physout",
+        "MARK" => "netfilter.mark",
+        "UID" => "netfilter.uid",
+        "GID" => "netfilter.gid",
+        _ => return Cow::Owned(format!("{VENDOR_PREFIX}{}", key.to_ascii_lowercase())),
+    })
 }
 
 /// `MAC=` holds the Ethernet header: destination (6 bytes), source (6), ethertype (2).
 fn put_macs(value: &str, out: &mut Output) {
-    let octets: Vec<&str> = value.split(':').collect();
-    let valid = octets.len() >= 12
-        && octets
-            .iter()
-            .take(12)
-            .all(|octet| octet.len() == 2 && octet.bytes().all(|b| b.is_ascii_hexdigit()));
+    // Twelve `xx:` octets of two hex digits (the twelfth ends the text or a `:`).
+    let bytes = value.as_bytes();
+    let valid = (0..12).all(|octet| {
+        let at = octet * 3;
+        bytes.get(at).is_some_and(u8::is_ascii_hexdigit)
+            && bytes.get(at + 1).is_some_and(u8::is_ascii_hexdigit)
+            && matches!(bytes.get(at + 2), Some(b':') | None)
+    });
     if !valid {
         return;
     }
-    let ecs_mac = |part: &[&str]| part.join("-").to_ascii_uppercase();
-    if let (Some(destination), Some(source)) = (octets.get(..6), octets.get(6..12)) {
-        out.put("destination.mac", ecs_mac(destination));
-        out.put("source.mac", ecs_mac(source));
-    }
+    // As ECS writes a MAC: `AA-BB-CC-DD-EE-FF`.
+    let ecs_mac = |first: usize| {
+        let mut mac = String::with_capacity(17);
+        for octet in first..first + 6 {
+            if octet > first {
+                mac.push('-');
+            }
+            let at = octet * 3;
+            mac.push(char::from(bytes[at].to_ascii_uppercase()));
+            mac.push(char::from(bytes[at + 1].to_ascii_uppercase()));
+        }
+        mac
+    };
+    out.put("destination.mac", ecs_mac(0));
+    out.put("source.mac", ecs_mac(6));
 }
 
 /// The verdict a log prefix names, if it names one.
 fn verdict(prefix: &str) -> Option<&'static str> {
-    let upper = prefix.to_ascii_uppercase();
-    if ["BLOCK", "DROP", "REJECT", "DENY"]
-        .iter()
-        .any(|word| upper.contains(word))
-    {
+    let names = |word: &str| {
+        prefix
+            .as_bytes()
+            .windows(word.len())
+            .any(|window| window.eq_ignore_ascii_case(word.as_bytes()))
+    };
+    if ["BLOCK", "DROP", "REJECT", "DENY"].into_iter().any(names) {
         Some("denied")
-    } else if ["ACCEPT", "ALLOW"].iter().any(|word| upper.contains(word)) {
+    } else if ["ACCEPT", "ALLOW"].into_iter().any(names) {
         Some("allowed")
     } else {
         None
@@ -219,6 +250,36 @@ mod tests {
 
     // Ubuntu's UFW documentation (help.ubuntu.com, "UFW" logging) and typical kern.log lines.
     const UFW_BLOCK: &str = "[UFW BLOCK] IN=eth0 OUT= MAC=00:11:22:33:44:55:66:77:88:99:aa:bb:08:00 SRC=203.0.113.9 DST=192.0.2.10 LEN=60 TOS=0x00 PREC=0x00 TTL=52 ID=4126 DF PROTO=TCP SPT=51234 DPT=22 WINDOW=29200 RES=0x00 SYN URGP=0";
+
+    #[test]
+    fn mac_header_needs_twelve_two_digit_hex_octets() {
+        let macs = |value: &str| {
+            let mut out = Output::default();
+            put_macs(value, &mut out);
+            (
+                text(&out, "destination.mac").map(str::to_owned),
+                text(&out, "source.mac").map(str::to_owned),
+            )
+        };
+        let both = (
+            Some("00-11-22-33-44-55".to_owned()),
+            Some("66-77-88-99-AA-BB".to_owned()),
+        );
+        assert_eq!(macs("00:11:22:33:44:55:66:77:88:99:aa:bb"), both);
+        assert_eq!(macs("00:11:22:33:44:55:66:77:88:99:aa:bb:08:00"), both);
+        assert_eq!(macs("00:11:22:33:44:55:66:77:88:99:aa:bb:"), both);
+        for refused in [
+            "",
+            "00:11:22:33:44:55:66:77:88:99:aa",
+            "00:11:22:33:44:55:66:77:88:99:aa:bbb",
+            "00:11:22:33:44:55:66:77:88:99:aa:b",
+            "00:11:22:33:44:55:66:77:88:99:aa:bg",
+            "00:11:22:33:44:55:66:77:88:99:aa-bb",
+            "00:11:22:33:44:55:66:77:88:99:aa:é",
+        ] {
+            assert_eq!(macs(refused), (None, None), "{refused:?}");
+        }
+    }
 
     #[test]
     fn ufw_block_tcp() {

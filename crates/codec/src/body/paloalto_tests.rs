@@ -209,3 +209,28 @@ fn dispatcher_routes_pan_csv_here() {
     );
     assert_eq!(text(&out, "observer.product"), Some("PAN-OS"));
 }
+
+#[test]
+fn fixed_width_times_read_as_chrono_reads_them() {
+    for text in [
+        "2024/05/10 11:37:47",
+        "2018/11/30 16:09:37",
+        "2024/02/29 23:59:59",
+        "2023/02/29 10:00:00",
+        "2024/13/01 10:00:00",
+        "2024/05/10 24:00:00",
+        "2024/05/10 11:37:60",
+        "2024/5/10 11:37:47",
+        "2024/05/10 11:37:47.5",
+        "2024-05-10 11:37:47",
+        "2024/05/10T11:37:47",
+        "+2024/05/10 11:37:4",
+        "",
+    ] {
+        assert_eq!(
+            parse_time(text),
+            NaiveDateTime::parse_from_str(text, TIME_FORMAT).ok(),
+            "{text:?}"
+        );
+    }
+}

@@ -54,9 +54,41 @@ impl Search for str {
     }
 }
 
+/// Where the first whitespace character (as [`char::is_whitespace`]) of `text` starts, as
+/// `text.find(char::is_whitespace)` says, but byte by byte: ASCII is tested as a byte, and only
+/// a non-ASCII byte decodes its character.
+pub(super) fn find_whitespace(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut at = 0;
+    while let Some(&byte) = bytes.get(at) {
+        if byte.is_ascii() {
+            // char::is_whitespace's ASCII members: tab, line feed, vertical tab, form feed,
+            // carriage return, space.
+            if matches!(byte, b'\t'..=b'\r' | b' ') {
+                return Some(at);
+            }
+            at += 1;
+            continue;
+        }
+        let c = text[at..].chars().next()?;
+        if c.is_whitespace() {
+            return Some(at);
+        }
+        at += c.len_utf8();
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
-    use super::Search;
+    use super::{find_whitespace, Search};
+
+    proptest::proptest! {
+        #[test]
+        fn finds_whitespace_as_str_does(text in "[a= \t\n\x0b\x0c\r\x1c\u{85}\u{a0}\u{2003}\u{3000}é\"]{0,24}") {
+            proptest::prop_assert_eq!(find_whitespace(&text), text.find(char::is_whitespace));
+        }
+    }
 
     proptest::proptest! {
         /// The same answers as `str`'s methods, on text made of few letters so that needles
