@@ -29,7 +29,7 @@ use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Utc};
 use vigil_event::{Timestamp, Value};
 
 use super::json;
-use super::{Input, Output};
+use super::{prefixed, Input, Output};
 
 const PREFIX: &str = "CEF:";
 /// Header fields after `CEF:`: version, vendor, product, device version, signature id, name,
@@ -338,10 +338,10 @@ fn put_extension(extension: &str, input: &Input<'_>, out: &mut Output) {
         match standard_field(key) {
             Some((field, kind)) => {
                 if !put_standard(out, field, kind, value, input) {
-                    out.put(format!("{EXTENSION_PREFIX}{key}"), value);
+                    out.put(prefixed(EXTENSION_PREFIX, key), value);
                 }
             }
-            None => out.put(format!("{EXTENSION_PREFIX}{key}"), value),
+            None => out.put(prefixed(EXTENSION_PREFIX, key), value),
         }
     }
 }
@@ -353,7 +353,7 @@ fn put_custom(out: &mut Output, label: &str, value: &str) {
         .chars()
         .map(|c| if c.is_whitespace() { '_' } else { c })
         .collect();
-    let name = format!("{EXTENSION_PREFIX}{label}");
+    let name = prefixed(EXTENSION_PREFIX, &label);
     match value.parse::<i64>() {
         Ok(number) => out.put(name, Value::Int(number)),
         Err(_) => out.put(name, value),

@@ -28,7 +28,7 @@ use vigil_event::Value;
 
 use super::kv::transport_name;
 use super::{Input, Output};
-use crate::body::search::Search;
+use crate::body::search::{between, Search};
 
 /// Cisco's names for syslog severities 0–7 (IOS uses the same).
 pub(super) const SEVERITY_NAMES: [&str; 8] = [
@@ -233,13 +233,6 @@ fn firewall_verdict(allowed: bool, out: &mut Output) {
         "firewall-deny"
     };
     out.put("event.action", action);
-}
-
-/// The text between `start` and the next `end` (or the end of `text`).
-fn between<'a>(text: &'a str, start: &str, end: &str) -> Option<&'a str> {
-    let from = text.find(start)? + start.len();
-    let rest = &text[from..];
-    Some(rest.find(end).map_or(rest, |stop| &rest[..stop]))
 }
 
 /// 106001, 106006, 106015, 106021: `… <PROTO> … from A to B … on interface IF`.

@@ -27,7 +27,7 @@ use vigil_event::{Timestamp, Value};
 use super::cisco_asa::SEVERITY_NAMES;
 use super::kv::transport_name;
 use super::{Input, Output};
-use crate::body::search::Search;
+use crate::body::search::{between, Search};
 
 /// The `%FACILITY-SEVERITY-MNEMONIC` tag.
 struct Tag<'a> {
@@ -170,13 +170,6 @@ fn parse_timestamp(stamp: &str, received: Timestamp) -> Option<Timestamp> {
     let time = NaiveTime::parse_from_str(clock, "%H:%M:%S%.f").ok()?;
     let moment = Utc.from_utc_datetime(&NaiveDateTime::new(date, time));
     Some(Timestamp::from_datetime(moment))
-}
-
-/// The text between `start` and the next `end` (or the end of `text`).
-fn between<'a>(text: &'a str, start: &str, end: &str) -> Option<&'a str> {
-    let from = text.find(start)? + start.len();
-    let rest = &text[from..];
-    Some(rest.find(end).map_or(rest, |stop| &rest[..stop]))
 }
 
 /// `Configured from console by admin on vty0 (10.0.0.5)`, `Configured from console by vty0

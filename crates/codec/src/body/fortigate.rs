@@ -24,7 +24,7 @@ use chrono::{FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use vigil_event::{Timestamp, Value};
 
 use super::kv::{self, Token};
-use super::{Input, Output};
+use super::{prefixed, Input, Output};
 use crate::body::search::Search;
 
 const VENDOR_PREFIX: &str = "fortinet.firewall.";
@@ -161,7 +161,7 @@ fn put_pair<'a>(key: &'a str, value: Cow<'a, str>, gathered: &mut Gathered<'a>, 
         },
         _ => {
             if !is_placeholder(text) {
-                out.put_str(format!("{VENDOR_PREFIX}{key}"), text);
+                out.put_str(prefixed(VENDOR_PREFIX, key), text);
             }
         }
     }
@@ -186,13 +186,13 @@ fn put_count(name: &'static str, text: &str, out: &mut Output) -> Option<i64> {
 
 fn put_ip_or_vendor(name: &'static str, key: &str, text: &str, out: &mut Output) {
     if !out.put_ip(name, text) && !is_placeholder(text) {
-        out.put_str(format!("{VENDOR_PREFIX}{key}"), text);
+        out.put_str(prefixed(VENDOR_PREFIX, key), text);
     }
 }
 
 fn put_int_or_vendor(name: &'static str, key: &str, text: &str, out: &mut Output) {
     if !out.put_int(name, text) && !is_placeholder(text) {
-        out.put_str(format!("{VENDOR_PREFIX}{key}"), text);
+        out.put_str(prefixed(VENDOR_PREFIX, key), text);
     }
 }
 

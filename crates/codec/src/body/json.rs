@@ -30,7 +30,7 @@ use super::json_value::{Json, Map};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use vigil_event::{Timestamp, Value};
 
-use super::{suricata, windows, zeek, Input, Output};
+use super::{prefixed, suricata, windows, zeek, Input, Output};
 
 /// Longer messages are not parsed (they are not a log line we can afford to flatten).
 pub(super) const MAX_JSON_BYTES: usize = 1 << 20;
@@ -188,7 +188,7 @@ pub(super) fn put_members(out: &mut Output, prefix: &str, members: &Map<'_>) {
         if value.as_str().is_some_and(is_placeholder) {
             continue;
         }
-        put_value(out, format!("{prefix}{key}"), value);
+        put_value(out, prefixed(prefix, key), value);
     }
 }
 

@@ -31,7 +31,7 @@ use vigil_event::{Timestamp, Value};
 
 use super::cef::{self, Pairs};
 use super::json;
-use super::{Input, Output};
+use super::{prefixed, Input, Output};
 use crate::body::search::Search;
 
 const PREFIX: &str = "LEEF:";
@@ -147,7 +147,7 @@ fn put_attributes(attributes: &str, delimiter: char, input: &Input<'_>, out: &mu
             "devTimeFormat" => dev_time_format = Some(value),
             _ => {
                 if !put_known(out, key, value) {
-                    out.put(format!("{ATTRIBUTE_PREFIX}{key}"), value);
+                    out.put(prefixed(ATTRIBUTE_PREFIX, key), value);
                 }
             }
         }

@@ -55,6 +55,15 @@ mod web;
 mod windows;
 mod zeek;
 
+/// `prefix` then `name`, as one field name: what `format!("{prefix}{name}")` gives, without the
+/// formatting machinery (decoders build one such name per vendor-specific field).
+pub(super) fn prefixed(prefix: &str, name: &str) -> String {
+    let mut joined = String::with_capacity(prefix.len() + name.len());
+    joined.push_str(prefix);
+    joined.push_str(name);
+    joined
+}
+
 /// What a decoder reads: the message body and what the syslog header already told.
 #[derive(Clone, Copy, Debug)]
 pub struct Input<'a> {

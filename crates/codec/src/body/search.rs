@@ -54,6 +54,13 @@ impl Search for str {
     }
 }
 
+/// The text between the first `start` and the next `end` after it (or the end of `text`).
+pub(super) fn between<'a>(text: &'a str, start: &str, end: &str) -> Option<&'a str> {
+    let from = text.find_str(start)? + start.len();
+    let rest = &text[from..];
+    Some(rest.find_str(end).map_or(rest, |stop| &rest[..stop]))
+}
+
 /// Where the first whitespace character (as [`char::is_whitespace`]) of `text` starts, as
 /// `text.find(char::is_whitespace)` says, but byte by byte: ASCII is tested as a byte, and only
 /// a non-ASCII byte decodes its character.
@@ -81,7 +88,7 @@ pub(super) fn find_whitespace(text: &str) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
-    use super::{find_whitespace, Search};
+    use super::{between, find_whitespace, Search};
 
     proptest::proptest! {
         #[test]
@@ -114,5 +121,14 @@ mod tests {
         assert_eq!(line.find_str(" port "), Some(49));
         assert_eq!(line.find_str("ssh2"), None);
         assert!(!"".contains_str("x"));
+        let asa =
+            "Deny tcp src outside:198.51.100.7/51234 dst inside:10.0.0.5/23 by access-group \"in\"";
+        assert_eq!(
+            between(asa, " src ", " "),
+            Some("outside:198.51.100.7/51234")
+        );
+        assert_eq!(between(asa, "access-group \"", "\""), Some("in"));
+        assert_eq!(between(asa, " by ", "!"), Some("access-group \"in\""));
+        assert_eq!(between(asa, " via ", " "), None);
     }
 }

@@ -36,7 +36,7 @@ use super::json_value::{Json, Map};
 use vigil_event::Value;
 
 use super::json::{self, get_path, int_of, is_placeholder, text_of};
-use super::Output;
+use super::{prefixed, Output};
 
 /// NXLog fields that describe the record rather than carry the event's data.
 const NXLOG_SYSTEM_FIELDS: [&str; 36] = [
@@ -176,7 +176,7 @@ fn put_record_fields(root: &Map<'_>, shape: Shape<'_>, out: &mut Output) {
                     && !matches!(value, Json::Object(_) | Json::Array(_))
                     && !value.as_str().is_some_and(is_placeholder);
                 if is_data && !key.is_empty() {
-                    json::put_value(out, format!("{EVENT_DATA_PREFIX}{key}"), value);
+                    json::put_value(out, prefixed(EVENT_DATA_PREFIX, key), value);
                 }
             }
         }
