@@ -27,8 +27,8 @@
 use vigil_event::Value;
 
 use super::kv::transport_name;
+use super::search::{between, Search};
 use super::{Input, Output};
-use crate::body::search::{between, Search};
 
 /// Cisco's names for syslog severities 0–7 (IOS uses the same).
 pub(super) const SEVERITY_NAMES: [&str; 8] = [

@@ -26,8 +26,8 @@ use vigil_event::{Timestamp, Value};
 
 use super::cisco_asa::SEVERITY_NAMES;
 use super::kv::transport_name;
+use super::search::{between, Search};
 use super::{Input, Output};
-use crate::body::search::{between, Search};
 
 /// The `%FACILITY-SEVERITY-MNEMONIC` tag.
 struct Tag<'a> {

@@ -33,8 +33,8 @@ use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use vigil_event::Timestamp;
 
 use super::pam::{put_event, put_ip_or_domain, split_word, FAILURE, SUCCESS};
+use super::search::Search;
 use super::{Input, Output};
-use crate::body::search::Search;
 
 const MYSQL: &str = "mysql";
 const POSTGRESQL: &str = "postgresql";

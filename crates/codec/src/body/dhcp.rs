@@ -21,8 +21,8 @@
 
 use std::net::IpAddr;
 
+use super::search::Search;
 use super::{Input, Output};
-use crate::body::search::Search;
 
 /// The longest message type name taken as one (`DHCPLEASEUNASSIGNED` is 19).
 const MAX_KIND_LEN: usize = 24;

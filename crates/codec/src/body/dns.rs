@@ -25,9 +25,9 @@
 
 use vigil_event::Value;
 
+use super::search::Search;
 use super::web::{date_time, month_number};
 use super::{dhcp, Input, Output};
-use crate::body::search::Search;
 
 /// BIND logging categories that may prefix a message (`print-category yes`).
 const BIND_CATEGORIES: [&str; 20] = [

@@ -24,8 +24,8 @@ use chrono::{FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use vigil_event::{Timestamp, Value};
 
 use super::kv::{self, Token};
+use super::search::Search;
 use super::{prefixed, Input, Output};
-use crate::body::search::Search;
 
 const VENDOR_PREFIX: &str = "fortinet.firewall.";
 

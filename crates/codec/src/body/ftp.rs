@@ -28,8 +28,8 @@ use chrono::{NaiveDateTime, SecondsFormat};
 use vigil_event::Timestamp;
 
 use super::pam::{put_event, put_ip_or_domain, split_word, FAILURE, SUCCESS};
+use super::search::Search;
 use super::{Input, Output};
-use crate::body::search::Search;
 
 /// The length of a ctime date: `Mon Jan  1 00:00:00 2024`.
 const CTIME_LEN: usize = 24;

@@ -26,10 +26,10 @@
 //! The helpers here (`parse_time`, `get_path`, `put_*_value`) are shared with the Windows,
 //! Suricata, Zeek, CEF and LEEF decoders.
 
-use super::json_value::{Json, Map};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use vigil_event::{Timestamp, Value};
 
+use super::json_value::{Json, Map};
 use super::{prefixed, suricata, windows, zeek, Input, Output};
 
 /// Longer messages are not parsed (they are not a log line we can afford to flatten).

@@ -31,8 +31,8 @@ use vigil_event::{Timestamp, Value};
 
 use super::cef::{self, Pairs};
 use super::json;
+use super::search::Search;
 use super::{prefixed, Input, Output};
-use crate::body::search::Search;
 
 const PREFIX: &str = "LEEF:";
 /// Header fields after `LEEF:` in LEEF 1.0: version, vendor, product, version, event id.

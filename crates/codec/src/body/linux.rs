@@ -14,8 +14,8 @@
 //! `event.category` `host`, `driver` (device nodes) or `configuration` (sysctl).
 
 use super::pam::put_event;
+use super::search::Search;
 use super::{Input, Output};
-use crate::body::search::Search;
 
 /// One known message: the app-names it comes under, its template, and what it means.
 struct Template {

@@ -19,8 +19,8 @@ use std::borrow::Cow;
 use vigil_event::Value;
 
 use super::kv::transport_name;
+use super::search::Search;
 use super::{Input, Output};
-use crate::body::search::Search;
 
 const VENDOR_PREFIX: &str = "netfilter.";
 

@@ -27,9 +27,9 @@ use std::borrow::Cow;
 use chrono::{NaiveDateTime, TimeZone, Utc};
 use vigil_event::{Timestamp, Value};
 
+use super::search::Search;
 use super::web::date_time;
 use super::{Input, Output};
-use crate::body::search::Search;
 
 /// Field positions shared by every log type.
 mod common {

@@ -26,8 +26,8 @@
 //! Not handled: other modules' own wording (pam_sss, pam_faillock, pam_systemd messages), which
 //! are left to the generic decoders.
 
+use super::search::Search;
 use super::{Input, Output, Value};
-use crate::body::search::Search;
 
 pub(super) const SUCCESS: Option<&str> = Some("success");
 pub(super) const FAILURE: Option<&str> = Some("failure");

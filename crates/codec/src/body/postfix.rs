@@ -22,8 +22,8 @@
 //! Not handled: postscreen and anvil statistics lines, milter replies beyond their reason text.
 
 use super::pam::{put_event, put_ip_or_domain, split_word, FAILURE, SUCCESS};
+use super::search::Search;
 use super::{Input, Output, Value};
-use crate::body::search::Search;
 
 /// Postfix queue ids: short hex (`3A1B2C4D5E`) or long base-52 (`4Lz3QF0s2zz1x`) forms.
 const MIN_QUEUE_ID_LEN: usize = 5;

@@ -15,9 +15,9 @@
 
 use vigil_event::Timestamp;
 
+use super::search::Search;
 use super::web::put_url;
 use super::{Input, Output};
-use crate::body::search::Search;
 
 const NANOS_PER_MILLI: i64 = 1_000_000;
 /// Status codes from this one up are failures.

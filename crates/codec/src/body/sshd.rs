@@ -32,8 +32,8 @@
 //! Not handled: debug-level messages (`debug1: …`), sftp-server's own lines.
 
 use super::pam::{self, put_event, put_ip_or_domain, split_word, FAILURE, SUCCESS, UNKNOWN};
+use super::search::Search;
 use super::{Input, Output, Value};
-use crate::body::search::Search;
 
 #[path = "sshd_network.rs"]
 mod network;

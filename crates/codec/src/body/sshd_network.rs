@@ -3,9 +3,9 @@
 //! stopping. The fields are those of the parent module's documentation.
 
 use super::super::pam::{put_event, FAILURE};
+use super::super::search::Search;
 use super::super::Output;
 use super::{put_peer, put_user_and_peer};
-use crate::body::search::Search;
 
 /// After `Connection `: `closed by …`, `reset by …`, or `from IP port N on IP port N`.
 pub(super) fn decode_connection(rest: &str, out: &mut Output) -> bool {

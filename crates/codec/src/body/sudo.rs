@@ -21,8 +21,8 @@
 //! Not handled: sudo's I/O log and JSON (sudo_logsrvd) formats.
 
 use super::pam::{self, put_event, split_word, FAILURE, SUCCESS};
+use super::search::Search;
 use super::{Input, Output};
-use crate::body::search::Search;
 
 const SUDO: &str = "sudo";
 const SU: &str = "su";

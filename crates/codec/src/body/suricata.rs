@@ -21,10 +21,10 @@
 //! without `src_ip` and `flow_id` (`stats`) are not EVE traffic records here: the generic JSON
 //! decoder takes them.
 
-use super::json_value::{Json, Map};
 use vigil_event::Value;
 
 use super::json::{self, get_path, int_of};
+use super::json_value::{Json, Map};
 use super::Output;
 
 /// Answers kept in `dns.resolved_ip`.

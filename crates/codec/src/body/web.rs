@@ -24,8 +24,8 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 
+use super::search::Search;
 use super::{Input, Output};
-use crate::body::search::Search;
 
 mod access;
 mod apache_error;

@@ -32,10 +32,10 @@
 //! as UTC: the record does not say which zone the Windows host is in. Not handled: the XML
 //! rendering of events, and the event's free-text `Message`.
 
-use super::json_value::{Json, Map};
 use vigil_event::Value;
 
 use super::json::{self, get_path, int_of, is_placeholder, text_of};
+use super::json_value::{Json, Map};
 use super::{prefixed, Output};
 
 /// NXLog fields that describe the record rather than carry the event's data.

@@ -26,11 +26,10 @@
 //! from policy scripts) is refused.
 
 use serde_json::Number;
-
-use super::json_value::{Json, Map};
 use vigil_event::Value;
 
 use super::json::{self, int_of, is_placeholder};
+use super::json_value::{Json, Map};
 use super::{suricata, Input, Output};
 
 /// The default `conn.log` columns, in order (Zeek 4 to 7.0).

@@ -5,9 +5,9 @@ use std::borrow::Cow;
 use chrono::{FixedOffset, TimeZone};
 use vigil_event::Timestamp;
 
+use super::super::search::Search;
 use super::super::{squid, Output};
 use super::{date_time, month_number, put_url};
-use crate::body::search::Search;
 
 /// Status codes from this one up are failures.
 const FIRST_FAILURE_STATUS: i64 = 400;

@@ -16,9 +16,9 @@
 
 use vigil_event::Timestamp;
 
+use super::super::search::Search;
 use super::super::Output;
 use super::{date_time, is_error_level, month_number, put_error_log_level};
-use crate::body::search::Search;
 
 pub(super) fn decode(line: &str, from_web_server: bool, out: &mut Output) -> bool {
     let mut rest = line;

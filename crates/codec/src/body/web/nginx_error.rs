@@ -10,10 +10,10 @@
 
 use vigil_event::Timestamp;
 
+use super::super::search::Search;
 use super::super::Output;
 use super::access::{put_request, quoted, unescape};
 use super::{date_time, is_error_level, put_error_log_level};
-use crate::body::search::Search;
 
 /// Where the message ends and nginx's `, client: …` context starts.
 const CONTEXT_START: &str = ", client: ";
