@@ -416,9 +416,9 @@ mod tests {
             }
         }
 
-        /// A bulk extend of names that share long heads (ECS groups, seven bytes and more, a
-        /// NUL byte, one name the start of another), with repeats, below and above the keyed
-        /// sort's limit, leaves what a `BTreeMap` would.
+        /// A bulk extend of names that share long heads (ECS groups, eight bytes and more, a
+        /// NUL byte, one name the start of another), with repeats, in batches short and long
+        /// enough for either of the standard sort's strategies, leaves what a `BTreeMap` would.
         #[test]
         fn extend_orders_names_with_shared_heads(
             before in proptest::collection::vec((0usize..16, 0i64..100), 0..8),
