@@ -275,7 +275,7 @@ impl<'a> FileImporter<'a> {
         };
         let mut file = FileRead {
             importer: self,
-            name: Value::Str(name.to_owned()),
+            name: Value::from(name),
             batch: Vec::with_capacity(IMPORT_BATCH_EVENTS),
             received: Timestamp::now(),
             stopped: false,
@@ -464,7 +464,7 @@ impl FileRead<'_, '_> {
                     match chrono::DateTime::parse_from_rfc3339(cell.trim()) {
                         Ok(time) => event.timestamp = Timestamp::from_datetime(time),
                         Err(_) => {
-                            event.fields.insert(name.clone().into(), Value::Str(cell));
+                            event.fields.insert(name.clone().into(), Value::from(cell));
                         }
                     }
                 }
@@ -473,10 +473,10 @@ impl FileRead<'_, '_> {
                 _ if is_reserved_column(name) => {
                     event
                         .fields
-                        .insert(format!("csv.{name}").into(), Value::Str(cell));
+                        .insert(format!("csv.{name}").into(), Value::from(cell));
                 }
                 _ => {
-                    event.fields.insert(name.clone().into(), Value::Str(cell));
+                    event.fields.insert(name.clone().into(), Value::from(cell));
                 }
             }
         }

@@ -3,7 +3,7 @@ use std::sync::Arc;
 
 use vigil_codec::syslog::{decode_syslog, DecodeContext};
 use vigil_config::{SourceMap, SourceMatch};
-use vigil_event::{Event, EventFlags, SecurityLevel, Timestamp};
+use vigil_event::{Event, EventFlags, SecurityLevel, Timestamp, ToCompactString};
 
 use crate::UnmappedSources;
 
@@ -273,7 +273,7 @@ impl Stamper {
         event
             .fields
             .entry(vigil_event::field::OBSERVER_IP.into())
-            .or_insert_with(|| vigil_event::Value::Str(device.to_string()));
+            .or_insert_with(|| vigil_event::Value::Str(device.to_compact_string()));
         event.listener = listener.clone();
         event.observer = Some(self.observer.clone());
     }
@@ -343,7 +343,7 @@ impl Stamper {
                 .fields
                 .entry(vigil_event::field::VIA.into())
                 .or_insert_with(|| vigil_event::Value::List(Vec::new()));
-            let hop = vigil_event::Value::Str(relay.to_owned());
+            let hop = vigil_event::Value::from(relay);
             match via {
                 vigil_event::Value::List(nodes) => nodes.push(hop),
                 other => *other = vigil_event::Value::List(vec![hop]),

@@ -143,9 +143,7 @@ impl FileTailSource {
                 .syslog_event(line, truncated, local, listener, received);
             // A file has no sender address: the line's host name says where it came from.
             event.source = None;
-            event
-                .fields
-                .insert(LOG_FILE_PATH.into(), Value::Str(path.to_owned()));
+            event.fields.insert(LOG_FILE_PATH.into(), Value::from(path));
             self.metrics.lines.count_event(&event);
             events.push(event);
         };

@@ -109,7 +109,7 @@ pub fn ip(event: &Event, name: &str) -> Option<IpAddr> {
 /// parse goes to the map instead, so nothing is lost).
 pub fn set(event: &mut Event, name: &str, value: Value) {
     let text = |value: &Value| match value {
-        Value::Str(text) => Some(text.clone()),
+        Value::Str(text) => Some(text.to_string()),
         Value::Int(number) => Some(number.to_string()),
         Value::Float(number) => Some(number.to_string()),
         Value::Bool(flag) => Some(flag.to_string()),
@@ -189,15 +189,15 @@ pub fn set(event: &mut Event, name: &str, value: Value) {
 /// taking `source.port` leaves the address with port 0.
 pub fn take(event: &mut Event, name: &str) -> Option<Value> {
     match name {
-        field::HOST_NAME => event.host_name.take().map(Value::Str),
-        field::PROCESS_NAME => event.process_name.take().map(Value::Str),
-        field::SYSLOG_MSGID => event.msgid.take().map(Value::Str),
-        field::MESSAGE => Some(Value::Str(std::mem::take(&mut event.message))),
-        field::HOST_IP => event.host_ip.take().map(|ip| Value::Str(ip.to_string())),
+        field::HOST_NAME => event.host_name.take().map(Value::from),
+        field::PROCESS_NAME => event.process_name.take().map(Value::from),
+        field::SYSLOG_MSGID => event.msgid.take().map(Value::from),
+        field::MESSAGE => Some(Value::from(std::mem::take(&mut event.message))),
+        field::HOST_IP => event.host_ip.take().map(|ip| Value::from(ip.to_string())),
         field::SOURCE_IP => event
             .source
             .take()
-            .map(|peer| Value::Str(peer.ip().to_string())),
+            .map(|peer| Value::from(peer.ip().to_string())),
         field::SOURCE_PORT => event.source.as_mut().map(|peer| {
             let port = peer.port();
             peer.set_port(0);

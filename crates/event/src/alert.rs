@@ -159,7 +159,7 @@ impl Alert {
             Value::List(
                 self.events
                     .iter()
-                    .map(|id| Value::Str(id.to_string()))
+                    .map(|id| Value::from(id.to_string()))
                     .collect(),
             ),
         );

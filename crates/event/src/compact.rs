@@ -586,7 +586,7 @@ mod tests {
             for n in 0..fields {
                 event.fields.insert(
                     format!("field.{n}").into(),
-                    crate::Value::Str("x".repeat(20)),
+                    crate::Value::from("x".repeat(20)),
                 );
             }
             event

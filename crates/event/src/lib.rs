@@ -28,6 +28,7 @@ mod time;
 mod value;
 
 pub use alert::{Alert, Severity, ALERT_KIND};
+pub use compact_str::{CompactString, ToCompactString};
 pub use error::{EventError, Result};
 pub use event::{Event, EventFlags, FieldName, Fields, StructuredElement};
 pub use id::EventId;

@@ -1,5 +1,6 @@
 use std::collections::BTreeMap;
 
+use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
 
 /// A field value beyond the core schema: what body decoders and user mappings produce.
@@ -8,7 +9,8 @@ pub enum Value {
     Bool(bool),
     Int(i64),
     Float(f64),
-    Str(String),
+    /// Up to 24 bytes inline, longer on the heap; serialised as a string, like `String`.
+    Str(CompactString),
     List(Vec<Value>),
     Map(BTreeMap<String, Value>),
 }
@@ -19,7 +21,7 @@ impl Value {
             Value::Bool(flag) => serde_json::Value::Bool(*flag),
             Value::Int(number) => serde_json::Value::from(*number),
             Value::Float(number) => serde_json::Value::from(*number),
-            Value::Str(text) => serde_json::Value::String(text.clone()),
+            Value::Str(text) => serde_json::Value::String(text.to_string()),
             Value::List(items) => items.iter().map(Value::to_json).collect(),
             Value::Map(entries) => serde_json::Value::Object(
                 entries
@@ -40,12 +42,18 @@ impl Value {
 
 impl From<&str> for Value {
     fn from(text: &str) -> Self {
-        Value::Str(text.to_owned())
+        Value::Str(CompactString::new(text))
     }
 }
 
 impl From<String> for Value {
     fn from(text: String) -> Self {
+        Value::Str(CompactString::from(text))
+    }
+}
+
+impl From<CompactString> for Value {
+    fn from(text: CompactString) -> Self {
         Value::Str(text)
     }
 }

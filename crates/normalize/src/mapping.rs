@@ -7,7 +7,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use ipnet::IpNet;
 use regex::Regex;
 use vigil_config::{line_of, ConstValue, MappingConfig, MappingFile};
-use vigil_event::{Event, Timestamp, Value};
+use vigil_event::{Event, Timestamp, ToCompactString, Value};
 
 use crate::dissect::Dissect;
 use crate::fields;
@@ -90,7 +90,7 @@ impl Mapping {
                 return Applied::Drop;
             }
             for (name, value) in captured {
-                fields::set(event, &name, Value::Str(value));
+                fields::set(event, &name, Value::from(value));
             }
         }
         for (from, to) in &self.rename {
@@ -185,7 +185,7 @@ impl Conversion {
             Conversion::Ip => text
                 .parse::<IpAddr>()
                 .ok()
-                .map(|address| Value::Str(address.to_string())),
+                .map(|address| Value::Str(address.to_compact_string())),
             Conversion::Integer => text.parse().ok().map(Value::Int),
             Conversion::Float => text.parse().ok().map(Value::Float),
             Conversion::Boolean => match text.to_ascii_lowercase().as_str() {
@@ -194,7 +194,7 @@ impl Conversion {
                 _ => None,
             },
             Conversion::Timestamp(format) => {
-                parse_time(text, format.as_deref()).map(|time| Value::Str(time.to_string()))
+                parse_time(text, format.as_deref()).map(|time| Value::Str(time.to_compact_string()))
             }
         }
     }
@@ -390,7 +390,7 @@ fn compile(config: &MappingConfig, text: &str) -> Result<Mapping, Vec<(usize, St
                     ConstValue::Bool(flag) => Value::Bool(*flag),
                     ConstValue::Int(number) => Value::Int(*number),
                     ConstValue::Float(number) => Value::Float(*number),
-                    ConstValue::Text(text) => Value::Str(text.clone()),
+                    ConstValue::Text(text) => Value::from(text.clone()),
                 };
                 (name.clone(), value)
             })

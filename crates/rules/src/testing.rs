@@ -172,7 +172,7 @@ fn time_of(value: &Dynamic) -> Result<i64, String> {
 
 fn value_of(value: &Dynamic) -> Result<Value, String> {
     if value.is_string() {
-        return Ok(Value::Str(value.clone().into_string().unwrap_or_default()));
+        return Ok(Value::from(value.clone().into_string().unwrap_or_default()));
     }
     if let Ok(integer) = value.as_int() {
         return Ok(Value::Int(integer));

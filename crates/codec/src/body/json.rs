@@ -27,7 +27,7 @@
 //! Suricata, Zeek, CEF and LEEF decoders.
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
-use vigil_event::{Timestamp, Value};
+use vigil_event::{Timestamp, ToCompactString, Value};
 
 use super::json_value::{Json, Map};
 use super::{prefixed, suricata, windows, zeek, Input, Output};
@@ -156,9 +156,9 @@ pub(super) fn put_value(out: &mut Output, name: String, value: &Json) {
         Json::Null => {}
         Json::Array(items) => match items.iter().map(scalar).collect::<Option<Vec<_>>>() {
             Some(list) => out.put(name, Value::List(list)),
-            None => out.put(name, Value::Str(value.to_string())),
+            None => out.put(name, Value::from(value.to_string())),
         },
-        _ => out.put(name, Value::Str(value.to_string())),
+        _ => out.put(name, Value::from(value.to_string())),
     }
 }
 
@@ -168,10 +168,10 @@ fn scalar(value: &Json) -> Option<Value> {
         Json::Number(number) => match number.as_i64() {
             Some(int) => Value::Int(int),
             // u64 above i64::MAX keeps its digits rather than losing precision as a float.
-            None if number.is_u64() => Value::Str(number.to_string()),
+            None if number.is_u64() => Value::Str(number.to_compact_string()),
             None => Value::Float(number.as_f64()?),
         },
-        Json::String(text) => Value::Str(text.to_string()),
+        Json::String(text) => Value::from(&**text),
         _ => return None,
     })
 }

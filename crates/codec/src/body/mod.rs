@@ -25,7 +25,7 @@
 use std::borrow::Cow;
 use std::net::IpAddr;
 
-use vigil_event::{Timestamp, Value};
+use vigil_event::{Timestamp, ToCompactString, Value};
 
 mod accounts;
 mod cef;
@@ -114,7 +114,7 @@ impl Output {
     pub fn put_str(&mut self, name: impl Into<Cow<'static, str>>, text: &str) {
         let text = text.trim();
         if !text.is_empty() && text != "-" {
-            self.put(name, Value::Str(text.to_owned()));
+            self.put(name, Value::from(text));
         }
     }
 
@@ -137,11 +137,11 @@ impl Output {
             // An IPv4 address that parses is already canonical (the parser refuses leading
             // zeros and other spellings): keep the text rather than format it again.
             Ok(IpAddr::V4(_)) => {
-                self.put(name, Value::Str(text.to_owned()));
+                self.put(name, Value::from(text));
                 true
             }
             Ok(address) => {
-                self.put(name, Value::Str(address.to_string()));
+                self.put(name, Value::Str(address.to_compact_string()));
                 true
             }
             Err(_) => false,

@@ -331,7 +331,7 @@ const OWNED_APPS: [&str; 4] = ["sshd", "klogind", "ftpd", "su"];
 
 fn flatten(value: &Value) -> String {
     match value {
-        Value::Str(text) => text.clone(),
+        Value::Str(text) => text.to_string(),
         Value::Int(number) => number.to_string(),
         Value::List(items) => items.iter().map(flatten).collect::<Vec<_>>().join(" "),
         other => format!("{other:?}"),

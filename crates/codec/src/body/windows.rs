@@ -32,7 +32,7 @@
 //! as UTC: the record does not say which zone the Windows host is in. Not handled: the XML
 //! rendering of events, and the event's free-text `Message`.
 
-use vigil_event::Value;
+use vigil_event::{ToCompactString, Value};
 
 use super::json::{self, get_path, int_of, is_placeholder, text_of};
 use super::json_value::{Json, Map};
@@ -140,7 +140,7 @@ pub(super) fn decode_object(root: &Map<'_>, out: &mut Output) -> bool {
     let Some(id) = id.and_then(int_of).filter(|id| (0..=65535).contains(id)) else {
         return false;
     };
-    out.put("event.code", Value::Str(id.to_string()));
+    out.put("event.code", Value::Str(id.to_compact_string()));
     put_record_fields(root, shape, out);
     // Ids are per provider: 1102 of some application is not the Security log's 1102.
     let channel = out.get("winlog.channel").and_then(Value::as_str);

@@ -26,7 +26,7 @@
 //! from policy scripts) is refused.
 
 use serde_json::Number;
-use vigil_event::Value;
+use vigil_event::{ToCompactString, Value};
 
 use super::json::{self, int_of, is_placeholder};
 use super::json_value::{Json, Map};
@@ -134,7 +134,7 @@ pub(super) fn decode_object(root: &Map<'_>, out: &mut Output) -> bool {
     out.put("observer.vendor", "Zeek");
     out.put("observer.product", "Zeek");
     if let Some(name) = name.filter(|name| !name.is_empty()) {
-        out.put("event.dataset", Value::Str(format!("zeek.{name}")));
+        out.put("event.dataset", Value::from(format!("zeek.{name}")));
     }
     json::put_text_value(out, "zeek.session_id", root.get("uid"));
     put_endpoints(root, out);
@@ -236,7 +236,7 @@ fn put_dns(root: &Map<'_>, out: &mut Output) {
     let resolved: Vec<Value> = answers
         .iter()
         .filter_map(|answer| answer.parse::<std::net::IpAddr>().ok())
-        .map(|address| Value::Str(address.to_string()))
+        .map(|address| Value::Str(address.to_compact_string()))
         .collect();
     out.put(
         "zeek.dns.answers",

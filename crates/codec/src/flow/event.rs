@@ -8,7 +8,7 @@
 use std::fmt::Write as _;
 use std::net::{IpAddr, SocketAddr};
 
-use vigil_event::{field, Event, Timestamp, Value};
+use vigil_event::{field, Event, Timestamp, ToCompactString, Value};
 
 use super::record::{Element, FlowKind, FlowRecord};
 use super::wire;
@@ -122,7 +122,7 @@ impl FlowRecord {
         };
         put(
             field::OBSERVER_IP,
-            Value::Str(self.exporter.ip().to_string()),
+            Value::Str(self.exporter.ip().to_compact_string()),
         );
         put(field::EVENT_DATASET, Value::from(self.kind.dataset()));
         if self.options {
@@ -133,7 +133,7 @@ impl FlowRecord {
             put(field::EVENT_TYPE, Value::from("connection"));
         }
         if let Some(ip) = self.destination {
-            put(field::DESTINATION_IP, Value::Str(ip.to_string()));
+            put(field::DESTINATION_IP, Value::Str(ip.to_compact_string()));
         }
         if let Some(port) = self.destination_port {
             put(field::DESTINATION_PORT, Value::Int(i64::from(port)));
@@ -141,10 +141,13 @@ impl FlowRecord {
         if let Some(protocol) = self.protocol {
             let transport = match transport_name(protocol) {
                 Some(name) => Value::from(name),
-                None => Value::Str(protocol.to_string()),
+                None => Value::Str(protocol.to_compact_string()),
             };
             put(field::NETWORK_TRANSPORT, transport);
-            put(field::NETWORK_IANA_NUMBER, Value::Str(protocol.to_string()));
+            put(
+                field::NETWORK_IANA_NUMBER,
+                Value::Str(protocol.to_compact_string()),
+            );
         }
         match self.source.or(self.destination) {
             Some(IpAddr::V4(_)) => put(field::NETWORK_TYPE, Value::from("ipv4")),
@@ -158,10 +161,10 @@ impl FlowRecord {
             put(field::NETWORK_PACKETS, int(packets));
         }
         if let Some(start) = self.start {
-            put(field::EVENT_START, Value::Str(start.to_string()));
+            put(field::EVENT_START, Value::Str(start.to_compact_string()));
         }
         if let Some(end) = self.end {
-            put(field::EVENT_END, Value::Str(end.to_string()));
+            put(field::EVENT_END, Value::Str(end.to_compact_string()));
         }
         if let (Some(start), Some(end)) = (self.start, self.end) {
             if let Some(nanos) = end.as_nanos().checked_sub(start.as_nanos()) {
@@ -181,13 +184,13 @@ impl FlowRecord {
         if let Some(interface) = self.input_interface {
             put(
                 OBSERVER_INGRESS_INTERFACE_ID,
-                Value::Str(interface.to_string()),
+                Value::Str(interface.to_compact_string()),
             );
         }
         if let Some(interface) = self.output_interface {
             put(
                 OBSERVER_EGRESS_INTERFACE_ID,
-                Value::Str(interface.to_string()),
+                Value::Str(interface.to_compact_string()),
             );
         }
         if let Some(flags) = self.tcp_flags {
@@ -197,7 +200,7 @@ impl FlowRecord {
             put(names.tos, Value::Int(i64::from(tos)));
         }
         if let Some(ip) = self.next_hop {
-            put(names.next_hop, Value::Str(ip.to_string()));
+            put(names.next_hop, Value::Str(ip.to_compact_string()));
         }
         if let Some(number) = self.source_as {
             put(names.source_as, Value::Int(i64::from(number)));
@@ -307,7 +310,7 @@ fn element_value(bytes: &[u8]) -> Value {
     for byte in bytes {
         let _ = write!(hex, "{byte:02x}");
     }
-    Value::Str(hex)
+    Value::from(hex)
 }
 
 /// An element that appears more than once keeps every value, as a list in template order.

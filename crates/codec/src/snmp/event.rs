@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::net::{IpAddr, SocketAddr};
 
-use vigil_event::{field, Event, Timestamp, Value};
+use vigil_event::{field, Event, Timestamp, ToCompactString, Value};
 
 use crate::snmp::message::SnmpVersion;
 use crate::snmp::receiver::Trap;
@@ -183,15 +183,15 @@ fn scalar_value(value: &SnmpValue) -> Option<Value> {
         | SnmpValue::TimeTicks(number) => Value::Int(i64::from(*number)),
         SnmpValue::Counter64(number) => match i64::try_from(*number) {
             Ok(number) => Value::Int(number),
-            Err(_) => Value::Str(number.to_string()),
+            Err(_) => Value::Str(number.to_compact_string()),
         },
         SnmpValue::OctetString(bytes) => match printable(bytes) {
-            Some(text) => Value::Str(text.to_owned()),
-            None => Value::Str(hex(bytes)),
+            Some(text) => Value::from(text),
+            None => Value::from(hex(bytes)),
         },
-        SnmpValue::Opaque(bytes) | SnmpValue::Other { bytes, .. } => Value::Str(hex(bytes)),
-        SnmpValue::ObjectId(oid) => Value::Str(oid.to_string()),
-        SnmpValue::IpAddress(address) => Value::Str(address.to_string()),
+        SnmpValue::Opaque(bytes) | SnmpValue::Other { bytes, .. } => Value::from(hex(bytes)),
+        SnmpValue::ObjectId(oid) => Value::Str(oid.to_compact_string()),
+        SnmpValue::IpAddress(address) => Value::Str(address.to_compact_string()),
         SnmpValue::Null
         | SnmpValue::NoSuchObject
         | SnmpValue::NoSuchInstance
@@ -203,14 +203,11 @@ fn scalar_value(value: &SnmpValue) -> Option<Value> {
 /// One entry of `snmp.varbinds`: `{oid, name?, type, value?}`.
 fn varbind_value(varbind: &VarBind) -> Value {
     let mut entry = BTreeMap::new();
-    entry.insert("oid".into(), Value::Str(varbind.oid.to_string()));
+    entry.insert("oid".into(), Value::Str(varbind.oid.to_compact_string()));
     if let Some(name) = varbind.oid.name() {
-        entry.insert("name".into(), Value::Str(name));
+        entry.insert("name".into(), Value::from(name));
     }
-    entry.insert(
-        "type".into(),
-        Value::Str(varbind.value.type_name().to_owned()),
-    );
+    entry.insert("type".into(), Value::from(varbind.value.type_name()));
     if let Some(value) = scalar_value(&varbind.value) {
         entry.insert("value".into(), value);
     }

@@ -1057,7 +1057,7 @@ mod tests {
                 // Values longer than a term: two of them share the cut term.
                 e.fields.insert(
                     "long".into(),
-                    Value::Str(format!("{}{tail}", "a".repeat(MAX_TERM_BYTES))),
+                    Value::from(format!("{}{tail}", "a".repeat(MAX_TERM_BYTES))),
                 );
                 e
             })

@@ -386,7 +386,7 @@ fn loghub_apache_variables_land_in_fields() {
         let values: Vec<String> = out
             .iter()
             .map(|(_, value)| match value {
-                Value::Str(text) => text.clone(),
+                Value::Str(text) => text.to_string(),
                 Value::Int(number) => number.to_string(),
                 other => format!("{other:?}"),
             })
