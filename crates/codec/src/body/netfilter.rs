@@ -14,15 +14,11 @@
 //! The uptime stamp is not a wall-clock time and is ignored. Not handled: `PHYSIN`/`PHYSOUT`
 //! bridge details beyond keeping them, the nested packet of ICMP errors (`[SRC=… ]`).
 
-use std::borrow::Cow;
-
 use vigil_event::Value;
 
 use super::kv::transport_name;
 use super::search::Search;
 use super::{Input, Output};
-
-const VENDOR_PREFIX: &str = "netfilter.";
 
 pub(super) fn decode(input: &Input<'_>, out: &mut Output) -> bool {
     let message = strip_uptime(input.message.trim_start());
@@ -88,9 +84,11 @@ pub(super) fn decode(input: &Input<'_>, out: &mut Output) -> bool {
             "CODE" => {
                 out.put_int("netfilter.icmp.code", value);
             }
-            "TOS" | "PREC" | "TC" | "FLOWLBL" | "RES" | "URGP" | "PHYSIN" | "PHYSOUT" | "MARK"
-            | "UID" | "GID" => out.put_str(vendor_key(key), value),
-            _ => {}
+            _ => {
+                if let Some(name) = vendor_key(key) {
+                    out.put_str(name, value);
+                }
+            }
         }
     }
     if out.get("source.ip").is_none() {
@@ -157,9 +155,9 @@ fn find_key(text: &str, key: &str) -> Option<usize> {
     None
 }
 
-/// `netfilter.<key in lower case>` for the keys kept as they are.
-fn vendor_key(key: &str) -> Cow<'static, str> {
-    Cow::Borrowed(match key {
+/// `netfilter.<key in lower case>` for the keys kept as they are; `None` for the others.
+fn vendor_key(key: &str) -> Option<&'static str> {
+    Some(match key {
         "TOS" => "netfilter.tos",
         "PREC" => "netfilter.prec",
         "TC" => "netfilter.tc",
@@ -171,7 +169,7 @@ fn vendor_key(key: &str) -> Cow<'static, str> {
         "MARK" => "netfilter.mark",
         "UID" => "netfilter.uid",
         "GID" => "netfilter.gid",
-        _ => return Cow::Owned(format!("{VENDOR_PREFIX}{}", key.to_ascii_lowercase())),
+        _ => return None,
     })
 }
 
