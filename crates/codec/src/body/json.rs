@@ -30,6 +30,7 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use vigil_event::{Timestamp, ToCompactString, Value};
 
 use super::json_value::{Json, Map};
+use super::web::{date_time, fixed_date, parse_digits};
 use super::{prefixed, suricata, windows, zeek, Input, Output};
 
 /// Longer messages are not parsed (they are not a log line we can afford to flatten).
@@ -320,47 +321,23 @@ pub(super) fn parse_time(text: &str) -> Option<Timestamp> {
 /// then `Z`, `±HH:MM`, `±HHMM` or nothing (UTC). `None` for anything else — other forms, a leap
 /// second, an invalid date — which [`parse_time_chrono`] then reads or refuses.
 fn iso8601(text: &str) -> Option<Timestamp> {
-    let bytes = text.as_bytes();
-    let number = |from: usize, len: usize| -> Option<u32> {
-        let digits = bytes.get(from..from + len)?;
-        digits.iter().try_fold(0u32, |sum, &b| {
-            b.is_ascii_digit().then(|| sum * 10 + u32::from(b - b'0'))
-        })
-    };
-    let separators = [(4, b'-'), (7, b'-'), (13, b':'), (16, b':')];
-    if bytes.len() < 19
-        || !matches!(bytes[10], b'T' | b' ')
-        || separators.iter().any(|&(at, b)| bytes[at] != b)
-    {
+    let (date, rest) = (text.get(..10)?, text.get(11..)?);
+    if !matches!(text.as_bytes()[10], b'T' | b' ') {
         return None;
     }
-    let date = chrono::NaiveDate::from_ymd_opt(
-        i32::try_from(number(0, 4)?).ok()?,
-        number(5, 2)?,
-        number(8, 2)?,
-    )?;
-    let (hour, minute, second) = (number(11, 2)?, number(14, 2)?, number(17, 2)?);
-    if second > 59 {
+    let (year, month, day) = fixed_date(date, '-')?;
+    // The clock runs to the offset (`Z`, `+`, `-`) or to the end.
+    let (clock, offset) = rest.split_at(rest.find(['Z', '+', '-']).unwrap_or(rest.len()));
+    // A point with no digits after it: chrono refuses it, and so does this.
+    if clock.ends_with('.') {
         return None;
     }
-    let mut at = 19;
-    let mut nanos = 0;
-    if bytes.get(at) == Some(&b'.') {
-        let digits = bytes[at + 1..]
-            .iter()
-            .take_while(|b| b.is_ascii_digit())
-            .count();
-        if digits == 0 || digits > 9 {
-            return None;
-        }
-        nanos = number(at + 1, digits)? * 10u32.pow(9 - digits as u32);
-        at += 1 + digits;
-    }
-    let offset_seconds = match &bytes[at..] {
+    let local = date_time(year, month, day, clock)?.and_utc();
+    let offset_seconds = match offset.as_bytes() {
         [] | [b'Z'] => 0,
         [sign @ (b'+' | b'-'), _, _, b':', _, _] | [sign @ (b'+' | b'-'), _, _, _, _] => {
-            let hours = number(at + 1, 2)?;
-            let minutes = number(bytes.len() - 2, 2)?;
+            let hours = parse_digits(offset.get(1..3)?, 2)?;
+            let minutes = parse_digits(offset.get(offset.len() - 2..)?, 2)?;
             if hours > 23 || minutes > 59 {
                 return None;
             }
@@ -373,13 +350,11 @@ fn iso8601(text: &str) -> Option<Timestamp> {
         }
         _ => return None,
     };
-    let local = date
-        .and_hms_nano_opt(hour, minute, second, nanos)?
-        .and_utc();
-    let nanos = local.timestamp_nanos_opt()?;
-    Some(Timestamp::from_nanos(nanos.checked_sub(
-        offset_seconds.checked_mul(NANOS_PER_SECOND)?,
-    )?))
+    Some(Timestamp::from_nanos(
+        local
+            .timestamp_nanos_opt()?
+            .checked_sub(offset_seconds.checked_mul(NANOS_PER_SECOND)?)?,
+    ))
 }
 
 /// Every form [`parse_time`] reads, through chrono.

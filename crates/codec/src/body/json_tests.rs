@@ -218,6 +218,11 @@ fn iso8601_reads_the_common_forms_itself() {
         "2023-02-29T10:00:00Z",
         "2024-01-02T10:00:60Z",
         "2024-01-02T10:00:00.Z",
+        // Multi-byte characters where digits belong: refused, never sliced through.
+        "2024-01-02T10:00:00+0é0",
+        "2024-01-02T10:00:00+é:00",
+        "2024-01-0éT10:00:00Z",
+        "2024-01-02é10:00:00Z",
     ] {
         assert_eq!(iso8601(text), None, "{text}");
     }

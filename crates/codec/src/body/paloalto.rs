@@ -28,7 +28,7 @@ use chrono::{NaiveDateTime, TimeZone, Utc};
 use vigil_event::{Timestamp, Value};
 
 use super::search::Search;
-use super::web::date_time;
+use super::web::{date_time, fixed_date};
 use super::{Input, Output};
 
 /// Field positions shared by every log type.
@@ -237,19 +237,13 @@ pub(super) fn decode(input: &Input<'_>, out: &mut Output) -> bool {
 /// spelling chrono accepts for the format is left to it.
 fn parse_time(text: &str) -> Option<NaiveDateTime> {
     let fixed = || {
-        let bytes = text.as_bytes();
-        if bytes.len() != 19 || bytes[4] != b'/' || bytes[7] != b'/' || bytes[10] != b' ' {
+        let (date, clock) = text.split_once(' ')?;
+        // `%S` takes no fraction.
+        if clock.len() != "HH:MM:SS".len() {
             return None;
         }
-        let number = |range: std::ops::Range<usize>| {
-            let digits = &text[range];
-            digits
-                .bytes()
-                .all(|b| b.is_ascii_digit())
-                .then(|| digits.parse().ok())?
-        };
-        let year = i32::try_from(number(0..4)?).ok()?;
-        date_time(year, number(5..7)?, number(8..10)?, &text[11..])
+        let (year, month, day) = fixed_date(date, '/')?;
+        date_time(year, month, day, clock)
     };
     fixed().or_else(|| NaiveDateTime::parse_from_str(text, TIME_FORMAT).ok())
 }

@@ -73,8 +73,21 @@ pub(super) fn date_time(year: i32, month: u32, day: u32, clock: &str) -> Option<
     NaiveDate::from_ymd_opt(year, month, day)?.and_hms_nano_opt(hour, minute, second, nanos)
 }
 
+/// A `YYYY-MM-DD` date (with `separator` between the numbers) as `date_time`'s year, month and
+/// day: four, two and two digits.
+pub(super) fn fixed_date(text: &str, separator: char) -> Option<(i32, u32, u32)> {
+    let mut parts = text.split(separator);
+    let year = parse_digits(parts.next()?, 4)?;
+    let month = parse_digits(parts.next()?, 2)?;
+    let day = parse_digits(parts.next()?, 2)?;
+    if parts.next().is_some() {
+        return None;
+    }
+    Some((i32::try_from(year).ok()?, month, day))
+}
+
 /// A number of exactly `width` ASCII digits.
-fn parse_digits(text: &str, width: usize) -> Option<u32> {
+pub(super) fn parse_digits(text: &str, width: usize) -> Option<u32> {
     if text.len() == width && text.bytes().all(|b| b.is_ascii_digit()) {
         text.parse().ok()
     } else {
