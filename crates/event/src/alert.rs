@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{field, Event, EventFlags, EventId, SecurityLevel, Timestamp, Value};
+use crate::{field, Event, EventFlags, EventId, SecurityLevel, Timestamp, ToCompactString, Value};
 
 /// How urgent an alert is, lowest first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -152,14 +152,20 @@ impl Alert {
             field::ALERT_COUNT,
             Value::Int(i64::try_from(self.count).unwrap_or(i64::MAX)),
         );
-        put(field::EVENT_START, Value::from(self.first_seen.to_string()));
-        put(field::EVENT_END, Value::from(self.last_seen.to_string()));
+        put(
+            field::EVENT_START,
+            Value::Str(self.first_seen.to_compact_string()),
+        );
+        put(
+            field::EVENT_END,
+            Value::Str(self.last_seen.to_compact_string()),
+        );
         put(
             field::ALERT_EVENTS,
             Value::List(
                 self.events
                     .iter()
-                    .map(|id| Value::from(id.to_string()))
+                    .map(|id| Value::Str(id.to_compact_string()))
                     .collect(),
             ),
         );

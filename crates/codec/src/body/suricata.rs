@@ -21,7 +21,7 @@
 //! without `src_ip` and `flow_id` (`stats`) are not EVE traffic records here: the generic JSON
 //! decoder takes them.
 
-use vigil_event::Value;
+use vigil_event::{ToCompactString, Value};
 
 use super::json::{self, get_path, int_of};
 use super::json_value::{Json, Map};
@@ -155,10 +155,10 @@ fn put_flow(flow: &Map<'_>, out: &mut Output) {
         out.put("suricata.eve.flow.alerted", Value::Bool(alerted));
     }
     if let Some(start) = flow.get("start").and_then(json::time_value) {
-        out.put("event.start", Value::from(start.to_string()));
+        out.put("event.start", Value::Str(start.to_compact_string()));
     }
     if let Some(end) = flow.get("end").and_then(json::time_value) {
-        out.put("event.end", Value::from(end.to_string()));
+        out.put("event.end", Value::Str(end.to_compact_string()));
     }
 }
 
@@ -195,7 +195,7 @@ fn resolved_addresses(dns: &Map<'_>) -> Vec<Value> {
             .and_then(|text| text.parse::<std::net::IpAddr>().ok())
         {
             if resolved.len() < MAX_RESOLVED {
-                resolved.push(Value::from(address.to_string()));
+                resolved.push(Value::Str(address.to_compact_string()));
             }
         }
     };
