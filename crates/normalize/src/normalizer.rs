@@ -494,35 +494,12 @@ fn apply_output(event: &mut Event, out: &mut Output) {
             event.timestamp = time;
         }
     }
-    let mut source_ip: Option<(std::net::IpAddr, Value)> = None;
-    let mut source_port: Option<(u16, Value)> = None;
-    // One bulk extend (append, then one sort) rather than a search and a shift per field; two
-    // more for what comes after (vigil.decoder, observer.ip).
-    event.fields.reserve(out.len() + 2);
-    event.fields.extend(out.drain().filter_map(|(name, value)| {
-        match &*name {
-            field::SOURCE_IP => {
-                if let Some(address) = value.as_str().and_then(|text| text.parse().ok()) {
-                    source_ip = Some((address, value));
-                    return None;
-                }
-            }
-            field::SOURCE_PORT => {
-                if let Value::Int(port) = value {
-                    if let Ok(port) = u16::try_from(port) {
-                        source_port = Some((port, value));
-                        return None;
-                    }
-                }
-            }
-            _ => {}
-        }
-        // What does not fit the typed members (an address that does not parse) stays in the
-        // map.
-        Some((name, value))
-    }));
+    let (source_ip, source_port) = out.take_source();
+    // The output's vector becomes the map (one sort at most, none when the decoder put its
+    // fields in name order), with room for what comes after: vigil.decoder, observer.ip.
+    out.move_into(&mut event.fields, 2);
     match (source_ip, source_port) {
-        (Some((address, _)), port) => {
+        (Some(address), port) => {
             // The sender is the device that logged the line: it stays findable as
             // observer.ip whatever the line says about its source.
             if let Some(peer) = event.source {
@@ -531,14 +508,15 @@ fn apply_output(event: &mut Event, out: &mut Output) {
                     .entry(field::OBSERVER_IP.into())
                     .or_insert_with(|| Value::Str(peer.ip().to_compact_string()));
             }
-            let port = port.map_or(0, |(port, _)| port);
-            event.source = Some(SocketAddr::new(address, port));
+            event.source = Some(SocketAddr::new(address, port.unwrap_or(0)));
         }
         // A port without an address: kept when the event has no source of its own; next to
         // the sender's address it would name a port the sender never used (the line still has
         // it, in event.original).
-        (None, Some((_, port))) if event.source.is_none() => {
-            event.fields.insert(field::SOURCE_PORT.into(), port);
+        (None, Some(port)) if event.source.is_none() => {
+            event
+                .fields
+                .insert(field::SOURCE_PORT.into(), Value::Int(i64::from(port)));
         }
         (None, _) => {}
     }

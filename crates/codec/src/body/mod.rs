@@ -25,7 +25,7 @@
 use std::borrow::Cow;
 use std::net::IpAddr;
 
-use vigil_event::{Timestamp, ToCompactString, Value};
+use vigil_event::{Fields, Timestamp, ToCompactString, Value};
 
 mod accounts;
 mod cef;
@@ -97,17 +97,58 @@ impl<'a> Input<'a> {
 
 /// The fields a decoder found, in the order it found them. Applied to the event only when the
 /// decoder recognised the line.
+///
+/// Decoders put their fields in name order where the line allows (`event.*` before `source.*`
+/// before `user.*`): the event's map is kept sorted, and an output already in order is handed to
+/// it without a sort ([`Output::move_into`]).
+///
+/// `source.ip` and `source.port` are kept apart from the rest: they become the event's typed
+/// source ([`Output::source`]), so they are never sorted into the map, and an address
+/// [`Output::put_ip`] parsed is not parsed again.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Output {
     fields: Vec<(Cow<'static, str>, Value)>,
+    source_ip: Option<SourceIp>,
+    source_port: Option<Value>,
     timestamp: Option<Timestamp>,
 }
+
+/// The `source.ip` a decoder put: its value, and the address when it parsed as one.
+#[derive(Clone, Debug, PartialEq)]
+struct SourceIp {
+    address: Option<IpAddr>,
+    value: Value,
+}
+
+const SOURCE_IP: &str = "source.ip";
+const SOURCE_PORT: &str = "source.port";
 
 impl Output {
     /// Sets `name`; a later value of the same name wins (it is appended, not searched for: the
     /// event's map keeps the last one).
     pub fn put(&mut self, name: impl Into<Cow<'static, str>>, value: impl Into<Value>) {
-        self.fields.push((name.into(), value.into()));
+        let name = name.into();
+        let value = value.into();
+        match &*name {
+            SOURCE_IP => {
+                let address = value.as_str().and_then(|text| text.parse().ok());
+                self.source_ip = Some(SourceIp { address, value });
+            }
+            SOURCE_PORT => self.source_port = Some(value),
+            _ => self.fields.push((name, value)),
+        }
+    }
+
+    /// `put` of a value already known to be `address`: it is not parsed again.
+    fn put_address(&mut self, name: Cow<'static, str>, address: IpAddr, value: Value) {
+        if name == SOURCE_IP {
+            self.source_ip = Some(SourceIp {
+                address: Some(address),
+                value,
+            });
+        } else {
+            self.fields.push((name, value));
+        }
     }
 
     /// Sets a text field unless the text is empty or a placeholder (`-`).
@@ -136,12 +177,16 @@ impl Output {
         match text.parse::<IpAddr>() {
             // An IPv4 address that parses is already canonical (the parser refuses leading
             // zeros and other spellings): keep the text rather than format it again.
-            Ok(IpAddr::V4(_)) => {
-                self.put(name, Value::from(text));
+            Ok(address @ IpAddr::V4(_)) => {
+                self.put_address(name.into(), address, Value::from(text));
                 true
             }
             Ok(address) => {
-                self.put(name, Value::Str(address.to_compact_string()));
+                self.put_address(
+                    name.into(),
+                    address,
+                    Value::Str(address.to_compact_string()),
+                );
                 true
             }
             Err(_) => false,
@@ -155,11 +200,19 @@ impl Output {
 
     /// The latest value set for `name`.
     pub fn get(&self, name: &str) -> Option<&Value> {
-        self.fields
-            .iter()
-            .rev()
-            .find(|(key, _)| key == name)
-            .map(|(_, value)| value)
+        let kept_apart = match name {
+            SOURCE_IP => self.source_ip.as_ref().map(|source| &source.value),
+            SOURCE_PORT => self.source_port.as_ref(),
+            _ => None,
+        };
+        // After `take_source`, an untyped source is among the fields.
+        kept_apart.or_else(|| {
+            self.fields
+                .iter()
+                .rev()
+                .find(|(key, _)| key == name)
+                .map(|(_, value)| value)
+        })
     }
 
     pub fn timestamp(&self) -> Option<Timestamp> {
@@ -167,26 +220,73 @@ impl Output {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.fields.is_empty()
+        self.fields.is_empty() && self.source_ip.is_none() && self.source_port.is_none()
     }
 
-    /// Values set (a name set twice counts twice).
+    /// Values set (a name set twice counts twice, except `source.ip` and `source.port`, which
+    /// count once).
     pub fn len(&self) -> usize {
         self.fields.len()
+            + usize::from(self.source_ip.is_some())
+            + usize::from(self.source_port.is_some())
     }
 
     pub fn clear(&mut self) {
         self.fields.clear();
+        self.source_ip = None;
+        self.source_port = None;
         self.timestamp = None;
     }
 
-    /// The fields, to be moved into an event.
-    pub fn drain(&mut self) -> impl Iterator<Item = (Cow<'static, str>, Value)> + '_ {
-        self.fields.drain(..)
+    /// The address and port of `source.ip` and `source.port`, taken out: they become the event's
+    /// typed source. A `source.ip` that is not an address, or a `source.port` that is not a port
+    /// number, is left among the fields.
+    pub fn take_source(&mut self) -> (Option<IpAddr>, Option<u16>) {
+        let address = match self.source_ip.take() {
+            Some(SourceIp {
+                address: Some(address),
+                ..
+            }) => Some(address),
+            Some(SourceIp { value, .. }) => {
+                self.fields.push((SOURCE_IP.into(), value));
+                None
+            }
+            None => None,
+        };
+        let port = match self.source_port.take() {
+            Some(Value::Int(number)) if u16::try_from(number).is_ok() => u16::try_from(number).ok(),
+            Some(value) => {
+                self.fields.push((SOURCE_PORT.into(), value));
+                None
+            }
+            None => None,
+        };
+        (address, port)
     }
 
+    /// Moves the fields other than the source into `fields`, a decoder's value winning over a
+    /// value `fields` held. The output's vector becomes the map's, so the fields are not moved
+    /// one by one, and an output already in name order is not sorted; the output gets a new
+    /// vector with room for as many fields, and `spare` more, for its next line.
+    pub fn move_into(&mut self, fields: &mut Fields, spare: usize) {
+        let room = self.fields.len() + fields.len() + spare;
+        let entries = std::mem::replace(&mut self.fields, Vec::with_capacity(room));
+        let held = std::mem::replace(fields, Fields::from_entries(entries));
+        fields.fill_from(held);
+        fields.reserve(spare);
+    }
+
+    /// The fields in the order they were put, `source.ip` and `source.port` first.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
-        self.fields.iter().map(|(key, value)| (key.as_ref(), value))
+        let source_ip = self
+            .source_ip
+            .as_ref()
+            .map(|source| (SOURCE_IP, &source.value));
+        let source_port = self.source_port.as_ref().map(|port| (SOURCE_PORT, port));
+        source_ip
+            .into_iter()
+            .chain(source_port)
+            .chain(self.fields.iter().map(|(key, value)| (key.as_ref(), value)))
     }
 }
 

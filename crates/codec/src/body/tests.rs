@@ -67,6 +67,64 @@ fn output_helpers_refuse_what_is_not_their_type() {
     assert_eq!(out.get("source.ip"), Some(&Value::from("2001:db8::1")));
 }
 
+#[test]
+fn the_source_is_kept_apart_typed_and_the_last_one_wins() {
+    let mut out = Output::default();
+    assert!(out.put_ip("source.ip", "10.0.0.1"));
+    assert!(out.put_ip("source.ip", "[2001:db8::1]"));
+    assert!(out.put_int("source.port", "443"));
+    out.put("user.name", "alice");
+    assert_eq!(out.len(), 3);
+    assert_eq!(out.get("source.ip"), Some(&Value::from("2001:db8::1")));
+    assert_eq!(
+        out.take_source(),
+        (Some("2001:db8::1".parse().expect("address")), Some(443))
+    );
+    assert_eq!(out.take_source(), (None, None));
+    assert_eq!(out.len(), 1);
+
+    // What is not an address or a port number stays a field, and is no typed source.
+    out.put("source.ip", "gateway.example");
+    out.put("source.port", 70_000_i64);
+    assert_eq!(out.take_source(), (None, None));
+    assert_eq!(out.get("source.ip"), Some(&Value::from("gateway.example")));
+    assert_eq!(out.get("source.port"), Some(&Value::Int(70_000)));
+    out.clear();
+    assert!(out.is_empty());
+}
+
+#[test]
+fn moving_into_a_map_keeps_its_other_fields_and_sorts_once() {
+    let mut fields: vigil_event::Fields = [
+        ("log.file.path".into(), Value::from("/var/log/a.log")),
+        ("user.name".into(), Value::from("held")),
+    ]
+    .into_iter()
+    .collect();
+    let mut out = Output::default();
+    out.put("user.name", "decoded");
+    out.put("event.outcome", "failure");
+    out.put("event.action", "login");
+    out.put("event.outcome", "success");
+    out.move_into(&mut fields, 2);
+    let names: Vec<&str> = fields.keys().map(|name| name.as_ref()).collect();
+    assert_eq!(
+        names,
+        [
+            "event.action",
+            "event.outcome",
+            "log.file.path",
+            "user.name"
+        ]
+    );
+    assert_eq!(fields["user.name"], Value::from("decoded"));
+    assert_eq!(fields["event.outcome"], Value::from("success"));
+    assert!(out.is_empty());
+    // The output is ready for the next line.
+    out.put("event.action", "logout");
+    assert_eq!(out.len(), 1);
+}
+
 mod never_panics {
     use super::*;
     use proptest::prelude::*;
