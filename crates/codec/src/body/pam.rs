@@ -43,9 +43,12 @@ pub(super) fn decode(input: &Input<'_>, out: &mut Output) -> bool {
         if service.is_empty() {
             return false;
         }
-        out.put_str("pam.module", "pam_unix");
-        out.put_str("pam.service", service);
-        return decode_body(message, out);
+        let head = Head {
+            module: "pam_unix",
+            service,
+            kind: None,
+        };
+        return decode_body(message, head, out);
     }
     decode_message(message, out)
 }
@@ -72,10 +75,33 @@ pub(super) fn decode_message(message: &str, out: &mut Output) -> bool {
     if module.contains(' ') || service.is_empty() || kind.is_empty() {
         return false;
     }
-    out.put_str("pam.module", module);
-    out.put_str("pam.service", service);
-    out.put_str("pam.type", kind);
-    decode_body(body.trim(), out)
+    let head = Head {
+        module,
+        service,
+        kind: Some(kind),
+    };
+    decode_body(body.trim(), head, out)
+}
+
+/// What a line names before its message: `pam_unix(sshd:auth)`, or `sshd(pam_unix)` in the
+/// syslog tag.
+#[derive(Clone, Copy)]
+struct Head<'a> {
+    module: &'a str,
+    service: &'a str,
+    kind: Option<&'a str>,
+}
+
+impl Head<'_> {
+    /// Put after the `event.*` fields, which the message decides: the output stays in name
+    /// order (see `Output`).
+    fn put(self, out: &mut Output) {
+        out.put_str("pam.module", self.module);
+        out.put_str("pam.service", self.service);
+        if let Some(kind) = self.kind {
+            out.put_str("pam.type", kind);
+        }
+    }
 }
 
 /// `2 more authentication failures; logname= …` and `service(sshd) ignoring max retries; 6 > 3`.
@@ -90,7 +116,6 @@ fn decode_libpam(rest: &str, out: &mut Output) -> bool {
         if !out.put_int("pam.retries", retries) || !out.put_int("pam.max_retries", max) {
             return false;
         }
-        out.put_str("pam.service", service);
         put_event(
             out,
             "authentication",
@@ -98,6 +123,7 @@ fn decode_libpam(rest: &str, out: &mut Output) -> bool {
             "max-retries-exceeded",
             FAILURE,
         );
+        out.put_str("pam.service", service);
         return true;
     }
     let Some((count, rest)) = rest.split_once_str(" more authentication failure") else {
@@ -121,16 +147,13 @@ fn decode_libpam(rest: &str, out: &mut Output) -> bool {
 }
 
 /// The message after `pam_unix(service:type): ` (or after an old `service(pam_unix)` tag).
-fn decode_body(body: &str, out: &mut Output) -> bool {
+fn decode_body(body: &str, head: Head<'_>, out: &mut Output) -> bool {
     // `authentication failure; logname= uid=0 …`, or the bare `authentication failure;`.
     let failure_pairs = match body {
         "authentication failure;" => Some(""),
         _ => body.strip_prefix("authentication failure; "),
     };
     if let Some(pairs) = failure_pairs {
-        if !pairs.is_empty() {
-            put_failure_pairs(pairs, out);
-        }
         put_event(
             out,
             "authentication",
@@ -138,27 +161,33 @@ fn decode_body(body: &str, out: &mut Output) -> bool {
             "authentication-failure",
             FAILURE,
         );
+        head.put(out);
+        if !pairs.is_empty() {
+            put_failure_pairs(pairs, out);
+        }
         return true;
     }
     if body.starts_with("check pass; user unknown") {
         put_event(out, "authentication", &["info"], "user-unknown", FAILURE);
+        head.put(out);
         return true;
     }
     if let Some(rest) = body.strip_prefix("session opened for user ") {
-        return decode_session_opened(rest, out);
+        return decode_session_opened(rest, head, out);
     }
     if let Some(rest) = body.strip_prefix("session closed for user ") {
-        put_user(rest, out);
         put_event(out, "session", &["end"], "session-closed", SUCCESS);
+        head.put(out);
+        put_user(rest, out);
         return true;
     }
     if let Some(user) = body.strip_prefix("password changed for ") {
-        out.put_str("user.target.name", user);
         put_event(out, "iam", &["user", "change"], "password-changed", SUCCESS);
+        head.put(out);
+        out.put_str("user.target.name", user);
         return true;
     }
     if let Some(rest) = body.strip_prefix("auth could not identify password for [") {
-        out.put_str("user.name", rest.trim_end_matches(']'));
         put_event(
             out,
             "authentication",
@@ -166,14 +195,17 @@ fn decode_body(body: &str, out: &mut Output) -> bool {
             "authentication-failure",
             FAILURE,
         );
+        head.put(out);
+        out.put_str("user.name", rest.trim_end_matches(']'));
         return true;
     }
     if let Some(rest) = body.strip_prefix("account ") {
         let Some((user, _)) = rest.split_once_str(" has expired") else {
             return false;
         };
-        out.put_str("user.name", user);
         put_event(out, "authentication", &["info"], "account-expired", FAILURE);
+        head.put(out);
+        out.put_str("user.name", user);
         return true;
     }
     false
@@ -205,30 +237,31 @@ fn put_failure_pairs(pairs: &str, out: &mut Output) {
 }
 
 /// `news by (uid=0)`, `root by LOGIN(uid=0)`, `root(uid=0) by alice(uid=1000)`.
-fn decode_session_opened(rest: &str, out: &mut Output) -> bool {
+fn decode_session_opened(rest: &str, head: Head<'_>, out: &mut Output) -> bool {
     let (user, opener) = match rest.rsplit_once_str(" by ") {
         Some((user, opener)) => (user, Some(opener)),
         None => (rest, None),
     };
-    put_user(user, out);
+    put_event(out, "session", &["start"], "session-opened", SUCCESS);
     if let Some(opener) = opener {
         let (name, uid) = split_name_uid(opener);
-        out.put_str("pam.by.name", name);
         if let Some(uid) = uid {
             out.put_int("pam.by.id", uid);
         }
+        out.put_str("pam.by.name", name);
     }
-    put_event(out, "session", &["start"], "session-opened", SUCCESS);
+    head.put(out);
+    put_user(user, out);
     true
 }
 
 /// `root` or `root(uid=0)` into `user.name` and `user.id`.
 fn put_user(text: &str, out: &mut Output) {
     let (name, uid) = split_name_uid(text);
-    out.put_str("user.name", name);
     if let Some(uid) = uid {
         out.put_int("user.id", uid);
     }
+    out.put_str("user.name", name);
 }
 
 /// `alice(uid=1000)` → (`alice`, `1000`); `(uid=0)` → (``, `0`); `alice` → (`alice`, none).
@@ -249,17 +282,18 @@ pub(super) fn put_event(
     action: &'static str,
     outcome: Option<&'static str>,
 ) {
+    // In name order, like the callers' other fields: the event's map then has nothing to sort.
+    out.put("event.action", action);
     out.put("event.category", category);
+    if let Some(outcome) = outcome {
+        out.put("event.outcome", outcome);
+    }
     match types {
         [one] => out.put("event.type", *one),
         many => out.put(
             "event.type",
             Value::List(many.iter().map(|kind| Value::from(*kind)).collect()),
         ),
-    }
-    out.put("event.action", action);
-    if let Some(outcome) = outcome {
-        out.put("event.outcome", outcome);
     }
 }
 

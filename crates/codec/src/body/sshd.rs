@@ -131,15 +131,16 @@ fn decode_auth_result(rest: &str, out: &mut Output, outcome: Option<&'static str
     if method.is_empty() || !out.put_ip("source.ip", address) || !out.put_int("source.port", port) {
         return false;
     }
-    put_user_maybe_invalid(user, out);
-    out.put_str("sshd.auth.method", method);
-    if let Some((_, key)) = protocol.split_once_str(": ") {
-        let (key_type, fingerprint) = split_word(key);
-        out.put_str("sshd.auth.key_type", key_type);
-        out.put_str("sshd.auth.key_fingerprint", fingerprint);
-    }
+    // Here and below, fields are put in name order (event, sshd, user): see `Output`.
     let kind = if outcome == SUCCESS { "start" } else { "info" };
     put_event(out, "authentication", &[kind], "ssh-login", outcome);
+    if let Some((_, key)) = protocol.split_once_str(": ") {
+        let (key_type, fingerprint) = split_word(key);
+        out.put_str("sshd.auth.key_fingerprint", fingerprint);
+        out.put_str("sshd.auth.key_type", key_type);
+    }
+    out.put_str("sshd.auth.method", method);
+    put_user_maybe_invalid(user, out);
     true
 }
 
@@ -168,8 +169,6 @@ fn decode_invalid_user(rest: Option<&str>, out: &mut Output) -> bool {
 
 /// An account name sshd does not know.
 fn put_invalid_user(user: &str, out: &mut Output) {
-    out.put_str("user.name", user);
-    out.put("sshd.invalid_user", Value::Bool(true));
     put_event(
         out,
         "authentication",
@@ -177,6 +176,8 @@ fn put_invalid_user(user: &str, out: &mut Output) {
         "ssh-invalid-user",
         FAILURE,
     );
+    out.put("sshd.invalid_user", Value::Bool(true));
+    out.put_str("user.name", user);
 }
 
 /// After `input_userauth_request: `: `invalid user NAME`.
@@ -244,7 +245,6 @@ fn decode_max_attempts(rest: &str, out: &mut Output) -> bool {
     if !put_peer(peer, out) {
         return false;
     }
-    put_user_maybe_invalid(user, out);
     put_event(
         out,
         "authentication",
@@ -252,6 +252,7 @@ fn decode_max_attempts(rest: &str, out: &mut Output) -> bool {
         "ssh-max-auth-attempts",
         FAILURE,
     );
+    put_user_maybe_invalid(user, out);
     true
 }
 
@@ -279,14 +280,6 @@ fn decode_not_allowed(rest: &str, out: &mut Output) -> bool {
     let Some((who, reason)) = rest.split_once_str(" not allowed because ") else {
         return false;
     };
-    match who.rsplit_once_str(" from ") {
-        Some((user, host)) => {
-            out.put_str("user.name", user);
-            put_ip_or_domain(out, "source.ip", "source.domain", host);
-        }
-        None => out.put_str("user.name", who),
-    }
-    out.put_str("event.reason", reason);
     put_event(
         out,
         "authentication",
@@ -294,6 +287,14 @@ fn decode_not_allowed(rest: &str, out: &mut Output) -> bool {
         "ssh-user-not-allowed",
         FAILURE,
     );
+    out.put_str("event.reason", reason);
+    match who.rsplit_once_str(" from ") {
+        Some((user, host)) => {
+            put_ip_or_domain(out, "source.ip", "source.domain", host);
+            out.put_str("user.name", user);
+        }
+        None => out.put_str("user.name", who),
+    }
     true
 }
 
@@ -305,7 +306,6 @@ fn decode_root_refused(rest: &str, out: &mut Output) -> bool {
     if !put_peer(peer, out) {
         return false;
     }
-    out.put_str("user.name", "root");
     put_event(
         out,
         "authentication",
@@ -313,6 +313,7 @@ fn decode_root_refused(rest: &str, out: &mut Output) -> bool {
         "ssh-root-login-refused",
         FAILURE,
     );
+    out.put_str("user.name", "root");
     true
 }
 
@@ -321,20 +322,16 @@ fn decode_refused(rest: &str, out: &mut Output) -> bool {
     let Some(rest) = rest.strip_prefix("refused") else {
         return false;
     };
-    let reason = match rest.strip_prefix(" for ") {
-        Some(rest) => {
-            let Some((user, reason)) = rest.split_once_str(": ") else {
-                return false;
-            };
-            out.put_str("user.name", user);
-            reason
-        }
+    let (user, reason) = match rest.strip_prefix(" for ") {
+        Some(rest) => match rest.split_once_str(": ") {
+            Some((user, reason)) => (Some(user), reason),
+            None => return false,
+        },
         None => match rest.strip_prefix(": ") {
-            Some(reason) => reason,
+            Some(reason) => (None, reason),
             None => return false,
         },
     };
-    out.put_str("event.reason", reason);
     put_event(
         out,
         "authentication",
@@ -342,6 +339,10 @@ fn decode_refused(rest: &str, out: &mut Output) -> bool {
         "ssh-authentication-refused",
         FAILURE,
     );
+    out.put_str("event.reason", reason);
+    if let Some(user) = user {
+        out.put_str("user.name", user);
+    }
     true
 }
 
@@ -354,10 +355,10 @@ fn decode_pam_failure(rest: &str, out: &mut Output) -> bool {
         return false;
     };
     let user = user.strip_prefix("illegal user ").unwrap_or(user);
-    put_user_maybe_invalid(user, out);
-    put_ip_or_domain(out, "source.ip", "source.domain", host);
-    out.put_str("event.reason", reason);
     put_event(out, "authentication", &["info"], "ssh-login", FAILURE);
+    out.put_str("event.reason", reason);
+    put_ip_or_domain(out, "source.ip", "source.domain", host);
+    put_user_maybe_invalid(user, out);
     true
 }
 
@@ -376,8 +377,8 @@ fn decode_starting_session(rest: &str, out: &mut Output) -> bool {
     if !put_peer(peer, out) {
         return false;
     }
-    out.put_str("user.name", user);
     put_event(out, "session", &["start"], "ssh-session-started", SUCCESS);
+    out.put_str("user.name", user);
     true
 }
 
@@ -405,10 +406,6 @@ fn decode_klogind(message: &str, out: &mut Output) -> bool {
     if !out.put_ip("source.ip", address) {
         return false;
     }
-    if host != address {
-        out.put_str("source.domain", host);
-    }
-    out.put_str("event.reason", reason);
     put_event(
         out,
         "authentication",
@@ -416,6 +413,10 @@ fn decode_klogind(message: &str, out: &mut Output) -> bool {
         "rlogin-authentication-failure",
         FAILURE,
     );
+    out.put_str("event.reason", reason);
+    if host != address {
+        out.put_str("source.domain", host);
+    }
     true
 }
 

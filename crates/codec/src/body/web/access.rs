@@ -17,9 +17,9 @@ pub(super) fn decode(line: &str, out: &mut Output) -> bool {
     let Some(open) = line.find_str(" [") else {
         return false;
     };
-    if !put_identities(&line[..open], out) {
+    let Some(identities) = Identities::parse(&line[..open]) else {
         return false;
-    }
+    };
     let rest = &line[open + 2..];
     let Some(close) = rest.find(']') else {
         return false;
@@ -34,43 +34,98 @@ pub(super) fn decode(line: &str, out: &mut Output) -> bool {
     let (Some(status), Some(bytes)) = (fields.next(), fields.next()) else {
         return false;
     };
-    if status.len() != 3 || !out.put_int("http.response.status_code", status) {
+    let Ok(status_code) = status.trim().parse::<i64>() else {
         return false;
-    }
-    if bytes != "-" && !out.put_int("http.response.body.bytes", bytes) {
+    };
+    let body_bytes = match bytes {
+        "-" => None,
+        _ => match bytes.trim().parse::<i64>() {
+            Ok(count) => Some(count),
+            Err(_) => return false,
+        },
+    };
+    if status.len() != 3 || !identities.put_source(out) {
         return false;
     }
     out.set_timestamp(time);
-    put_request(out, &unescape(request));
-    put_trailer(out, rest.trim_start().splitn(3, ' ').nth(2).unwrap_or(""));
-    put_outcome(out, status);
+    // The rest in name order, as far as the line allows (see `Output`): event, http, url, user.
+    put_outcome(out, status_code);
+    let trailer = Trailer::parse(rest.trim_start().splitn(3, ' ').nth(2).unwrap_or(""));
+    let request = unescape(request);
+    let request = Request::parse(&request);
+    request.put_http(out);
+    if let Some(referrer) = trailer.referrer {
+        out.put_str("http.request.referrer", &unescape(referrer));
+    }
+    if let Some(count) = body_bytes {
+        out.put("http.response.body.bytes", count);
+    }
+    out.put("http.response.status_code", status_code);
+    request.put_version(out);
+    if let Some((code, hierarchy)) = trailer.squid {
+        out.put_str("squid.cache_status", code);
+        out.put_str("squid.hierarchy", hierarchy);
+    }
+    // The virtual host first: an absolute target's host, put after it, wins.
+    if let Some(vhost) = identities.vhost {
+        out.put_str("url.domain", vhost.0);
+        out.put_int("url.port", vhost.1);
+    }
+    request.put_url(out);
+    out.put_str("user.name", identities.user);
+    if let Some(agent) = trailer.agent {
+        out.put_str("user_agent.original", &unescape(agent));
+    }
     true
 }
 
-/// `client ident user`, optionally after `vhost:port`: `source.*`, `user.name`, `url.domain`.
-fn put_identities(head: &str, out: &mut Output) -> bool {
-    let parts: Vec<&str> = head.split(' ').collect();
-    let (vhost, client, user) = match parts.as_slice() {
-        [client, _ident, user] => (None, *client, *user),
-        [vhost, client, _ident, user] => (Some(*vhost), *client, *user),
-        _ => return false,
-    };
-    if !out.put_ip("source.ip", client) {
-        if !is_host_name(client) {
+/// `client ident user`, optionally after `vhost:port`.
+struct Identities<'a> {
+    /// The virtual host and its port (maybe empty).
+    vhost: Option<(&'a str, &'a str)>,
+    client: &'a str,
+    user: &'a str,
+}
+
+impl<'a> Identities<'a> {
+    fn parse(head: &'a str) -> Option<Self> {
+        let mut parts = head.split(' ');
+        let first = [parts.next(), parts.next(), parts.next(), parts.next()];
+        let (vhost, client, user) = match (first, parts.next()) {
+            ([Some(client), Some(_ident), Some(user), None], None) => (None, client, user),
+            ([Some(vhost), Some(client), Some(_ident), Some(user)], None) => {
+                (Some(vhost), client, user)
+            }
+            _ => return None,
+        };
+        let vhost = match vhost {
+            Some(vhost) => {
+                let (host, port) = vhost.rsplit_once(':').unwrap_or((vhost, ""));
+                if !is_host_name(host) {
+                    return None;
+                }
+                Some((host, port))
+            }
+            None => None,
+        };
+        Some(Self {
+            vhost,
+            client,
+            user,
+        })
+    }
+
+    /// `source.ip`, or `source.domain` for a host name; `false` for anything else.
+    fn put_source(&self, out: &mut Output) -> bool {
+        if out.put_ip("source.ip", self.client) {
+            return true;
+        }
+        if !is_host_name(self.client) {
             return false;
         }
-        out.put_str("source.domain", client);
+        out.put_str("source.domain", self.client);
+        true
     }
-    if let Some(vhost) = vhost {
-        let (host, port) = vhost.rsplit_once(':').unwrap_or((vhost, ""));
-        if !is_host_name(host) {
-            return false;
-        }
-        out.put_str("url.domain", host);
-        out.put_int("url.port", port);
-    }
-    out.put_str("user.name", user);
-    true
 }
 
 fn is_host_name(text: &str) -> bool {
@@ -148,21 +203,64 @@ pub(in super::super) fn unescape(raw: &str) -> Cow<'_, str> {
 /// `METHOD target HTTP/x.y` into its parts; anything else (a TLS handshake, `-`) stays whole in
 /// `url.original`.
 pub(in super::super) fn put_request(out: &mut Output, request: &str) {
-    let mut parts = request.split(' ');
-    let (method, target, protocol) = (parts.next(), parts.next(), parts.next());
-    let well_formed = parts.next().is_none()
-        && method.is_some_and(is_method)
-        && target.is_some_and(|target| !target.is_empty())
-        && protocol.is_none_or(|protocol| protocol.starts_with("HTTP/"));
-    match (well_formed, method, target) {
-        (true, Some(method), Some(target)) => {
-            out.put_str("http.request.method", method);
-            put_url(out, target);
-            if let Some(version) = protocol.and_then(|protocol| protocol.strip_prefix("HTTP/")) {
-                out.put_str("http.version", version);
-            }
+    let request = Request::parse(request);
+    request.put_http(out);
+    request.put_version(out);
+    request.put_url(out);
+}
+
+/// A request line: `METHOD target HTTP/x.y`, or anything else kept whole.
+enum Request<'a> {
+    Parsed {
+        method: &'a str,
+        target: &'a str,
+        version: Option<&'a str>,
+    },
+    Whole(&'a str),
+}
+
+impl<'a> Request<'a> {
+    fn parse(request: &'a str) -> Self {
+        let mut parts = request.split(' ');
+        let (method, target, protocol) = (parts.next(), parts.next(), parts.next());
+        let well_formed = parts.next().is_none()
+            && method.is_some_and(is_method)
+            && target.is_some_and(|target| !target.is_empty())
+            && protocol.is_none_or(|protocol| protocol.starts_with("HTTP/"));
+        match (well_formed, method, target) {
+            (true, Some(method), Some(target)) => Request::Parsed {
+                method,
+                target,
+                version: protocol.and_then(|protocol| protocol.strip_prefix("HTTP/")),
+            },
+            _ => Request::Whole(request),
         }
-        _ => out.put_str("url.original", request),
+    }
+
+    /// `http.request.method`.
+    fn put_http(&self, out: &mut Output) {
+        if let Request::Parsed { method, .. } = self {
+            out.put_str("http.request.method", method);
+        }
+    }
+
+    /// `http.version`.
+    fn put_version(&self, out: &mut Output) {
+        if let Request::Parsed {
+            version: Some(version),
+            ..
+        } = self
+        {
+            out.put_str("http.version", version);
+        }
+    }
+
+    /// The `url.*` fields.
+    fn put_url(&self, out: &mut Output) {
+        match self {
+            Request::Parsed { target, .. } => put_url(out, target),
+            Request::Whole(request) => out.put_str("url.original", request),
+        }
     }
 }
 
@@ -175,30 +273,38 @@ fn is_method(text: &str) -> bool {
 }
 
 /// What follows `status bytes`: `"referrer" "user agent"`, then maybe Squid's
-/// `TCP_MISS:HIER_DIRECT`.
-fn put_trailer(out: &mut Output, trailer: &str) {
-    let mut rest = trailer.trim_start();
-    if let Some((referrer, after)) = quoted(rest) {
-        out.put_str("http.request.referrer", &unescape(referrer));
-        rest = after.trim_start();
-        if let Some((agent, after)) = quoted(rest) {
-            out.put_str("user_agent.original", &unescape(agent));
+/// `TCP_MISS:HIER_DIRECT`; still escaped.
+#[derive(Default)]
+struct Trailer<'a> {
+    referrer: Option<&'a str>,
+    agent: Option<&'a str>,
+    squid: Option<(&'a str, &'a str)>,
+}
+
+impl<'a> Trailer<'a> {
+    fn parse(trailer: &'a str) -> Self {
+        let mut parsed = Trailer::default();
+        let mut rest = trailer.trim_start();
+        if let Some((referrer, after)) = quoted(rest) {
+            parsed.referrer = Some(referrer);
             rest = after.trim_start();
+            if let Some((agent, after)) = quoted(rest) {
+                parsed.agent = Some(agent);
+                rest = after.trim_start();
+            }
         }
-    }
-    if let Some((code, hierarchy)) = rest.split_once(':') {
-        if !hierarchy.contains(' ') && squid::is_result_code(code) {
-            out.put_str("squid.cache_status", code);
-            out.put_str("squid.hierarchy", hierarchy);
+        if let Some((code, hierarchy)) = rest.split_once(':') {
+            if !hierarchy.contains(' ') && squid::is_result_code(code) {
+                parsed.squid = Some((code, hierarchy));
+            }
         }
+        parsed
     }
 }
 
-fn put_outcome(out: &mut Output, status: &str) {
+fn put_outcome(out: &mut Output, status: i64) {
     out.put("event.category", "web");
-    out.put("event.type", "access");
-    let failed = status
-        .parse::<i64>()
-        .map_or(true, |code| code >= FIRST_FAILURE_STATUS);
+    let failed = status >= FIRST_FAILURE_STATUS;
     out.put("event.outcome", if failed { "failure" } else { "success" });
+    out.put("event.type", "access");
 }
