@@ -24,6 +24,7 @@
 //! Not handled: the programs' error messages to the terminal, `newusers`, `chgpasswd`.
 
 use super::pam::{self, put_event, FAILURE, SUCCESS};
+use super::search::Search;
 use super::{Input, Output};
 
 /// One syslog format: literal text with `{placeholder}`s, and what the line means.
@@ -259,7 +260,7 @@ const MAX_PLACEHOLDERS: usize = 6;
 type Captures<'a> = [(&'static str, &'a str); MAX_PLACEHOLDERS];
 
 pub(super) fn decode(input: &Input<'_>, out: &mut Output) -> bool {
-    let message = input.message.trim();
+    let message = input.message.trimmed();
     if pam::decode_message(message, out) {
         return true;
     }
@@ -290,7 +291,7 @@ fn match_pattern<'a>(
     let mut text_rest = text;
     let mut count = 0;
     loop {
-        let (literal, after) = match pattern_rest.find('{') {
+        let (literal, after) = match pattern_rest.find_char('{') {
             Some(at) => (&pattern_rest[..at], Some(&pattern_rest[at + 1..])),
             None => (pattern_rest, None),
         };
@@ -298,8 +299,8 @@ fn match_pattern<'a>(
         let Some(after) = after else {
             return text_rest.is_empty().then_some(count);
         };
-        let (name, next) = after.split_once('}')?;
-        let next_literal = next.split('{').next().unwrap_or("");
+        let (name, next) = after.split_once_char('}')?;
+        let next_literal = next.split_char('{').next().unwrap_or("");
         let end = if next_literal.is_empty() {
             text_rest.len()
         } else {
@@ -362,12 +363,12 @@ fn put_captures(captures: &[(&'static str, &str)], out: &mut Output) -> bool {
 }
 
 fn first_word(text: &str) -> &str {
-    text.split(' ').next().unwrap_or(text)
+    text.split_char(' ').next().unwrap_or(text)
 }
 
 /// A user, group or file name: one word, not empty.
 fn put_name(out: &mut Output, field: &'static str, value: &str) -> bool {
-    if value.is_empty() || value.contains(' ') {
+    if value.is_empty() || value.contains_char(' ') {
         return false;
     }
     out.put_str(field, value);

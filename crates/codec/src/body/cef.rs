@@ -29,6 +29,7 @@ use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Utc};
 use vigil_event::{Timestamp, Value};
 
 use super::json;
+use super::search::Search;
 use super::{prefixed, Input, Output};
 
 const PREFIX: &str = "CEF:";
@@ -77,7 +78,7 @@ pub(super) fn decode(input: &Input<'_>, out: &mut Output) -> bool {
     let [version, vendor, product, device_version, signature, name] = header;
     // The severity ends at the last header pipe; a line that stops right after a valid
     // severity (no pipe, no extension) still has all seven fields.
-    let (severity, extension) = match rest.split_once('|') {
+    let (severity, extension) = match rest.split_once_char('|') {
         Some((severity, extension)) => (severity, extension),
         None if severity_level(rest).is_some() => (rest, ""),
         None => return false,
@@ -142,7 +143,7 @@ fn unescape_value(value: &str) -> Cow<'_, str> {
 
 /// Replaces `\x` by what `meaning(x)` says; an unknown escape stays as written.
 fn unescape(text: &str, meaning: impl Fn(char) -> Option<char>) -> Cow<'_, str> {
-    if !text.contains('\\') {
+    if !text.contains_char('\\') {
         return Cow::Borrowed(text);
     }
     let mut unescaped = String::with_capacity(text.len());
@@ -168,7 +169,7 @@ fn unescape(text: &str, meaning: impl Fn(char) -> Option<char>) -> Cow<'_, str> 
 
 /// CEF severity: 0–10, or the words ArcSight uses for ranges of it.
 fn severity_level(severity: &str) -> Option<i64> {
-    let severity = severity.trim();
+    let severity = severity.trimmed();
     if let Ok(level) = severity.parse::<i64>() {
         return (0..=10).contains(&level).then_some(level);
     }
@@ -324,7 +325,7 @@ fn put_extension(extension: &str, input: &Input<'_>, out: &mut Output) {
     }
     for (key, raw) in Pairs::new(extension).take(json::MAX_FIELDS) {
         let value = unescape_value(raw);
-        let value = value.trim();
+        let value = value.trimmed();
         if value.is_empty() {
             continue;
         }
@@ -349,7 +350,7 @@ fn put_extension(extension: &str, input: &Input<'_>, out: &mut Output) {
 /// A custom field under its label: numbers (`cn*`, `flexNumber*`) as integers when they are.
 fn put_custom(out: &mut Output, label: &str, value: &str) {
     let label: String = label
-        .trim()
+        .trimmed()
         .chars()
         .map(|c| if c.is_whitespace() { '_' } else { c })
         .collect();
@@ -391,7 +392,7 @@ fn put_standard(
 
 /// `TCP` → `tcp`; IANA protocol numbers 1, 6, 17, 58 by name. Shared with LEEF.
 pub(super) fn transport_name(proto: &str) -> String {
-    match proto.trim() {
+    match proto.trimmed() {
         "1" => "icmp".to_owned(),
         "6" => "tcp".to_owned(),
         "17" => "udp".to_owned(),
@@ -428,7 +429,7 @@ fn outcome(value: &str) -> &'static str {
 /// Device times in CEF `rt` and LEEF `devTime`: epoch milliseconds, `MMM dd yyyy HH:mm:ss`
 /// (with optional `.SSS` and zone), `MMM dd HH:mm:ss` (year from `received`), or ISO 8601.
 pub(super) fn parse_device_time(text: &str, received: Timestamp) -> Option<Timestamp> {
-    let text = text.trim();
+    let text = text.trimmed();
     if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
         let millis: i64 = text.parse().ok()?;
         return Some(Timestamp::from_nanos(millis.checked_mul(1_000_000)?));
@@ -445,10 +446,10 @@ pub(super) fn parse_device_time(text: &str, received: Timestamp) -> Option<Times
 /// `Jan 02 2024 10:00:00 +0100` → (`Jan 02 2024 10:00:00`, 3600). UTC, GMT, Z and zone names
 /// we cannot resolve count as offset 0.
 fn split_zone(text: &str) -> (&str, i64) {
-    let Some((head, zone)) = text.rsplit_once(' ') else {
+    let Some((head, zone)) = text.rsplit_once_char(' ') else {
         return (text, 0);
     };
-    if zone.contains(':') && !zone.starts_with(['+', '-']) {
+    if zone.contains_char(':') && !zone.starts_with(['+', '-']) {
         // The last word is the time of day: there is no zone.
         return (text, 0);
     }

@@ -58,7 +58,7 @@ pub(super) fn decode(input: &Input<'_>, out: &mut Output) -> bool {
             None => return false,
         },
     };
-    let text = text.trim_start_matches(':').trim();
+    let text = text.trim_start_matches(':').trimmed();
     out.put("observer.vendor", "Cisco");
     out.put("observer.product", tag.product);
     out.put("observer.type", "firewall");
@@ -96,7 +96,7 @@ fn parse_tag(text: &str) -> Option<(Tag<'_>, &str)> {
         return None;
     };
     // Optional logging class: letters then '-'.
-    let rest = match rest.split_once('-') {
+    let rest = match rest.split_once_char('-') {
         Some((class, after))
             if !class.is_empty() && class.bytes().all(|b| b.is_ascii_alphabetic()) =>
         {
@@ -104,7 +104,7 @@ fn parse_tag(text: &str) -> Option<(Tag<'_>, &str)> {
         }
         _ => rest,
     };
-    let (severity, rest) = rest.split_once('-')?;
+    let (severity, rest) = rest.split_once_char('-')?;
     let severity = match severity.as_bytes() {
         [digit @ b'0'..=b'7'] => digit - b'0',
         _ => return None,
@@ -137,8 +137,8 @@ struct Endpoint<'a> {
 
 /// `ip/port`, `ip`, `host/port`; a trailing `(…)` (host name, identity user) dropped.
 fn address(text: &str) -> Endpoint<'_> {
-    let text = text.split(['(', ')']).next().unwrap_or("").trim();
-    match text.rsplit_once('/') {
+    let text = text.split(['(', ')']).next().unwrap_or("").trimmed();
+    match text.rsplit_once_char('/') {
         Some((host, port)) => Endpoint {
             interface: "",
             host,
@@ -154,7 +154,7 @@ fn address(text: &str) -> Endpoint<'_> {
 
 /// `interface:ip/port` (IPv6 addresses keep their colons: the interface ends at the first).
 fn interface_address(text: &str) -> Endpoint<'_> {
-    match text.split_once(':') {
+    match text.split_once_char(':') {
         Some((interface, rest)) => Endpoint {
             interface,
             ..address(rest)
@@ -165,8 +165,8 @@ fn interface_address(text: &str) -> Endpoint<'_> {
 
 /// `interface/ip(port)` as 106100 writes it.
 fn slash_address(text: &str) -> Endpoint<'_> {
-    let (interface, rest) = text.split_once('/').unwrap_or(("", text));
-    let (host, port) = match rest.split_once('(') {
+    let (interface, rest) = text.split_once_char('/').unwrap_or(("", text));
+    let (host, port) = match rest.split_once_char('(') {
         Some((host, port)) => (host, port.trim_end_matches(')')),
         None => (rest, ""),
     };
@@ -303,7 +303,7 @@ fn access_list(text: &str, out: &mut Output) {
 
 /// One side of a built connection: `if:ip/port (mapped_ip/mapped_port)[(user)]`.
 fn connection_side(text: &str) -> (Endpoint<'_>, Option<Endpoint<'_>>) {
-    let text = text.trim();
+    let text = text.trimmed();
     let (real, mapped) = match text.split_once_str(" (") {
         Some((real, mapped)) => (real, Some(address(mapped))),
         None => (text, None),
@@ -381,11 +381,11 @@ fn connection_teardown(text: &str, out: &mut Output) {
     put_transport(proto, out);
     out.put_int("cisco.asa.connection_id", id);
     if let Some(source) = between(text, " for ", " to ") {
-        put_endpoint(&interface_address(source.trim()), Side::Source, out);
+        put_endpoint(&interface_address(source.trimmed()), Side::Source, out);
     }
     if let Some(destination) = between(text, " to ", " duration ") {
         put_endpoint(
-            &interface_address(destination.trim()),
+            &interface_address(destination.trimmed()),
             Side::Destination,
             out,
         );
@@ -397,14 +397,16 @@ fn connection_teardown(text: &str, out: &mut Output) {
         out.put_int("network.bytes", bytes);
     }
     if let Some(after_bytes) = text.split(" bytes ").nth(1) {
-        let reason = after_bytes.split_once(' ').map_or("", |(_, reason)| reason);
+        let reason = after_bytes
+            .split_once_char(' ')
+            .map_or("", |(_, reason)| reason);
         out.put_str("event.reason", reason);
     }
 }
 
 /// `H:MM:SS` (hours unbounded) as nanoseconds.
 fn parse_duration(text: &str) -> Option<i64> {
-    let mut parts = text.split(':');
+    let mut parts = text.split_char(':');
     let hours: i64 = parts.next()?.parse().ok()?;
     let minutes: i64 = parts.next()?.parse().ok()?;
     let seconds: i64 = parts.next()?.parse().ok()?;
@@ -458,7 +460,7 @@ fn aaa_item<'a>(text: &'a str, keys: &[&str]) -> Option<&'a str> {
         .filter_map(|separator| rest.find(separator))
         .min()
         .unwrap_or(rest.len());
-    Some(rest[..end].trim())
+    Some(rest[..end].trimmed())
 }
 
 /// 113004/113005: `AAA user authentication Successful : server = S : user = U`,
@@ -467,7 +469,7 @@ fn aaa(text: &str, out: &mut Output) {
     let Some(rest) = text.strip_prefix("AAA user ") else {
         return;
     };
-    let (kind, rest) = rest.split_once(' ').unwrap_or((rest, ""));
+    let (kind, rest) = rest.split_once_char(' ').unwrap_or((rest, ""));
     let success = rest.starts_with("Successful");
     if !success && !rest.starts_with("Rejected") {
         return;
@@ -549,7 +551,7 @@ fn threat_detection(text: &str, out: &mut Output) {
     let Some(object) = between(text, "[", "]") else {
         return;
     };
-    let object = object.trim();
+    let object = object.trimmed();
     out.put("event.category", "intrusion_detection");
     out.put("event.type", "info");
     out.put("event.action", "threat-detected");

@@ -73,15 +73,15 @@ const MONTHS: [&str; 12] = [
 /// `*Mar  1 00:01:02.345 UTC`, `.Jun 20 02:41:39.326`, `Mar 24 18:06:03.424 UTC`.
 fn is_timestamp(segment: &str) -> bool {
     let text = segment.trim_start_matches(['*', '.']);
-    MONTHS.iter().any(|month| text.starts_with(month)) && text.contains(':')
+    MONTHS.iter().any(|month| text.starts_with(month)) && text.contains_char(':')
 }
 
 fn parse_tag(text: &str) -> Option<(Tag<'_>, &str)> {
     let body = text.strip_prefix('%')?;
-    let end = body.find(':')?;
+    let end = body.find_char(':')?;
     let code = &body[..end];
-    let (head, mnemonic) = code.rsplit_once('-')?;
-    let (facility, severity) = head.rsplit_once('-')?;
+    let (head, mnemonic) = code.rsplit_once_char('-')?;
+    let (facility, severity) = head.rsplit_once_char('-')?;
     let severity = match severity.as_bytes() {
         [digit @ b'0'..=b'7'] => digit - b'0',
         _ => return None,
@@ -101,7 +101,7 @@ fn parse_tag(text: &str) -> Option<(Tag<'_>, &str)> {
         severity,
         mnemonic,
     };
-    Some((tag, body[end + 1..].trim()))
+    Some((tag, body[end + 1..].trimmed()))
 }
 
 pub(super) fn decode(input: &Input<'_>, out: &mut Output) -> bool {
@@ -227,7 +227,7 @@ fn updown(text: &str, out: &mut Output) {
     }
     if let Some(state) = text
         .split_once_str("changed state to ")
-        .map(|(_, state)| state.trim())
+        .map(|(_, state)| state.trimmed())
     {
         out.put_str("cisco.ios.interface.state", state);
         match state {
@@ -329,7 +329,7 @@ fn access_log(text: &str, out: &mut Output) {
 
 /// `10.0.0.1(1234)` or `10.0.0.1`.
 fn put_host_port(text: &str, ip: &'static str, port: &'static str, out: &mut Output) {
-    match text.split_once('(') {
+    match text.split_once_char('(') {
         Some((host, rest)) => {
             out.put_ip(ip, host);
             out.put_int(port, rest.trim_end_matches(')'));

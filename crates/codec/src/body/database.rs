@@ -59,7 +59,7 @@ const PG_LEVELS: [&str; 13] = [
 const MYSQL_LEVELS: [&str; 5] = ["Note", "Warning", "Error", "System", "ERROR"];
 
 pub(super) fn decode(input: &Input<'_>, out: &mut Output) -> bool {
-    let message = input.message.trim();
+    let message = input.message.trimmed();
     let postgres_first = input.app.is_some_and(|app| app.starts_with("postgres"));
     if postgres_first {
         decode_postgresql(message, out) || (clear(out) && decode_mysql(message, out))
@@ -104,7 +104,7 @@ fn decode_mysql(message: &str, out: &mut Output) -> bool {
             rest = after;
         }
     }
-    put_mysql_body(rest.trim(), out);
+    put_mysql_body(rest.trimmed(), out);
     true
 }
 
@@ -139,10 +139,10 @@ fn is_local_date(word: &str) -> bool {
 fn put_mysql_body(body: &str, out: &mut Output) {
     if let Some(rest) = body.strip_prefix("Access denied for user '") {
         if let Some((user, rest)) = rest.split_once_str("'@'") {
-            let (host, rest) = rest.split_once('\'').unwrap_or((rest, ""));
+            let (host, rest) = rest.split_once_char('\'').unwrap_or((rest, ""));
             out.put_str("user.name", user);
             put_ip_or_domain(out, "source.ip", "source.domain", host);
-            if let Some(flag) = rest.trim().strip_prefix("(using password: ") {
+            if let Some(flag) = rest.trimmed().strip_prefix("(using password: ") {
                 out.put_str("mysql.using_password", flag.trim_end_matches(')'));
             }
             put_event(out, "authentication", &["info"], "database-login", FAILURE);
@@ -155,7 +155,7 @@ fn put_mysql_body(body: &str, out: &mut Output) {
         put_quoted_after(rest, "db: '", "mysql.database", out);
         put_quoted_after(rest, "user: '", "user.name", out);
         if let Some((_, host)) = rest.split_once_str("host: '") {
-            let host = host.split('\'').next().unwrap_or(host);
+            let host = host.split_char('\'').next().unwrap_or(host);
             put_ip_or_domain(out, "source.ip", "source.domain", host);
         }
         if let Some((_, reason)) = rest.rsplit_once_str(" (") {
@@ -190,7 +190,7 @@ fn put_mysql_body(body: &str, out: &mut Output) {
 /// The `'…'` text that follows `marker` in `text`, into `field`.
 fn put_quoted_after(text: &str, marker: &str, field: &'static str, out: &mut Output) {
     if let Some((_, rest)) = text.split_once(marker) {
-        out.put_str(field, rest.split('\'').next().unwrap_or(rest));
+        out.put_str(field, rest.split_char('\'').next().unwrap_or(rest));
     }
 }
 
@@ -203,15 +203,15 @@ fn decode_postgresql(message: &str, out: &mut Output) -> bool {
     };
     out.put("service.type", POSTGRESQL);
     out.put("log.level", level.to_ascii_lowercase());
-    put_pg_prefix(prefix.trim(), out);
-    put_pg_body(level, body.trim(), out);
+    put_pg_prefix(prefix.trimmed(), out);
+    put_pg_body(level, body.trimmed(), out);
     true
 }
 
 /// (prefix, severity without `:`, message) at the first severity word.
 fn split_pg_level(message: &str) -> Option<(&str, &str, &str)> {
     let mut offset = 0;
-    for word in message.split(' ') {
+    for word in message.split_char(' ') {
         if let Some(level) = PG_LEVELS.iter().find(|level| **level == word) {
             let prefix = &message[..offset];
             let body = &message[offset + word.len()..];
@@ -233,11 +233,11 @@ fn put_pg_prefix(prefix: &str, out: &mut Output) {
     }
     for word in rest.split_ascii_whitespace() {
         if let Some(pid) = word.strip_prefix('[').and_then(|w| w.strip_suffix(']')) {
-            let pid = pid.split('-').next().unwrap_or(pid);
+            let pid = pid.split_char('-').next().unwrap_or(pid);
             out.put_int("process.pid", pid);
-        } else if word.contains('=') {
+        } else if word.contains_char('=') {
             put_pg_pairs(word, out);
-        } else if let Some((user, database)) = word.split_once('@') {
+        } else if let Some((user, database)) = word.split_once_char('@') {
             out.put_str("user.name", user);
             out.put_str("postgresql.database", database);
         }
@@ -262,8 +262,8 @@ fn take_pg_time<'a>(prefix: &'a str, out: &mut Output) -> Option<&'a str> {
 
 /// `user=bob,db=db,app=psql,client=10.0.0.5` (a `log_line_prefix` of `%u`, `%d`, `%a`, `%h`).
 fn put_pg_pairs(pairs: &str, out: &mut Output) {
-    for pair in pairs.split(',') {
-        let Some((key, value)) = pair.split_once('=') else {
+    for pair in pairs.split_char(',') {
+        let Some((key, value)) = pair.split_once_char('=') else {
             continue;
         };
         match key {
@@ -283,7 +283,7 @@ fn put_pg_host(value: &str, out: &mut Output) {
     if value == "[local]" {
         return;
     }
-    let (host, port) = match value.split_once('(') {
+    let (host, port) = match value.split_once_char('(') {
         Some((host, port)) => (host, Some(port.trim_end_matches(')'))),
         None => (value, None),
     };
@@ -369,7 +369,7 @@ fn put_pg_body(level: &str, body: &str, out: &mut Output) {
 /// `host=10.0.0.5 port=5432`, `user=bob database=db application_name=psql SSL enabled (…)`.
 fn put_pg_spaced_pairs(pairs: &str, out: &mut Output) {
     for pair in pairs.split_ascii_whitespace() {
-        let Some((key, value)) = pair.split_once('=') else {
+        let Some((key, value)) = pair.split_once_char('=') else {
             continue;
         };
         match key {
@@ -388,7 +388,7 @@ fn put_pg_spaced_pairs(pairs: &str, out: &mut Output) {
 /// The `"…"` text after `marker` in `text`, handed to `put`.
 fn put_pg_quoted(text: &str, marker: &str, out: &mut Output, put: impl FnOnce(&mut Output, &str)) {
     if let Some((_, rest)) = text.split_once(marker) {
-        put(out, rest.split('"').next().unwrap_or(rest));
+        put(out, rest.split_char('"').next().unwrap_or(rest));
     }
 }
 

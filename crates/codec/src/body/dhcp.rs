@@ -30,15 +30,15 @@ const MAX_KIND_LEN: usize = 24;
 const MAC_OCTETS: usize = 6;
 
 pub(super) fn decode(input: &Input<'_>, out: &mut Output) -> bool {
-    let message = input.message.trim();
+    let message = input.message.trimmed();
     let message = strip_dnsmasq_xid(message, out);
     let recognised = if let Some(rest) = message.strip_prefix("uid lease ") {
         duplicate_uid(rest, out)
     } else if let Some(rest) = message.strip_prefix("bound to ") {
         dhclient_bound(rest, out)
     } else {
-        let (head, _) = message.split_once(' ').unwrap_or((message, ""));
-        if head.contains('(') {
+        let (head, _) = message.split_once_char(' ').unwrap_or((message, ""));
+        if head.contains_char('(') {
             dnsmasq(message, out)
         } else {
             let client_side = input.app == Some("dhclient") || message.contains_str("(xid=");
@@ -183,7 +183,7 @@ fn is_interface_name(text: &str) -> bool {
 
 /// `uid lease 10.0.0.5 for client 00:11:22:33:44:55 is duplicate on 10.0.0.0/24`.
 fn duplicate_uid(rest: &str, out: &mut Output) -> bool {
-    let parts: Vec<&str> = rest.split(' ').collect();
+    let parts: Vec<&str> = rest.split_char(' ').collect();
     let [address, "for", "client", mac, "is", "duplicate", "on", network] = parts.as_slice() else {
         return false;
     };
@@ -215,7 +215,7 @@ fn dhclient_bound(rest: &str, out: &mut Output) -> bool {
 
 /// `1234567890 ` before a dnsmasq line (`log-dhcp`): the transaction id.
 fn strip_dnsmasq_xid<'a>(message: &'a str, out: &mut Output) -> &'a str {
-    match message.split_once(' ') {
+    match message.split_once_char(' ') {
         Some((xid, rest))
             if !xid.is_empty()
                 && xid.bytes().all(|b| b.is_ascii_digit())
@@ -230,8 +230,10 @@ fn strip_dnsmasq_xid<'a>(message: &'a str, out: &mut Output) -> &'a str {
 
 /// dnsmasq: `KIND(iface) [address] [mac|duid] [host | error text]`.
 fn dnsmasq(message: &str, out: &mut Output) -> bool {
-    let (head, mut rest) = message.split_once(' ').unwrap_or((message, ""));
-    let Some((kind, interface)) = head.strip_suffix(')').and_then(|head| head.split_once('('))
+    let (head, mut rest) = message.split_once_char(' ').unwrap_or((message, ""));
+    let Some((kind, interface)) = head
+        .strip_suffix(')')
+        .and_then(|head| head.split_once_char('('))
     else {
         return false;
     };
@@ -257,7 +259,7 @@ fn dnsmasq(message: &str, out: &mut Output) -> bool {
     if !found_client && out.get("client.ip").is_none() {
         return false;
     }
-    let rest = rest.trim();
+    let rest = rest.trimmed();
     match next_token(rest) {
         Some((host, "")) if is_host_name(host) && !matches!(host, "ignored" | "disabled") => {
             out.put_str("client.domain", host)
@@ -272,13 +274,13 @@ fn next_token(text: &str) -> Option<(&str, &str)> {
     if text.is_empty() {
         return None;
     }
-    Some(text.split_once(' ').unwrap_or((text, "")))
+    Some(text.split_once_char(' ').unwrap_or((text, "")))
 }
 
 /// A DHCPv6 DUID (`00:01:00:01:2a:3b:…`): more hex octets than a MAC.
 fn is_duid(text: &str) -> bool {
     let mut octets = 0;
-    for octet in text.split(':') {
+    for octet in text.split_char(':') {
         if octet.len() != 2 || !octet.bytes().all(|b| b.is_ascii_hexdigit()) {
             return false;
         }

@@ -64,7 +64,7 @@ const SEVERITIES: [&str; 7] = [
 ];
 
 pub(super) fn decode(input: &Input<'_>, out: &mut Output) -> bool {
-    let message = input.message.trim();
+    let message = input.message.trimmed();
     if message.starts_with("DHCP") && input.app == Some("dnsmasq") {
         return dhcp::decode(input, out);
     }
@@ -91,7 +91,7 @@ fn strip_file_time<'a>(message: &'a str, out: &mut Output) -> &'a str {
     let (Some(date), Some(clock), Some(rest)) = (parts.next(), parts.next(), parts.next()) else {
         return message;
     };
-    let mut date_parts = date.split('-');
+    let mut date_parts = date.split_char('-');
     let time = (|| {
         let day = date_parts.next()?.parse().ok()?;
         let month = month_number(date_parts.next()?)?;
@@ -129,7 +129,7 @@ fn strip_category<'a>(message: &'a str, out: &mut Output) -> &'a str {
     }
     if let Some((severity, after)) = rest.split_once_str(": ") {
         // `debug 3` carries its level; any other severity is one word.
-        let level = match severity.split_once(' ') {
+        let level = match severity.split_once_char(' ') {
             Some(("debug", number)) if number.bytes().all(|b| b.is_ascii_digit()) => "debug",
             Some(_) => "",
             None => severity,
@@ -145,7 +145,7 @@ fn strip_category<'a>(message: &'a str, out: &mut Output) -> &'a str {
 /// After `client `: `[@0x… ]ip#port[ (name)]: [view v: ]body`.
 fn bind_client(rest: &str, out: &mut Output) -> bool {
     let rest = match rest.strip_prefix("@0x") {
-        Some(after) => after.split_once(' ').map_or("", |(_, rest)| rest),
+        Some(after) => after.split_once_char(' ').map_or("", |(_, rest)| rest),
         None => rest,
     };
     let Some((peer, body)) = rest.split_once_str(": ") else {
@@ -177,7 +177,7 @@ fn bind_client(rest: &str, out: &mut Output) -> bool {
 
 /// `ip#port` (BIND's address notation).
 fn put_address_port(out: &mut Output, text: &str, ip: &'static str, port: &'static str) -> bool {
-    let Some((address, number)) = text.split_once('#') else {
+    let Some((address, number)) = text.split_once_char('#') else {
         return false;
     };
     out.put_ip(ip, address) && out.put_int(port, number)
@@ -185,7 +185,7 @@ fn put_address_port(out: &mut Output, text: &str, ip: &'static str, port: &'stat
 
 /// `example.com IN A +E(0)K (10.0.0.1)`.
 fn bind_query(query: &str, out: &mut Output) -> bool {
-    let mut parts = query.split(' ');
+    let mut parts = query.split_char(' ');
     let (Some(name), Some(class), Some(kind), Some(flags)) =
         (parts.next(), parts.next(), parts.next(), parts.next())
     else {
@@ -215,14 +215,14 @@ fn put_header_flags(out: &mut Output, flags: &str) {
         header.push(Value::from("RD"));
     }
     // `E(0)`: the EDNS version in parentheses is not a flag.
-    let letters = match (flags.find('('), flags.find(')')) {
+    let letters = match (flags.find_char('('), flags.find_char(')')) {
         (Some(open), Some(close)) if open < close => [&flags[..open], &flags[close + 1..]].concat(),
         _ => flags.to_owned(),
     };
-    if letters.contains('D') {
+    if letters.contains_char('D') {
         header.push(Value::from("DO"));
     }
-    if letters.contains('C') {
+    if letters.contains_char('C') {
         header.push(Value::from("CD"));
     }
     if !header.is_empty() {
@@ -230,7 +230,11 @@ fn put_header_flags(out: &mut Output, flags: &str) {
     }
     out.put(
         "network.transport",
-        if letters.contains('T') { "tcp" } else { "udp" },
+        if letters.contains_char('T') {
+            "tcp"
+        } else {
+            "udp"
+        },
     );
 }
 
@@ -264,15 +268,15 @@ fn put_quoted_question(out: &mut Output, text: &str, class_first: bool) {
 
 /// The text between the first pair of `'` quotes.
 fn single_quoted(text: &str) -> Option<&str> {
-    let start = text.find('\'')? + 1;
-    let length = text[start..].find('\'')?;
+    let start = text.find_char('\'')? + 1;
+    let length = text[start..].find_char('\'')?;
     Some(&text[start..start + length])
 }
 
 /// The text between the first `(` and the following `)`.
 fn parenthesised(text: &str) -> Option<&str> {
-    let start = text.find('(')? + 1;
-    let length = text[start..].find(')')?;
+    let start = text.find_char('(')? + 1;
+    let length = text[start..].find_char(')')?;
     Some(&text[start..start + length])
 }
 
@@ -284,7 +288,7 @@ fn bind_client_event(body: &str, out: &mut Output) {
         }
         if let Some(question) = body
             .split_once_str(" for ")
-            .and_then(|(_, rest)| rest.split(' ').next())
+            .and_then(|(_, rest)| rest.split_char(' ').next())
         {
             put_quoted_question(out, question, true);
         }
@@ -326,7 +330,7 @@ fn bind_server(message: &str, out: &mut Output) -> bool {
     let Some((before, after)) = message.split_once_str(" resolving '") else {
         return false;
     };
-    let Some((question, server)) = after.split_once('\'') else {
+    let Some((question, server)) = after.split_once_char('\'') else {
         return false;
     };
     put_quoted_question(out, question, false);
@@ -347,7 +351,7 @@ fn bind_server(message: &str, out: &mut Output) -> bool {
 /// dnsmasq's `log-queries` lines.
 fn dnsmasq(message: &str, out: &mut Output) -> bool {
     let message = strip_dnsmasq_extra(message, out);
-    let mut parts = message.split(' ');
+    let mut parts = message.split_char(' ');
     let (Some(verb), Some(name), Some(link), Some(value)) =
         (parts.next(), parts.next(), parts.next(), parts.next())
     else {
@@ -392,7 +396,7 @@ fn strip_dnsmasq_extra<'a>(message: &'a str, out: &mut Output) -> &'a str {
     else {
         return message;
     };
-    let Some((address, port)) = client.rsplit_once('/') else {
+    let Some((address, port)) = client.rsplit_once_char('/') else {
         return message;
     };
     if !serial.bytes().all(|b| b.is_ascii_digit()) || !out.put_ip("source.ip", address) {
@@ -419,7 +423,7 @@ fn put_dnsmasq_answer(out: &mut Output, source: &str, value: &str) {
 /// unbound `log-queries` (`10.0.0.5 example.com. A IN`) and `log-replies` (… `NOERROR 0.000123 0
 /// 45`: rcode, seconds, from cache, size).
 fn unbound(message: &str, out: &mut Output) -> bool {
-    let parts: Vec<&str> = message.split(' ').collect();
+    let parts: Vec<&str> = message.split_char(' ').collect();
     let (client, name, kind, class, reply) = match parts.as_slice() {
         [client, name, kind, class] => (*client, *name, *kind, *class, None),
         [client, name, kind, class, rcode, seconds, _cached, _size] => {

@@ -22,6 +22,7 @@
 use vigil_event::Value;
 
 use super::kv::iana_transport;
+use super::search::Search;
 use super::{Input, Output};
 
 /// Common fields.
@@ -73,9 +74,9 @@ const MAX_FIELDS: usize = 40;
 const OPNSENSE_TRACKER_LEN: usize = 32;
 
 pub(super) fn decode(input: &Input<'_>, out: &mut Output) -> bool {
-    let message = input.message.trim();
+    let message = input.message.trimmed();
     let fields: Vec<&str> = message.splitn(MAX_FIELDS, ',').collect();
-    let get = |index: usize| fields.get(index).map_or("", |field| field.trim());
+    let get = |index: usize| fields.get(index).map_or("", |field| field.trimmed());
     if get(RULE_NUMBER).is_empty() || !get(RULE_NUMBER).bytes().all(|b| b.is_ascii_digit()) {
         return false;
     }

@@ -335,7 +335,7 @@ fn parse_offset(text: &str) -> Option<FixedOffset> {
 
 /// An epoch count in s, ms, µs or ns, told apart by its magnitude.
 pub(super) fn epoch(text: &str) -> Option<Timestamp> {
-    let value: i64 = text.trim().parse().ok()?;
+    let value: i64 = text.trimmed().parse().ok()?;
     if value <= 0 {
         return None;
     }

@@ -37,7 +37,7 @@ const CTIME_FORMAT: &str = "%a %b %e %H:%M:%S %Y";
 const MAPPED_V4_PREFIX: &str = "::ffff:";
 
 pub(super) fn decode(input: &Input<'_>, out: &mut Output) -> bool {
-    let message = input.message.trim();
+    let message = input.message.trimmed();
     let servers: [fn(&str, &mut Output) -> bool; 4] = [
         decode_vsftpd,
         decode_pure_ftpd,
@@ -55,9 +55,9 @@ pub(super) fn decode(input: &Input<'_>, out: &mut Output) -> bool {
 
 /// A client address, with an IPv4-mapped IPv6 address written as IPv4.
 fn put_client(out: &mut Output, text: &str) -> bool {
-    let text = text.trim();
+    let text = text.trimmed();
     let text = match text.strip_prefix(MAPPED_V4_PREFIX) {
-        Some(v4) if v4.contains('.') => v4,
+        Some(v4) if v4.contains_char('.') => v4,
         _ => text,
     };
     put_ip_or_domain(out, "source.ip", "source.domain", text)
@@ -65,7 +65,7 @@ fn put_client(out: &mut Output, text: &str) -> bool {
 
 /// `Sun Jul 17 15:09:17 2005` (ctime, local time without zone: read as UTC).
 fn parse_ctime(text: &str) -> Option<NaiveDateTime> {
-    NaiveDateTime::parse_from_str(text.trim(), CTIME_FORMAT).ok()
+    NaiveDateTime::parse_from_str(text.trimmed(), CTIME_FORMAT).ok()
 }
 
 /// Keeps a ctime date as written in `text_field` and as RFC 3339 in `rfc3339_field`.
@@ -128,7 +128,7 @@ fn decode_vsftpd(message: &str, out: &mut Output) -> bool {
     let Some(details) = details.strip_prefix("Client \"") else {
         return false;
     };
-    let Some((client, details)) = details.split_once('"') else {
+    let Some((client, details)) = details.split_once_char('"') else {
         return false;
     };
     if !put_client(out, client) {
@@ -143,7 +143,7 @@ fn put_vsftpd_details(details: &str, out: &mut Output) {
     let Some(details) = details.strip_prefix(", \"") else {
         return;
     };
-    let Some((path, rest)) = details.split_once('"') else {
+    let Some((path, rest)) = details.split_once_char('"') else {
         return;
     };
     out.put_str("file.path", path);
@@ -191,7 +191,7 @@ fn decode_proftpd(message: &str, out: &mut Output) -> bool {
     let Some((client, rest)) = rest.split_once_str("]) - ") else {
         return false;
     };
-    let Some((host, address)) = client.rsplit_once('[') else {
+    let Some((host, address)) = client.rsplit_once_char('[') else {
         return false;
     };
     if server.is_empty() || !out.put_ip("source.ip", address.trim_start_matches(MAPPED_V4_PREFIX)) {
@@ -200,7 +200,7 @@ fn decode_proftpd(message: &str, out: &mut Output) -> bool {
     if host != address {
         out.put_str("source.domain", host);
     }
-    put_proftpd_message(rest.trim(), out);
+    put_proftpd_message(rest.trimmed(), out);
     true
 }
 
@@ -260,7 +260,7 @@ fn decode_pure_ftpd(message: &str, out: &mut Output) -> bool {
     let Some((level, text)) = rest.split_once_str("] ") else {
         return false;
     };
-    let Some((user, host)) = who.rsplit_once('@') else {
+    let Some((user, host)) = who.rsplit_once_char('@') else {
         return false;
     };
     if level.is_empty() || !level.bytes().all(|b| b.is_ascii_uppercase()) {
@@ -271,7 +271,7 @@ fn decode_pure_ftpd(message: &str, out: &mut Output) -> bool {
     }
     put_client(out, host);
     out.put("log.level", level.to_ascii_lowercase());
-    put_pure_ftpd_message(text.trim(), out);
+    put_pure_ftpd_message(text.trimmed(), out);
     true
 }
 
@@ -302,7 +302,10 @@ fn put_pure_ftpd_message(text: &str, out: &mut Output) {
         if let Some((path, stats)) = text.split_once(marker) {
             out.put_str("file.path", path);
             // `(12345 bytes, 1.23KB/sec)`
-            let stats = stats.trim().trim_start_matches('(').trim_end_matches(')');
+            let stats = stats
+                .trimmed()
+                .trim_start_matches('(')
+                .trim_end_matches(')');
             if let Some((bytes, rate)) = stats.split_once_str(" bytes, ") {
                 out.put_int("network.bytes", bytes);
                 out.put_str("ftp.transfer_rate", rate);
@@ -321,7 +324,7 @@ fn decode_bsd_ftpd(message: &str, out: &mut Output) -> bool {
         return decode_connection_from(rest, out);
     }
     if let Some(rest) = message.strip_prefix("ANONYMOUS FTP LOGIN FROM ") {
-        let (host, _) = rest.split_once(',').unwrap_or((rest, ""));
+        let (host, _) = rest.split_once_char(',').unwrap_or((rest, ""));
         if !put_client(out, host) {
             return false;
         }

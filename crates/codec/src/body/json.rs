@@ -30,6 +30,7 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use vigil_event::{Timestamp, ToCompactString, Value};
 
 use super::json_value::{Json, Map};
+use super::search::Search;
 use super::web::{date_time, fixed_date, parse_digits};
 use super::{prefixed, suricata, windows, zeek, Input, Output};
 
@@ -90,7 +91,7 @@ pub(super) fn decode(input: &Input<'_>, out: &mut Output) -> bool {
 
 /// The message as a JSON object, when it is one (and not too large to parse).
 pub(super) fn parse_object(message: &str) -> Option<Map<'_>> {
-    let text = message.trim();
+    let text = message.trimmed();
     if !text.starts_with('{') || text.len() > MAX_JSON_BYTES {
         return None;
     }
@@ -195,7 +196,7 @@ pub(super) fn put_members(out: &mut Output, prefix: &str, members: &Map<'_>) {
 
 /// `-` and empty strings mean "no value" in Windows and Zeek logs.
 pub(super) fn is_placeholder(text: &str) -> bool {
-    let text = text.trim();
+    let text = text.trimmed();
     text.is_empty() || text == "-"
 }
 
@@ -242,7 +243,7 @@ pub(super) fn put_int_value(out: &mut Output, name: &'static str, value: Option<
 pub(super) fn int_of(value: &Json) -> Option<i64> {
     match value {
         Json::Number(number) => number.as_i64(),
-        Json::String(text) => text.trim().parse().ok(),
+        Json::String(text) => text.trimmed().parse().ok(),
         _ => None,
     }
 }
@@ -274,7 +275,7 @@ const NANOS_PER_MILLI: i64 = 1_000_000;
 
 /// `1591367999.305988` (seconds) or `1700000000000` (milliseconds), read exactly.
 fn epoch(text: &str) -> Option<Timestamp> {
-    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    let (whole, fraction) = text.split_once_char('.').unwrap_or((text, ""));
     let digits = |part: &str| part.bytes().all(|b| b.is_ascii_digit());
     if whole.is_empty() || whole.len() > 15 || !digits(whole) || !digits(fraction) {
         return None;
@@ -305,7 +306,7 @@ fn epoch(text: &str) -> Option<Timestamp> {
 /// no offset at all (taken as UTC: NXLog's `EventTime`), or epoch seconds with a fraction
 /// (Zeek's `1591367999.305988`).
 pub(super) fn parse_time(text: &str) -> Option<Timestamp> {
-    let text = text.trim();
+    let text = text.trimmed();
     let first = *text.as_bytes().first()?;
     if !first.is_ascii_digit() {
         return None;

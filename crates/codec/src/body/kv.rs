@@ -22,6 +22,7 @@
 use std::borrow::Cow;
 
 use super::search::find_whitespace;
+use super::search::Search;
 use super::{Input, Output};
 
 /// Fewer pairs than this is not a key=value line.
@@ -218,7 +219,7 @@ fn map_ecs(key: &str, value: &str, out: &mut Output) {
 
 /// `network.transport` for a protocol given by name or IANA number (`tcp`, `6`, `UDP`, `17` …).
 pub(super) fn transport_name(proto: &str) -> Option<&'static str> {
-    let proto = proto.trim();
+    let proto = proto.trimmed();
     if let Ok(number) = proto.parse::<u8>() {
         return iana_transport(number);
     }

@@ -51,7 +51,7 @@ pub(super) fn decode(input: &Input<'_>, out: &mut Output) -> bool {
         return false;
     };
     let [version, vendor, product, product_version, event_id] = header;
-    let (delimiter, attributes) = match version.trim() {
+    let (delimiter, attributes) = match version.trimmed() {
         "1.0" | "1" => (DEFAULT_DELIMITER, rest),
         "2.0" | "2" => split_delimiter(rest),
         _ => return false,
@@ -71,7 +71,7 @@ pub(super) fn decode(input: &Input<'_>, out: &mut Output) -> bool {
 fn split_delimiter(rest: &str) -> (char, &str) {
     let mut field = [""];
     if let Some(attributes) = cef::split_header(rest, &mut field) {
-        if !field[0].contains('=') {
+        if !field[0].contains_char('=') {
             if let Some(delimiter) = parse_delimiter(field[0]) {
                 return (delimiter, attributes);
             }
@@ -112,7 +112,7 @@ enum AttributePairs<'a> {
 
 impl<'a> AttributePairs<'a> {
     fn new(attributes: &'a str, delimiter: char) -> Self {
-        if attributes.contains(delimiter) || !attributes.contains(' ') {
+        if attributes.contains(delimiter) || !attributes.contains_char(' ') {
             Self::Delimited(attributes.split(delimiter))
         } else {
             Self::Spaced(Pairs::new(attributes))
@@ -126,8 +126,8 @@ impl<'a> Iterator for AttributePairs<'a> {
     fn next(&mut self) -> Option<Self::Item> {
         match self {
             Self::Delimited(split) => split.find_map(|pair| {
-                let (key, value) = pair.split_once('=')?;
-                Some((key.trim(), value))
+                let (key, value) = pair.split_once_char('=')?;
+                Some((key.trimmed(), value))
             }),
             Self::Spaced(pairs) => pairs.next(),
         }
@@ -138,7 +138,7 @@ fn put_attributes(attributes: &str, delimiter: char, input: &Input<'_>, out: &mu
     let mut dev_time = None;
     let mut dev_time_format = None;
     for (key, value) in AttributePairs::new(attributes, delimiter).take(json::MAX_FIELDS) {
-        let value = value.trim();
+        let value = value.trimmed();
         if key.is_empty() || value.is_empty() {
             continue;
         }

@@ -202,7 +202,7 @@ pub(super) fn serves(app: &str) -> bool {
 
 pub(super) fn decode(input: &Input<'_>, out: &mut Output) -> bool {
     let Some(app) = input.app else { return false };
-    let message = strip_uptime(input.message.trim());
+    let message = strip_uptime(input.message.trimmed());
     for template in TEMPLATES
         .iter()
         .filter(|template| template.apps.contains(&app))
@@ -227,7 +227,7 @@ fn strip_uptime(message: &str) -> &str {
     {
         Some((stamp, rest))
             if stamp
-                .trim()
+                .trimmed()
                 .bytes()
                 .all(|b| b.is_ascii_digit() || b == b'.') =>
         {
@@ -243,19 +243,19 @@ fn fill(pattern: &'static str, message: &str, out: &mut Output) -> bool {
     let mut rest = message;
     let mut pattern = pattern;
     // The literal before the first hole.
-    let first = pattern.find('{').unwrap_or(pattern.len());
+    let first = pattern.find_char('{').unwrap_or(pattern.len());
     let Some(after) = rest.strip_prefix(&pattern[..first]) else {
         return false;
     };
     rest = after;
     pattern = &pattern[first..];
     while let Some(open) = pattern.strip_prefix('{') {
-        let Some(close) = open.find('}') else {
+        let Some(close) = open.find_char('}') else {
             return false;
         };
         let hole = &open[..close];
         let tail = &open[close + 1..];
-        let literal_end = tail.find('{').unwrap_or(tail.len());
+        let literal_end = tail.find_char('{').unwrap_or(tail.len());
         let literal = &tail[..literal_end];
         let value = if literal_end == tail.len() {
             // The last hole: up to the template's tail, which must end the line.
@@ -275,7 +275,7 @@ fn fill(pattern: &'static str, message: &str, out: &mut Output) -> bool {
             rest = &rest[at + literal.len()..];
             value
         };
-        if value.trim().is_empty() || !put_hole(hole, value.trim(), out) {
+        if value.trimmed().is_empty() || !put_hole(hole, value.trimmed(), out) {
             return false;
         }
         pattern = &tail[literal_end..];

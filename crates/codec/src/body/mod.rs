@@ -27,6 +27,8 @@ use std::net::IpAddr;
 
 use vigil_event::{Fields, Timestamp, ToCompactString, Value};
 
+use search::Search;
+
 mod accounts;
 mod cef;
 mod cisco_asa;
@@ -153,7 +155,7 @@ impl Output {
 
     /// Sets a text field unless the text is empty or a placeholder (`-`).
     pub fn put_str(&mut self, name: impl Into<Cow<'static, str>>, text: &str) {
-        let text = text.trim();
+        let text = text.trimmed();
         if !text.is_empty() && text != "-" {
             self.put(name, Value::from(text));
         }
@@ -161,7 +163,7 @@ impl Output {
 
     /// Sets an integer field from text; `false` (and nothing set) when it is not an integer.
     pub fn put_int(&mut self, name: impl Into<Cow<'static, str>>, text: &str) -> bool {
-        match text.trim().parse::<i64>() {
+        match text.trimmed().parse::<i64>() {
             Ok(number) => {
                 self.put(name, Value::Int(number));
                 true
@@ -173,7 +175,7 @@ impl Output {
     /// Sets an IP address field, in its canonical text form; `false` (and nothing set) when the
     /// text is not an address. Accepts `[v6]` brackets and an IPv6 zone is refused.
     pub fn put_ip(&mut self, name: impl Into<Cow<'static, str>>, text: &str) -> bool {
-        let text = text.trim().trim_start_matches('[').trim_end_matches(']');
+        let text = text.trimmed().trim_start_matches('[').trim_end_matches(']');
         match text.parse::<IpAddr>() {
             // An IPv4 address that parses is already canonical (the parser refuses leading
             // zeros and other spellings): keep the text rather than format it again.
@@ -407,16 +409,16 @@ fn by_prefix(message: &str) -> Option<Decoder> {
 }
 
 fn numeric_prefix(message: &str) -> Option<Decoder> {
-    let first_space = message.find(' ').unwrap_or(message.len());
+    let first_space = message.find_char(' ').unwrap_or(message.len());
     let head = &message[..first_space];
-    if head.contains(',') {
-        let kind = message.split(',').nth(3).unwrap_or("");
+    if head.contains_char(',') {
+        let kind = message.split_char(',').nth(3).unwrap_or("");
         return match kind {
             "TRAFFIC" | "THREAT" | "SYSTEM" | "CONFIG" => Some(PALOALTO),
             _ => Some(FILTERLOG),
         };
     }
-    if head.contains('\t') {
+    if head.contains_char('\t') {
         return Some(ZEEK);
     }
     // `000123: *Mar  1 00:01:02.345 UTC: %SYS-5-CONFIG_I: …` (IOS with sequence numbers).
@@ -426,11 +428,11 @@ fn numeric_prefix(message: &str) -> Option<Decoder> {
     if head.parse::<IpAddr>().is_ok() {
         return Some(WEB);
     }
-    if head.contains('/') {
+    if head.contains_char('/') {
         // nginx error log: `2024/01/01 12:00:00 [error] …`
         return Some(WEB);
     }
-    if head.contains('.') && head.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+    if head.contains_char('.') && head.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
         return Some(SQUID);
     }
     None
@@ -465,13 +467,13 @@ fn repaired_body(input: &Input<'_>) -> Option<String> {
         None => {
             let message = input.message.trim_start();
             let rest = message.strip_prefix('<')?;
-            let close = rest.find('>')?;
+            let close = rest.find_char('>')?;
             if close == 0 || close > 3 || !rest[..close].bytes().all(|b| b.is_ascii_digit()) {
                 return None;
             }
             let body = rest[close + 1..].trim_start();
             // `host %FAC-N-MNEMONIC: …`: the device's name before an IOS tag.
-            let body = match body.split_once(' ') {
+            let body = match body.split_once_char(' ') {
                 Some((host, tagged))
                     if tagged.starts_with('%')
                         && !host.is_empty()
@@ -487,7 +489,7 @@ fn repaired_body(input: &Input<'_>) -> Option<String> {
             Some(format!("{app}: {}", input.message.trim_start()))
         }
         Some(app)
-            if app.as_bytes().first().is_some_and(u8::is_ascii_digit) && app.contains(',') =>
+            if app.as_bytes().first().is_some_and(u8::is_ascii_digit) && app.contains_char(',') =>
         {
             Some(format!("{app} {}", input.message))
         }

@@ -33,7 +33,7 @@ pub(super) fn decode(input: &Input<'_>, out: &mut Output) -> bool {
     let mut seen_length = false;
     let mut after_proto = false;
     for token in fields.split_whitespace() {
-        let Some((key, value)) = token.split_once('=') else {
+        let Some((key, value)) = token.split_once_char('=') else {
             // Bare words after PROTO= are TCP flags (SYN, ACK …); before it, IP flags (DF).
             if after_proto && token.bytes().all(|b| b.is_ascii_uppercase()) {
                 flags.push(token);
@@ -98,11 +98,11 @@ pub(super) fn decode(input: &Input<'_>, out: &mut Output) -> bool {
         out.put("netfilter.tcp.flags", flags.join(" "));
     }
     let rule = prefix
-        .trim()
+        .trimmed()
         .trim_start_matches('[')
         .trim_end_matches(':')
         .trim_end_matches(']')
-        .trim();
+        .trimmed();
     out.put_str("rule.name", rule);
     let ufw = input.app == Some("ufw") || rule.starts_with("UFW");
     out.put("observer.vendor", "Linux");
@@ -128,9 +128,9 @@ fn strip_uptime(message: &str) -> &str {
     let Some(inner) = message.strip_prefix('[') else {
         return message;
     };
-    match inner.split_once(']') {
+    match inner.split_once_char(']') {
         Some((stamp, rest))
-            if !stamp.trim().is_empty()
+            if !stamp.trimmed().is_empty()
                 && stamp
                     .bytes()
                     .all(|b| b.is_ascii_digit() || b == b'.' || b == b' ') =>

@@ -125,7 +125,7 @@ pub(super) fn split_csv(line: &str) -> Option<Vec<Cow<'_, str>>> {
         }
         let (field, next) = match rest.strip_prefix('"') {
             Some(quoted) => quoted_field(quoted),
-            None => match rest.find(',') {
+            None => match rest.find_char(',') {
                 Some(comma) => (Cow::Borrowed(&rest[..comma]), Some(&rest[comma + 1..])),
                 None => (Cow::Borrowed(rest), None),
             },
@@ -143,7 +143,7 @@ fn quoted_field(text: &str) -> (Cow<'_, str>, Option<&str>) {
     let mut value: Option<String> = None;
     let mut start = 0;
     loop {
-        let Some(offset) = text[start..].find('"') else {
+        let Some(offset) = text[start..].find_char('"') else {
             // Unterminated: the rest is the field.
             let field = match value {
                 Some(mut owned) => {
@@ -169,7 +169,7 @@ fn quoted_field(text: &str) -> (Cow<'_, str>, Option<&str>) {
             None => Cow::Borrowed(&text[..quote]),
         };
         let after = &text[quote + 1..];
-        let next = after.find(',').map(|comma| &after[comma + 1..]);
+        let next = after.find_char(',').map(|comma| &after[comma + 1..]);
         return (field, next);
     }
 }
@@ -181,7 +181,7 @@ struct Record<'a> {
 
 impl Record<'_> {
     fn get(&self, index: usize) -> &str {
-        self.fields.get(index).map_or("", |field| field.trim())
+        self.fields.get(index).map_or("", |field| field.trimmed())
     }
 
     fn str(&self, out: &mut Output, name: &'static str, index: usize) {
@@ -200,7 +200,7 @@ impl Record<'_> {
 }
 
 pub(super) fn decode(input: &Input<'_>, out: &mut Output) -> bool {
-    let message = input.message.trim();
+    let message = input.message.trimmed();
     if !message.as_bytes().first().is_some_and(u8::is_ascii_digit) {
         return false;
     }
@@ -237,7 +237,7 @@ pub(super) fn decode(input: &Input<'_>, out: &mut Output) -> bool {
 /// spelling chrono accepts for the format is left to it.
 fn parse_time(text: &str) -> Option<NaiveDateTime> {
     let fixed = || {
-        let (date, clock) = text.split_once(' ')?;
+        let (date, clock) = text.split_once_char(' ')?;
         // `%S` takes no fraction.
         if clock.len() != "HH:MM:SS".len() {
             return None;
@@ -385,8 +385,8 @@ fn decode_threat(record: &Record<'_>, out: &mut Output) -> bool {
 
 /// `Eicar Test File(39040)` → ("Eicar Test File", "39040"); `(9999)` → ("", "9999").
 fn split_threat_id(text: &str) -> (&str, &str) {
-    match (text.rfind('('), text.ends_with(')')) {
-        (Some(open), true) => (text[..open].trim(), &text[open + 1..text.len() - 1]),
+    match (text.rfind_char('('), text.ends_with(')')) {
+        (Some(open), true) => (text[..open].trimmed(), &text[open + 1..text.len() - 1]),
         _ => (text, ""),
     }
 }

@@ -38,7 +38,7 @@ const OLD_TAG_SUFFIX: &str = "(pam_unix)";
 const MODULE_PREFIX: &str = "pam_";
 
 pub(super) fn decode(input: &Input<'_>, out: &mut Output) -> bool {
-    let message = input.message.trim();
+    let message = input.message.trimmed();
     if let Some(service) = input.app.and_then(|app| app.strip_suffix(OLD_TAG_SUFFIX)) {
         if service.is_empty() {
             return false;
@@ -56,7 +56,7 @@ pub(super) fn decode(input: &Input<'_>, out: &mut Output) -> bool {
 /// A PAM line inside another program's log: `pam_unix(sshd:auth): …`, `PAM 2 more
 /// authentication failures; …` or `PAM service(sshd) ignoring max retries; 6 > 3`.
 pub(super) fn decode_message(message: &str, out: &mut Output) -> bool {
-    let message = message.trim();
+    let message = message.trimmed();
     if let Some(rest) = message.strip_prefix("PAM ") {
         return decode_libpam(rest, out);
     }
@@ -66,13 +66,13 @@ pub(super) fn decode_message(message: &str, out: &mut Output) -> bool {
     let Some((head, body)) = message.split_once_str("): ") else {
         return false;
     };
-    let Some((module, context)) = head.split_once('(') else {
+    let Some((module, context)) = head.split_once_char('(') else {
         return false;
     };
-    let Some((service, kind)) = context.split_once(':') else {
+    let Some((service, kind)) = context.split_once_char(':') else {
         return false;
     };
-    if module.contains(' ') || service.is_empty() || kind.is_empty() {
+    if module.contains_char(' ') || service.is_empty() || kind.is_empty() {
         return false;
     }
     let head = Head {
@@ -80,7 +80,7 @@ pub(super) fn decode_message(message: &str, out: &mut Output) -> bool {
         service,
         kind: Some(kind),
     };
-    decode_body(body.trim(), head, out)
+    decode_body(body.trimmed(), head, out)
 }
 
 /// What a line names before its message: `pam_unix(sshd:auth)`, or `sshd(pam_unix)` in the
@@ -214,7 +214,7 @@ fn decode_body(body: &str, head: Head<'_>, out: &mut Output) -> bool {
 /// `logname= uid=0 euid=0 tty=ssh ruser= rhost=10.0.0.5  user=root`.
 fn put_failure_pairs(pairs: &str, out: &mut Output) {
     for pair in pairs.split_ascii_whitespace() {
-        let Some((key, value)) = pair.split_once('=') else {
+        let Some((key, value)) = pair.split_once_char('=') else {
             continue;
         };
         match key {
@@ -266,7 +266,7 @@ fn put_user(text: &str, out: &mut Output) {
 
 /// `alice(uid=1000)` → (`alice`, `1000`); `(uid=0)` → (``, `0`); `alice` → (`alice`, none).
 fn split_name_uid(text: &str) -> (&str, Option<&str>) {
-    let text = text.trim();
+    let text = text.trimmed();
     match text.split_once_str("(uid=") {
         Some((name, rest)) => (name, Some(rest.trim_end_matches(')'))),
         None => (text, None),
@@ -305,7 +305,7 @@ pub(super) fn put_ip_or_domain(
     domain_field: &'static str,
     text: &str,
 ) -> bool {
-    let text = text.trim();
+    let text = text.trimmed();
     if text.is_empty() || text == "-" || text == "unknown" {
         return false;
     }
@@ -317,7 +317,7 @@ pub(super) fn put_ip_or_domain(
 
 /// The first space-separated word and the rest after it (`""` when there is no space).
 pub(super) fn split_word(text: &str) -> (&str, &str) {
-    match text.split_once(' ') {
+    match text.split_once_char(' ') {
         Some((word, rest)) => (word, rest),
         None => (text, ""),
     }

@@ -30,7 +30,7 @@ const MIN_QUEUE_ID_LEN: usize = 5;
 const MAX_QUEUE_ID_LEN: usize = 20;
 
 pub(super) fn decode(input: &Input<'_>, out: &mut Output) -> bool {
-    let message = input.message.trim();
+    let message = input.message.trimmed();
     if let Some(rest) = message.strip_prefix("connect from ") {
         return put_client(rest, out)
             && put_network(out, &["connection", "start"], "smtp-connect", None);
@@ -99,9 +99,9 @@ fn put_client(text: &str, out: &mut Output) -> bool {
 
 /// `host[address]` or `host[address]:port` → (host, address, port).
 fn split_host_address(text: &str) -> Option<(&str, &str, Option<&str>)> {
-    let text = text.trim().trim_end_matches(',');
-    let (host, rest) = text.split_once('[')?;
-    let (address, rest) = rest.split_once(']')?;
+    let text = text.trimmed().trim_end_matches(',');
+    let (host, rest) = text.split_once_char('[')?;
+    let (address, rest) = rest.split_once_char(']')?;
     let port = rest.strip_prefix(':');
     Some((host, address.trim_start_matches("IPv6:"), port))
 }
@@ -133,7 +133,7 @@ fn decode_warning(rest: &str, out: &mut Output) -> bool {
         let Some((host, address)) = host.split_once_str(" does not resolve to address ") else {
             return false;
         };
-        let address = address.split(':').next().unwrap_or(address);
+        let address = address.split_char(':').next().unwrap_or(address);
         if !out.put_ip("source.ip", address) {
             return false;
         }
@@ -156,7 +156,7 @@ fn decode_queued(rest: &str, out: &mut Output) -> bool {
         put_event(out, "email", &["deletion"], "email-removed", None);
         return true;
     }
-    if !rest.contains('=') {
+    if !rest.contains_char('=') {
         return false;
     }
     put_pairs(rest, out)
@@ -171,7 +171,7 @@ fn decode_reject(text: &str, out: &mut Output) -> bool {
     let Some((client, rest)) = rest.split_once_str(": ") else {
         return false;
     };
-    if stage.contains(' ') || !put_client(client, out) {
+    if stage.contains_char(' ') || !put_client(client, out) {
         return false;
     }
     out.put_str("postfix.stage", stage);
@@ -183,7 +183,7 @@ fn decode_reject(text: &str, out: &mut Output) -> bool {
     }
     out.put_str("event.reason", reply);
     for pair in envelope.split_ascii_whitespace() {
-        if let Some((key, value)) = pair.split_once('=') {
+        if let Some((key, value)) = pair.split_once_char('=') {
             put_pair(key, value, out);
         }
     }
@@ -206,8 +206,8 @@ fn put_pairs(text: &str, out: &mut Output) -> bool {
             None => (rest, ""),
         };
         // pickup writes `uid=1000 from=<bob>` with spaces, qmgr `nrcpt=1 (queue active)`.
-        for word in pair.split(' ') {
-            if let Some((key, value)) = word.split_once('=') {
+        for word in pair.split_char(' ') {
+            if let Some((key, value)) = word.split_once_char('=') {
                 known |= put_pair(key, value, out);
             }
         }
@@ -266,7 +266,10 @@ fn put_relay(value: &str, out: &mut Output) {
 fn put_status(text: &str, out: &mut Output) {
     let (status, reason) = split_word(text);
     out.put_str("postfix.status", status);
-    let reason = reason.trim().trim_start_matches('(').trim_end_matches(')');
+    let reason = reason
+        .trimmed()
+        .trim_start_matches('(')
+        .trim_end_matches(')');
     out.put_str("event.reason", reason);
     let (action, outcome) = match status {
         "sent" | "delivered" => ("email-sent", SUCCESS),

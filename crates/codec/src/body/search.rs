@@ -1,4 +1,4 @@
-//! Substring search for the decoders' short, fixed separators (`" from "`, `": "`).
+//! Substring search for the decoders' short, fixed separators (`" from "`, `": "`, `','`).
 //!
 //! `str::find` with a `&str` pattern builds a Two-Way searcher on every call: a few hundred
 //! instructions of set-up to find a six-byte separator in a sixty-byte line (a quarter of what
@@ -7,6 +7,14 @@
 //! valid UTF-8 can only match at character boundaries); the worst case, a haystack full of the
 //! needle's first byte, is the needle's length times the haystack's, and decoder needles are a
 //! few bytes.
+//!
+//! A `char` needle has the same problem in a smaller way: `str`'s searcher finds its last byte
+//! with the standard library's word-at-a-time `memchr`, then compares its encoding through a
+//! `memcmp` call, and together they were a tenth of what decoding added. The `_char` methods
+//! find an ASCII character with `memchr` alone; any other character goes to `str`'s methods.
+//! `trimmed` is `str::trim` with a fast answer for text that starts and ends with a visible ASCII
+//! character (nearly every value a decoder keeps), which `trim` otherwise decodes from both
+//! ends.
 
 /// `str`'s search methods, for a `&str` needle.
 pub(super) trait Search {
@@ -20,6 +28,20 @@ pub(super) trait Search {
     fn split_once_str(&self, needle: &str) -> Option<(&str, &str)>;
     /// As [`str::rsplit_once`].
     fn rsplit_once_str(&self, needle: &str) -> Option<(&str, &str)>;
+    /// As [`str::find`] with a `char`.
+    fn find_char(&self, needle: char) -> Option<usize>;
+    /// As [`str::rfind`] with a `char`.
+    fn rfind_char(&self, needle: char) -> Option<usize>;
+    /// As [`str::contains`] with a `char`.
+    fn contains_char(&self, needle: char) -> bool;
+    /// As [`str::split_once`] with a `char`.
+    fn split_once_char(&self, needle: char) -> Option<(&str, &str)>;
+    /// As [`str::rsplit_once`] with a `char`.
+    fn rsplit_once_char(&self, needle: char) -> Option<(&str, &str)>;
+    /// As [`str::split`] with a `char`.
+    fn split_char(&self, needle: char) -> SplitChar<'_>;
+    /// As [`str::trim`].
+    fn trimmed(&self) -> &str;
 }
 
 impl Search for str {
@@ -51,6 +73,86 @@ impl Search for str {
     fn rsplit_once_str(&self, needle: &str) -> Option<(&str, &str)> {
         let at = self.rfind_str(needle)?;
         Some((&self[..at], &self[at + needle.len()..]))
+    }
+
+    #[inline]
+    fn find_char(&self, needle: char) -> Option<usize> {
+        if needle.is_ascii() {
+            // An ASCII byte is never part of another character's encoding.
+            memchr::memchr(needle as u8, self.as_bytes())
+        } else {
+            self.find(needle)
+        }
+    }
+
+    #[inline]
+    fn rfind_char(&self, needle: char) -> Option<usize> {
+        if needle.is_ascii() {
+            memchr::memrchr(needle as u8, self.as_bytes())
+        } else {
+            self.rfind(needle)
+        }
+    }
+
+    #[inline]
+    fn contains_char(&self, needle: char) -> bool {
+        self.find_char(needle).is_some()
+    }
+
+    #[inline]
+    fn split_once_char(&self, needle: char) -> Option<(&str, &str)> {
+        let at = self.find_char(needle)?;
+        Some((&self[..at], &self[at + needle.len_utf8()..]))
+    }
+
+    #[inline]
+    fn rsplit_once_char(&self, needle: char) -> Option<(&str, &str)> {
+        let at = self.rfind_char(needle)?;
+        Some((&self[..at], &self[at + needle.len_utf8()..]))
+    }
+
+    fn split_char(&self, needle: char) -> SplitChar<'_> {
+        SplitChar {
+            rest: Some(self),
+            needle,
+        }
+    }
+
+    #[inline]
+    fn trimmed(&self) -> &str {
+        let bytes = self.as_bytes();
+        match (bytes.first(), bytes.last()) {
+            (Some(first), Some(last)) if first.is_ascii_graphic() && last.is_ascii_graphic() => {
+                self
+            }
+            _ => self.trim(),
+        }
+    }
+}
+
+/// The pieces of a text between its `char` needles, as [`str::split`] gives them.
+#[derive(Clone, Debug)]
+pub(super) struct SplitChar<'a> {
+    /// What is left, `None` once the last piece has been given.
+    rest: Option<&'a str>,
+    needle: char,
+}
+
+impl<'a> Iterator for SplitChar<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let rest = self.rest?;
+        match rest.split_once_char(self.needle) {
+            Some((piece, after)) => {
+                self.rest = Some(after);
+                Some(piece)
+            }
+            None => {
+                self.rest = None;
+                Some(rest)
+            }
+        }
     }
 }
 
@@ -94,6 +196,29 @@ mod tests {
         #[test]
         fn finds_whitespace_as_str_does(text in "[a= \t\n\x0b\x0c\r\x1c\u{85}\u{a0}\u{2003}\u{3000}é\"]{0,24}") {
             proptest::prop_assert_eq!(find_whitespace(&text), text.find(char::is_whitespace));
+        }
+    }
+
+    proptest::proptest! {
+        /// The `char` methods answer as `str`'s, for ASCII and other characters.
+        #[test]
+        fn char_answers_as_str_does(haystack in "[ab é:\u{2003}]{0,24}", needle in "[b é:\u{2003}]") {
+            let h = haystack.as_str();
+            let Some(n) = needle.chars().next() else {
+                return Ok(());
+            };
+            proptest::prop_assert_eq!(h.find_char(n), h.find(n));
+            proptest::prop_assert_eq!(h.rfind_char(n), h.rfind(n));
+            proptest::prop_assert_eq!(h.contains_char(n), h.contains(n));
+            proptest::prop_assert_eq!(h.split_once_char(n), h.split_once(n));
+            proptest::prop_assert_eq!(h.rsplit_once_char(n), h.rsplit_once(n));
+            proptest::prop_assert_eq!(h.split_char(n).collect::<Vec<_>>(), h.split(n).collect::<Vec<_>>());
+        }
+
+        /// `trimmed` is `trim`, whatever the ends hold.
+        #[test]
+        fn trims_as_str_does(text in "[a \t\n\r\x0b\x0c\x00\x7f~\u{85}\u{a0}\u{2003}\u{3000}é]{0,8}") {
+            proptest::prop_assert_eq!(text.trimmed(), text.trim());
         }
     }
 

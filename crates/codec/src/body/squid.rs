@@ -37,7 +37,7 @@ pub(super) fn decode(input: &Input<'_>, out: &mut Output) -> bool {
     let Some(time) = parse_time(time) else {
         return false;
     };
-    let Some((code, status)) = result.split_once('/') else {
+    let Some((code, status)) = result.split_once_char('/') else {
         return false;
     };
     if !is_result_code(code)
@@ -75,7 +75,7 @@ pub(super) fn decode(input: &Input<'_>, out: &mut Output) -> bool {
 
 /// `1700000000.123`.
 fn parse_time(text: &str) -> Option<Timestamp> {
-    let (seconds, millis) = text.split_once('.')?;
+    let (seconds, millis) = text.split_once_char('.')?;
     if millis.len() != 3 || !millis.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
@@ -111,7 +111,7 @@ fn is_method(text: &str) -> bool {
 
 /// `HIER_DIRECT/93.184.216.34`, `FIRSTUP_PARENT/proxy.example.com`, `HIER_NONE/-`.
 fn put_hierarchy(out: &mut Output, hierarchy: &str) {
-    let (code, peer) = hierarchy.split_once('/').unwrap_or((hierarchy, ""));
+    let (code, peer) = hierarchy.split_once_char('/').unwrap_or((hierarchy, ""));
     out.put_str("squid.hierarchy", code);
     if !out.put_ip("destination.ip", peer) {
         out.put_str("destination.domain", peer);

@@ -44,7 +44,7 @@ const PREAUTH_SUFFIX: &str = "[preauth]";
 const MAX_REPEAT_DEPTH: u8 = 1;
 
 pub(super) fn decode(input: &Input<'_>, out: &mut Output) -> bool {
-    let message = input.message.trim();
+    let message = input.message.trimmed();
     if input.app == Some(KLOGIND) {
         return decode_klogind(message, out);
     }
@@ -191,7 +191,7 @@ fn decode_invalid_user_name(rest: &str, out: &mut Output) -> bool {
 
 /// `IP` or `IP port N` into `source.ip`/`source.port`.
 fn put_peer(text: &str, out: &mut Output) -> bool {
-    let text = text.trim();
+    let text = text.trimmed();
     let (address, port) = match text.split_once_str(" port ") {
         Some((address, port)) => (address, Some(port)),
         None => (text, None),
@@ -207,12 +207,12 @@ fn put_peer(text: &str, out: &mut Output) -> bool {
 
 /// `[user X |authenticating user X |invalid user X ]IP[ port N]`: who, then where from.
 fn put_user_and_peer(text: &str, out: &mut Output) -> bool {
-    let text = text.trim();
+    let text = text.trimmed();
     let (head, port) = match text.rsplit_once_str(" port ") {
         Some((head, port)) if port.bytes().all(|b| b.is_ascii_digit()) => (head, Some(port)),
         _ => (text, None),
     };
-    let (who, address) = head.rsplit_once(' ').unwrap_or(("", head));
+    let (who, address) = head.rsplit_once_char(' ').unwrap_or(("", head));
     if !out.put_ip("source.ip", address) {
         return false;
     }
@@ -267,7 +267,7 @@ fn decode_repeated(rest: &str, out: &mut Output, depth: u8) -> bool {
     let Some(inner) = rest.strip_suffix(']') else {
         return false;
     };
-    let inner = inner.trim();
+    let inner = inner.trimmed();
     if !out.put_int("sshd.repeat_count", count) || !decode_message(inner, out, depth + 1) {
         return false;
     }

@@ -85,7 +85,7 @@ pub(super) fn decode_received(rest: &str, out: &mut Output) -> bool {
     };
     let (peer, rest) = match rest.split_once_str(" port ").filter(|_| port_first) {
         Some((address, rest)) => {
-            let Some((port, rest)) = rest.split_once(':') else {
+            let Some((port, rest)) = rest.split_once_char(':') else {
                 return false;
             };
             if !out.put_int("source.port", port) {
@@ -101,7 +101,7 @@ pub(super) fn decode_received(rest: &str, out: &mut Output) -> bool {
     if !out.put_ip("source.ip", peer) {
         return false;
     }
-    let (code, reason) = rest.split_once(':').unwrap_or((rest, ""));
+    let (code, reason) = rest.split_once_char(':').unwrap_or((rest, ""));
     if !out.put_int("sshd.disconnect.code", code) {
         return false;
     }
@@ -203,7 +203,7 @@ pub(super) fn decode_reverse_mapping(rest: &str, out: &mut Output) -> bool {
     let Some((host, rest)) = rest.split_once_str(" [") else {
         return false;
     };
-    let Some((address, _)) = rest.split_once(']') else {
+    let Some((address, _)) = rest.split_once_char(']') else {
         return false;
     };
     if !out.put_ip("source.ip", address) {
@@ -313,7 +313,7 @@ pub(super) fn decode_listening(rest: &str, out: &mut Output) -> bool {
         return false;
     };
     let port = port.trim_end_matches('.');
-    let port = port.split(' ').next().unwrap_or(port);
+    let port = port.split_char(' ').next().unwrap_or(port);
     if !out.put_ip("server.ip", address) || !out.put_int("server.port", port) {
         return false;
     }

@@ -31,7 +31,7 @@ const USER_SEPARATOR: &str = " : ";
 const PAIR_SEPARATOR: &str = " ; ";
 
 pub(super) fn decode(input: &Input<'_>, out: &mut Output) -> bool {
-    let message = input.message.trim();
+    let message = input.message.trimmed();
     if pam::decode_message(message, out) {
         return true;
     }
@@ -47,7 +47,7 @@ fn decode_sudo(message: &str, out: &mut Output) -> bool {
     let Some((user, rest)) = message.split_once(USER_SEPARATOR) else {
         return false;
     };
-    if user.is_empty() || user.contains(' ') || rest.is_empty() {
+    if user.is_empty() || user.contains_char(' ') || rest.is_empty() {
         return false;
     }
     let (problem, pairs) = match rest.split_once(PAIR_SEPARATOR) {
@@ -70,7 +70,7 @@ fn decode_sudo(message: &str, out: &mut Output) -> bool {
 
 /// `KEY=value` with an upper-case key, the shape of sudo's pairs.
 fn is_pair(text: &str) -> bool {
-    match text.split_once('=') {
+    match text.split_once_char('=') {
         Some((key, _)) => !key.is_empty() && key.bytes().all(|b| b.is_ascii_uppercase()),
         None => false,
     }
@@ -85,7 +85,7 @@ fn put_sudo_pairs(pairs: &str, out: &mut Output) {
             return;
         }
         let (pair, next) = rest.split_once(PAIR_SEPARATOR).unwrap_or((rest, ""));
-        if let Some((key, value)) = pair.split_once('=') {
+        if let Some((key, value)) = pair.split_once_char('=') {
             match key {
                 "TTY" => out.put_str("sudo.tty", value),
                 "PWD" => out.put_str("process.working_directory", value),
@@ -163,7 +163,7 @@ fn put_su_to(rest: &str, out: &mut Output, outcome: Option<&'static str>) -> boo
     let Some((user, tty)) = rest.split_once_str(" on ") else {
         return false;
     };
-    if target.is_empty() || user.is_empty() || user.contains(' ') {
+    if target.is_empty() || user.is_empty() || user.contains_char(' ') {
         return false;
     }
     out.put_str("user.name", user);
@@ -190,10 +190,10 @@ fn put_su_for(rest: &str, out: &mut Output, outcome: Option<&'static str>) -> bo
 /// After `+ ` or `- `: `pts/0 alice:root`.
 fn put_su_tty_line(rest: &str, out: &mut Output, outcome: Option<&'static str>) -> bool {
     let (tty, users) = split_word(rest);
-    let Some((user, target)) = users.split_once(':') else {
+    let Some((user, target)) = users.split_once_char(':') else {
         return false;
     };
-    if tty.is_empty() || user.is_empty() || target.is_empty() || target.contains(' ') {
+    if tty.is_empty() || user.is_empty() || target.is_empty() || target.contains_char(' ') {
         return false;
     }
     out.put_str("su.tty", tty);

@@ -25,6 +25,7 @@ use vigil_event::{ToCompactString, Value};
 
 use super::json::{self, get_path, int_of};
 use super::json_value::{Json, Map};
+use super::search::Search;
 use super::Output;
 
 /// Answers kept in `dns.resolved_ip`.
@@ -252,7 +253,7 @@ pub(super) fn put_url(out: &mut Output, url: &str) {
     if !url.starts_with('/') {
         return;
     }
-    let (path, query) = match url.split_once('?') {
+    let (path, query) = match url.split_once_char('?') {
         Some((path, query)) => (path, Some(query)),
         None => (url, None),
     };

@@ -38,7 +38,7 @@ mod tests;
 const WEB_APPS: [&str; 4] = ["httpd", "apache", "apache2", "nginx"];
 
 pub(super) fn decode(input: &Input<'_>, out: &mut Output) -> bool {
-    let message = input.message.trim();
+    let message = input.message.trimmed();
     let from_web_server = input.app.is_some_and(|app| WEB_APPS.contains(&app));
     match message.as_bytes().first() {
         Some(b'[') => apache_error::decode(message, from_web_server, out),
@@ -61,8 +61,8 @@ pub(super) fn month_number(abbreviation: &str) -> Option<u32> {
 
 /// A local date and a `HH:MM:SS[.fraction]` clock, as one date-time.
 pub(super) fn date_time(year: i32, month: u32, day: u32, clock: &str) -> Option<NaiveDateTime> {
-    let (whole, fraction) = clock.split_once('.').unwrap_or((clock, ""));
-    let mut parts = whole.split(':');
+    let (whole, fraction) = clock.split_once_char('.').unwrap_or((clock, ""));
+    let mut parts = whole.split_char(':');
     let hour = parse_digits(parts.next()?, 2)?;
     let minute = parse_digits(parts.next()?, 2)?;
     let second = parse_digits(parts.next()?, 2)?;
@@ -128,7 +128,7 @@ pub(super) fn put_url(out: &mut Output, target: &str) {
         put_host_port(out, target);
         return;
     }
-    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let (path, query) = rest.split_once_char('?').unwrap_or((rest, ""));
     out.put_str("url.path", path);
     out.put_str("url.query", query);
 }
@@ -136,13 +136,13 @@ pub(super) fn put_url(out: &mut Output, target: &str) {
 /// `host`, `host:port`, `[v6]:port` (after any `user@`) as `url.domain` and `url.port`.
 fn put_host_port(out: &mut Output, authority: &str) {
     let host_port = authority
-        .rsplit_once('@')
+        .rsplit_once_char('@')
         .map_or(authority, |(_, host)| host);
-    let (host, port) = match host_port.rfind(':') {
+    let (host, port) = match host_port.rfind_char(':') {
         Some(colon)
             if !host_port[colon + 1..].is_empty()
                 && host_port[colon + 1..].bytes().all(|b| b.is_ascii_digit())
-                && (host_port.starts_with('[') || host_port[..colon].find(':').is_none()) =>
+                && (host_port.starts_with('[') || host_port[..colon].find_char(':').is_none()) =>
         {
             (&host_port[..colon], &host_port[colon + 1..])
         }

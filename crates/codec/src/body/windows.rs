@@ -36,6 +36,7 @@ use vigil_event::{ToCompactString, Value};
 
 use super::json::{self, get_path, int_of, is_placeholder, text_of};
 use super::json_value::{Json, Map};
+use super::search::Search;
 use super::{prefixed, Output};
 
 /// NXLog fields that describe the record rather than carry the event's data.
@@ -425,7 +426,7 @@ fn put_logon(out: &mut Output, shape: Shape<'_>) {
 
 /// Windows writes IPv4 peers of dual-stack sockets as `::ffff:10.0.0.5`: kept as the IPv4.
 fn put_windows_ip(out: &mut Output, name: &'static str, text: &str) {
-    let text = text.trim();
+    let text = text.trimmed();
     let mapped = text
         .strip_prefix("::ffff:")
         .filter(|v4| v4.parse::<std::net::Ipv4Addr>().is_ok());
@@ -523,7 +524,7 @@ fn put_process(out: &mut Output, shape: Shape<'_>) {
 
 /// Security events write process ids in hexadecimal (`0x1a2c`).
 fn windows_pid(text: &str) -> Option<i64> {
-    let text = text.trim();
+    let text = text.trimmed();
     match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
         Some(hex) => i64::from_str_radix(hex, 16).ok(),
         None => text.parse().ok(),

@@ -30,6 +30,7 @@ use vigil_event::{ToCompactString, Value};
 
 use super::json::{self, int_of, is_placeholder};
 use super::json_value::{Json, Map};
+use super::search::Search;
 use super::{suricata, Input, Output};
 
 /// The default `conn.log` columns, in order (Zeek 4 to 7.0).
@@ -65,7 +66,7 @@ const EMPTY_SET: &str = "(empty)";
 const MAX_ANSWERS: usize = 32;
 
 pub(super) fn decode(input: &Input<'_>, out: &mut Output) -> bool {
-    let message = input.message.trim();
+    let message = input.message.trimmed();
     if message.starts_with('{') {
         return match json::parse_object(message) {
             Some(root) if is_zeek_json(&root) => decode_object(&root, out),
@@ -270,20 +271,20 @@ fn put_http(root: &Map<'_>, out: &mut Output) {
 /// A default `conn.log` TSV line as the JSON record Zeek would have written, when every
 /// column holds what its type allows.
 fn conn_tsv(line: &str) -> Option<Map<'_>> {
-    if !line.contains('\t') {
+    if !line.contains_char('\t') {
         return None;
     }
     let mut root = Map::new();
-    let mut columns = line.split('\t');
+    let mut columns = line.split_char('\t');
     for name in CONN_COLUMNS {
-        let value = columns.next()?.trim();
+        let value = columns.next()?.trimmed();
         if value == UNSET || value == EMPTY_SET {
             continue;
         }
         root.insert(name, tsv_value(name, value)?);
     }
     if let Some(ip_proto) = columns.next() {
-        let ip_proto = ip_proto.trim();
+        let ip_proto = ip_proto.trimmed();
         if ip_proto != UNSET {
             root.insert(IP_PROTO_COLUMN, count(ip_proto)?);
         }

@@ -21,7 +21,7 @@ pub(super) fn decode(line: &str, out: &mut Output) -> bool {
         return false;
     };
     let rest = &line[open + 2..];
-    let Some(close) = rest.find(']') else {
+    let Some(close) = rest.find_char(']') else {
         return false;
     };
     let Some(time) = parse_time(&rest[..close]) else {
@@ -34,12 +34,12 @@ pub(super) fn decode(line: &str, out: &mut Output) -> bool {
     let (Some(status), Some(bytes)) = (fields.next(), fields.next()) else {
         return false;
     };
-    let Ok(status_code) = status.trim().parse::<i64>() else {
+    let Ok(status_code) = status.trimmed().parse::<i64>() else {
         return false;
     };
     let body_bytes = match bytes {
         "-" => None,
-        _ => match bytes.trim().parse::<i64>() {
+        _ => match bytes.trimmed().parse::<i64>() {
             Ok(count) => Some(count),
             Err(_) => return false,
         },
@@ -89,7 +89,7 @@ struct Identities<'a> {
 
 impl<'a> Identities<'a> {
     fn parse(head: &'a str) -> Option<Self> {
-        let mut parts = head.split(' ');
+        let mut parts = head.split_char(' ');
         let first = [parts.next(), parts.next(), parts.next(), parts.next()];
         let (vhost, client, user) = match (first, parts.next()) {
             ([Some(client), Some(_ident), Some(user), None], None) => (None, client, user),
@@ -100,7 +100,7 @@ impl<'a> Identities<'a> {
         };
         let vhost = match vhost {
             Some(vhost) => {
-                let (host, port) = vhost.rsplit_once(':').unwrap_or((vhost, ""));
+                let (host, port) = vhost.rsplit_once_char(':').unwrap_or((vhost, ""));
                 if !is_host_name(host) {
                     return None;
                 }
@@ -137,11 +137,11 @@ fn is_host_name(text: &str) -> bool {
 
 /// `10/Oct/2000:13:55:36 -0700` (Apache `%t`, nginx `$time_local`).
 fn parse_time(text: &str) -> Option<Timestamp> {
-    let (local, zone) = text.split_once(' ')?;
+    let (local, zone) = text.split_once_char(' ')?;
     let mut parts = local.splitn(3, '/');
     let day = parts.next()?.parse().ok()?;
     let month = month_number(parts.next()?)?;
-    let (year, clock) = parts.next()?.split_once(':')?;
+    let (year, clock) = parts.next()?.split_once_char(':')?;
     let local = date_time(year.parse().ok()?, month, day, clock)?;
     let offset = parse_offset(zone)?;
     let time = offset.from_local_datetime(&local).single()?;
@@ -221,7 +221,7 @@ enum Request<'a> {
 
 impl<'a> Request<'a> {
     fn parse(request: &'a str) -> Self {
-        let mut parts = request.split(' ');
+        let mut parts = request.split_char(' ');
         let (method, target, protocol) = (parts.next(), parts.next(), parts.next());
         let well_formed = parts.next().is_none()
             && method.is_some_and(is_method)
@@ -293,8 +293,8 @@ impl<'a> Trailer<'a> {
                 rest = after.trim_start();
             }
         }
-        if let Some((code, hierarchy)) = rest.split_once(':') {
-            if !hierarchy.contains(' ') && squid::is_result_code(code) {
+        if let Some((code, hierarchy)) = rest.split_once_char(':') {
+            if !hierarchy.contains_char(' ') && squid::is_result_code(code) {
                 parsed.squid = Some((code, hierarchy));
             }
         }

@@ -50,7 +50,7 @@ pub(super) fn decode(line: &str, from_web_server: bool, out: &mut Output) -> boo
 /// `[text] ` at the start of `line`: `text` and what follows (leading spaces trimmed).
 fn bracket_group(line: &str) -> Option<(&str, &str)> {
     let inner = line.strip_prefix('[')?;
-    let close = inner.find(']')?;
+    let close = inner.find_char(']')?;
     Some((&inner[..close], inner[close + 1..].trim_start()))
 }
 
@@ -72,7 +72,7 @@ fn parse_time(text: &str) -> Option<Timestamp> {
 
 /// `[error]` or, from 2.4, `[module:error]`.
 fn put_level(out: &mut Output, group: &str) -> bool {
-    let (module, level) = group.rsplit_once(':').unwrap_or(("", group));
+    let (module, level) = group.rsplit_once_char(':').unwrap_or(("", group));
     let Some(is_error) = is_error_level(level) else {
         return false;
     };
@@ -109,7 +109,7 @@ fn put_address(
     ip_field: &'static str,
     port_field: &'static str,
 ) -> bool {
-    if let Some((ip, port)) = address.rsplit_once(':') {
+    if let Some((ip, port)) = address.rsplit_once_char(':') {
         if port.bytes().all(|b| b.is_ascii_digit()) && out.put_ip(ip_field, ip) {
             out.put_int(port_field, port);
             return true;
@@ -165,7 +165,7 @@ fn put_mod_jk(out: &mut Output, message: &str) -> bool {
         return out.put_int("apache.mod_jk.error_state", state);
     }
     if let Some(rest) = message.strip_prefix("mod_jk child init ") {
-        let (initialized, status) = rest.split_once(' ').unwrap_or((rest, ""));
+        let (initialized, status) = rest.split_once_char(' ').unwrap_or((rest, ""));
         return out.put_int("apache.mod_jk.child_init.initialized", initialized)
             && out.put_int("apache.mod_jk.child_init.status", status);
     }

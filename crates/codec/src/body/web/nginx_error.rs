@@ -40,7 +40,7 @@ pub(super) fn decode(line: &str, out: &mut Output) -> bool {
     let Some((ids, rest)) = rest.split_once_str(": ") else {
         return false;
     };
-    let Some((pid, tid)) = ids.split_once('#') else {
+    let Some((pid, tid)) = ids.split_once_char('#') else {
         return false;
     };
     if !out.put_int("process.pid", pid) || !out.put_int("process.thread.id", tid) {
@@ -48,7 +48,10 @@ pub(super) fn decode(line: &str, out: &mut Output) -> bool {
     }
     out.set_timestamp(time);
     put_error_log_level(out, level, is_error);
-    let rest = match rest.strip_prefix('*').and_then(|rest| rest.split_once(' ')) {
+    let rest = match rest
+        .strip_prefix('*')
+        .and_then(|rest| rest.split_once_char(' '))
+    {
         Some((connection, message)) if out.put_int("nginx.error.connection_id", connection) => {
             message
         }
@@ -65,8 +68,8 @@ pub(super) fn decode(line: &str, out: &mut Output) -> bool {
 
 /// `2024/01/01 10:00:00`.
 fn parse_time(text: &str) -> Option<Timestamp> {
-    let (date, clock) = text.split_once(' ')?;
-    let mut parts = date.split('/');
+    let (date, clock) = text.split_once_char(' ')?;
+    let mut parts = date.split_char('/');
     let year = parts.next()?.parse().ok()?;
     let month = parts.next()?.parse().ok()?;
     let day = parts.next()?.parse().ok()?;
@@ -79,7 +82,7 @@ fn put_message(out: &mut Output, message: &str) {
     out.put_str("error.message", message);
     if let Some(user) = message
         .strip_prefix("user \"")
-        .and_then(|rest| rest.split_once('"'))
+        .and_then(|rest| rest.split_once_char('"'))
     {
         out.put_str("user.name", user.0);
     }
