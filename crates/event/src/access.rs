@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 use std::net::{IpAddr, SocketAddr};
 
-use crate::{field, Event, ToCompactString, Value};
+use crate::{field, Event, Value};
 
 /// Fields that only Vigil sets: a mapping may read them but never write them.
 pub fn is_reserved(name: &str) -> bool {
@@ -193,14 +193,8 @@ pub fn take(event: &mut Event, name: &str) -> Option<Value> {
         field::PROCESS_NAME => event.process_name.take().map(Value::from),
         field::SYSLOG_MSGID => event.msgid.take().map(Value::from),
         field::MESSAGE => Some(Value::from(std::mem::take(&mut event.message))),
-        field::HOST_IP => event
-            .host_ip
-            .take()
-            .map(|ip| Value::Str(ip.to_compact_string())),
-        field::SOURCE_IP => event
-            .source
-            .take()
-            .map(|peer| Value::Str(peer.ip().to_compact_string())),
+        field::HOST_IP => event.host_ip.take().map(Value::ip),
+        field::SOURCE_IP => event.source.take().map(|peer| Value::ip(peer.ip())),
         field::SOURCE_PORT => event.source.as_mut().map(|peer| {
             let port = peer.port();
             peer.set_port(0);

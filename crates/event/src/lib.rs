@@ -34,7 +34,7 @@ pub use event::{Event, EventFlags, FieldName, Fields, StructuredElement};
 pub use id::EventId;
 pub use level::SecurityLevel;
 pub use time::Timestamp;
-pub use value::Value;
+pub use value::{ip_text, Value};
 
 /// A group of events moving through the pipeline together.
 pub type Batch = Vec<Event>;

@@ -182,10 +182,7 @@ impl Conversion {
     fn apply(&self, text: &str) -> Option<Value> {
         let text = text.trim();
         match self {
-            Conversion::Ip => text
-                .parse::<IpAddr>()
-                .ok()
-                .map(|address| Value::Str(address.to_compact_string())),
+            Conversion::Ip => text.parse::<IpAddr>().ok().map(Value::ip),
             Conversion::Integer => text.parse().ok().map(Value::Int),
             Conversion::Float => text.parse().ok().map(Value::Float),
             Conversion::Boolean => match text.to_ascii_lowercase().as_str() {

@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 
 use vigil_codec::body::{self, Input, Output, DECODER_NAMES};
 use vigil_config::NormalizeConfig;
-use vigil_event::{field, Batch, Event, EventFlags, ToCompactString, Value};
+use vigil_event::{field, Batch, Event, EventFlags, Value};
 use vigil_pipeline::{Counter, Gauge, Metrics, Transform};
 
 use crate::enrich::{load_assets, Enricher};
@@ -506,7 +506,7 @@ fn apply_output(event: &mut Event, out: &mut Output) {
                 event
                     .fields
                     .entry(field::OBSERVER_IP.into())
-                    .or_insert_with(|| Value::Str(peer.ip().to_compact_string()));
+                    .or_insert_with(|| Value::ip(peer.ip()));
             }
             event.source = Some(SocketAddr::new(address, port.unwrap_or(0)));
         }

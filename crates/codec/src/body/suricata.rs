@@ -196,7 +196,7 @@ fn resolved_addresses(dns: &Map<'_>) -> Vec<Value> {
             .and_then(|text| text.parse::<std::net::IpAddr>().ok())
         {
             if resolved.len() < MAX_RESOLVED {
-                resolved.push(Value::Str(address.to_compact_string()));
+                resolved.push(Value::ip(address));
             }
         }
     };

@@ -26,7 +26,7 @@
 //! from policy scripts) is refused.
 
 use serde_json::Number;
-use vigil_event::{ToCompactString, Value};
+use vigil_event::Value;
 
 use super::json::{self, int_of, is_placeholder};
 use super::json_value::{Json, Map};
@@ -237,7 +237,7 @@ fn put_dns(root: &Map<'_>, out: &mut Output) {
     let resolved: Vec<Value> = answers
         .iter()
         .filter_map(|answer| answer.parse::<std::net::IpAddr>().ok())
-        .map(|address| Value::Str(address.to_compact_string()))
+        .map(Value::ip)
         .collect();
     out.put(
         "zeek.dns.answers",

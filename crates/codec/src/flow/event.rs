@@ -120,10 +120,7 @@ impl FlowRecord {
         let mut put = |name: &'static str, value: Value| {
             fields.insert(name.into(), value);
         };
-        put(
-            field::OBSERVER_IP,
-            Value::Str(self.exporter.ip().to_compact_string()),
-        );
+        put(field::OBSERVER_IP, Value::ip(self.exporter.ip()));
         put(field::EVENT_DATASET, Value::from(self.kind.dataset()));
         if self.options {
             put(field::EVENT_KIND, Value::from("metric"));
@@ -133,7 +130,7 @@ impl FlowRecord {
             put(field::EVENT_TYPE, Value::from("connection"));
         }
         if let Some(ip) = self.destination {
-            put(field::DESTINATION_IP, Value::Str(ip.to_compact_string()));
+            put(field::DESTINATION_IP, Value::ip(ip));
         }
         if let Some(port) = self.destination_port {
             put(field::DESTINATION_PORT, Value::Int(i64::from(port)));
@@ -200,7 +197,7 @@ impl FlowRecord {
             put(names.tos, Value::Int(i64::from(tos)));
         }
         if let Some(ip) = self.next_hop {
-            put(names.next_hop, Value::Str(ip.to_compact_string()));
+            put(names.next_hop, Value::ip(ip));
         }
         if let Some(number) = self.source_as {
             put(names.source_as, Value::Int(i64::from(number)));

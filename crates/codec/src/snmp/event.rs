@@ -191,7 +191,7 @@ fn scalar_value(value: &SnmpValue) -> Option<Value> {
         },
         SnmpValue::Opaque(bytes) | SnmpValue::Other { bytes, .. } => Value::from(hex(bytes)),
         SnmpValue::ObjectId(oid) => Value::Str(oid.to_compact_string()),
-        SnmpValue::IpAddress(address) => Value::Str(address.to_compact_string()),
+        SnmpValue::IpAddress(address) => Value::ip((*address).into()),
         SnmpValue::Null
         | SnmpValue::NoSuchObject
         | SnmpValue::NoSuchInstance
