@@ -206,23 +206,17 @@ fn sort_by_name(entries: &mut [(FieldName, Value)]) -> bool {
         // `at` < KEYED_SORT_MAX, which fits the low byte.
         *key = name_key(name) << 8 | at as u128;
     }
-    // By the names' first fifteen bytes, then by index (the stable order).
-    for at in 1..len {
-        let current = keys[at];
-        let mut to = at;
-        while to > 0 && current < keys[to - 1] {
-            keys[to] = keys[to - 1];
-            to -= 1;
-        }
-        keys[to] = current;
-    }
+    // By the names' first fifteen bytes, then by index (the stable order): keys are distinct,
+    // so the unstable sort (branch-free sorting networks for integers) keeps that order.
+    keys.sort_unstable();
     // Names that share those fifteen bytes are now neighbours, in the order they were added:
     // put each such run in the order of the rest of the names, stably.
     let name = |key: u128| entries[(key & 0xff) as usize].0.as_bytes();
     let mut shared_heads = false;
     for at in 1..len {
         let current = keys[at];
-        if current >> 8 != keys[at - 1] >> 8 {
+        // Keys whose names differ in those bytes differ above the index's byte.
+        if current ^ keys[at - 1] > 0xff {
             continue;
         }
         shared_heads = true;
