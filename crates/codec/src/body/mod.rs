@@ -128,6 +128,7 @@ const SOURCE_PORT: &str = "source.port";
 impl Output {
     /// Sets `name`; a later value of the same name wins (it is appended, not searched for: the
     /// event's map keeps the last one).
+    #[inline]
     pub fn put(&mut self, name: impl Into<Cow<'static, str>>, value: impl Into<Value>) {
         let name = name.into();
         let value = value.into();
@@ -142,6 +143,7 @@ impl Output {
     }
 
     /// `put` of a value already known to be `address`: it is not parsed again.
+    #[inline]
     fn put_address(&mut self, name: Cow<'static, str>, address: IpAddr, value: Value) {
         if name == SOURCE_IP {
             self.source_ip = Some(SourceIp {
@@ -154,6 +156,7 @@ impl Output {
     }
 
     /// Sets a text field unless the text is empty or a placeholder (`-`).
+    #[inline]
     pub fn put_str(&mut self, name: impl Into<Cow<'static, str>>, text: &str) {
         let text = text.trimmed();
         if !text.is_empty() && text != "-" {
@@ -162,6 +165,7 @@ impl Output {
     }
 
     /// Sets an integer field from text; `false` (and nothing set) when it is not an integer.
+    #[inline]
     pub fn put_int(&mut self, name: impl Into<Cow<'static, str>>, text: &str) -> bool {
         match text.trimmed().parse::<i64>() {
             Ok(number) => {
