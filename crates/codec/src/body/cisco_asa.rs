@@ -238,7 +238,7 @@ fn firewall_verdict(allowed: bool, out: &mut Output) {
 /// 106001, 106006, 106015, 106021: `… <PROTO> … from A to B … on interface IF`.
 fn deny_from_to(text: &str, out: &mut Output) {
     firewall_verdict(false, out);
-    let head = text.split(" from ").next().unwrap_or("");
+    let head = text.split_str(" from ").next().unwrap_or("");
     if let Some(proto) = head
         .split_whitespace()
         .find(|word| transport_name(word).is_some())
@@ -341,8 +341,10 @@ fn connection_built(text: &str, out: &mut Output) {
     out.put("event.action", "connection-built");
     put_transport(proto, out);
     out.put_int("cisco.asa.connection_id", id);
-    let (Some(first), Some(second)) = (between(text, " for ", " to "), text.split(" to ").nth(1))
-    else {
+    let (Some(first), Some(second)) = (
+        between(text, " for ", " to "),
+        text.split_str(" to ").nth(1),
+    ) else {
         return;
     };
     let (first, second) = (connection_side(first), connection_side(second));
@@ -396,7 +398,7 @@ fn connection_teardown(text: &str, out: &mut Output) {
     if let Some(bytes) = between(text, " bytes ", " ") {
         out.put_int("network.bytes", bytes);
     }
-    if let Some(after_bytes) = text.split(" bytes ").nth(1) {
+    if let Some(after_bytes) = text.split_str(" bytes ").nth(1) {
         let reason = after_bytes
             .split_once_char(' ')
             .map_or("", |(_, reason)| reason);

@@ -54,7 +54,7 @@ fn split_prefix(message: &str) -> Option<(&str, &str)> {
     }
     let at = message.find_str(": %")?;
     let prefix = &message[..at];
-    let segments: Vec<&str> = prefix.split(": ").collect();
+    let segments: Vec<&str> = prefix.split_str(": ").collect();
     let valid = segments.len() <= 2
         && segments
             .iter()
@@ -118,11 +118,11 @@ pub(super) fn decode(input: &Input<'_>, out: &mut Output) -> bool {
     if let Some(name) = SEVERITY_NAMES.get(usize::from(tag.severity)) {
         out.put("log.level", *name);
     }
-    if let Some(sequence) = prefix.split(": ").find(|segment| is_sequence(segment)) {
+    if let Some(sequence) = prefix.split_str(": ").find(|segment| is_sequence(segment)) {
         out.put_int("cisco.ios.sequence", sequence);
     }
     if let Some(time) = prefix
-        .split(": ")
+        .split_str(": ")
         .find(|segment| is_timestamp(segment))
         .and_then(|stamp| parse_timestamp(stamp, input.received))
     {

@@ -147,7 +147,7 @@ fn put_vsftpd_details(details: &str, out: &mut Output) {
         return;
     };
     out.put_str("file.path", path);
-    for part in rest.split(", ") {
+    for part in rest.split_str(", ") {
         if let Some(bytes) = part.strip_suffix(" bytes") {
             out.put_int("network.bytes", bytes);
         } else if part.ends_with("/sec") {
@@ -228,7 +228,7 @@ fn put_proftpd_message(message: &str, out: &mut Output) {
             if reason.starts_with("Login successful") {
                 return put_event(out, "authentication", &["start"], "ftp-login", SUCCESS);
             }
-            let reason = reason.split(" from host ").next().unwrap_or(reason);
+            let reason = reason.split_str(" from host ").next().unwrap_or(reason);
             out.put_str("event.reason", reason);
             return put_event(out, "authentication", &["info"], "ftp-login", FAILURE);
         }

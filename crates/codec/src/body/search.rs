@@ -28,6 +28,8 @@ pub(super) trait Search {
     fn split_once_str(&self, needle: &str) -> Option<(&str, &str)>;
     /// As [`str::rsplit_once`].
     fn rsplit_once_str(&self, needle: &str) -> Option<(&str, &str)>;
+    /// As [`str::split`] with a `&str`.
+    fn split_str<'a>(&'a self, needle: &'a str) -> SplitStr<'a>;
     /// As [`str::find`] with a `char`.
     fn find_char(&self, needle: char) -> Option<usize>;
     /// As [`str::rfind`] with a `char`.
@@ -73,6 +75,13 @@ impl Search for str {
     fn rsplit_once_str(&self, needle: &str) -> Option<(&str, &str)> {
         let at = self.rfind_str(needle)?;
         Some((&self[..at], &self[at + needle.len()..]))
+    }
+
+    fn split_str<'a>(&'a self, needle: &'a str) -> SplitStr<'a> {
+        SplitStr {
+            rest: Some(self),
+            needle,
+        }
     }
 
     #[inline]
@@ -126,6 +135,34 @@ impl Search for str {
                 self
             }
             _ => self.trim(),
+        }
+    }
+}
+
+/// The pieces of a text between its `&str` needles, as [`str::split`] gives them.
+#[derive(Clone, Debug)]
+pub(super) struct SplitStr<'a> {
+    /// What is left, `None` once the last piece has been given.
+    rest: Option<&'a str>,
+    needle: &'a str,
+}
+
+impl<'a> Iterator for SplitStr<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let rest = self.rest?;
+        match rest.split_once_str(self.needle) {
+            // An empty needle matches between every character, as `str::split`'s does; these
+            // searches never use one.
+            Some((piece, after)) if !self.needle.is_empty() => {
+                self.rest = Some(after);
+                Some(piece)
+            }
+            _ => {
+                self.rest = None;
+                Some(rest)
+            }
         }
     }
 }
@@ -233,6 +270,9 @@ mod tests {
             proptest::prop_assert_eq!(h.contains_str(n), h.contains(n));
             proptest::prop_assert_eq!(h.split_once_str(n), h.split_once(n));
             proptest::prop_assert_eq!(h.rsplit_once_str(n), h.rsplit_once(n));
+            if !n.is_empty() {
+                proptest::prop_assert_eq!(h.split_str(n).collect::<Vec<_>>(), h.split(n).collect::<Vec<_>>());
+            }
         }
     }
 

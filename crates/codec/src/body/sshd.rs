@@ -373,7 +373,7 @@ fn decode_starting_session(rest: &str, out: &mut Output) -> bool {
     let Some((user, peer)) = rest.rsplit_once_str(" from ") else {
         return false;
     };
-    let peer = peer.split(" id ").next().unwrap_or(peer);
+    let peer = peer.split_str(" id ").next().unwrap_or(peer);
     if !put_peer(peer, out) {
         return false;
     }

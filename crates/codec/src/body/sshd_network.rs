@@ -41,7 +41,10 @@ pub(super) fn decode_connection(rest: &str, out: &mut Output) -> bool {
     let Some((source, destination)) = rest.split_once_str(" on ") else {
         return false;
     };
-    let destination = destination.split(" rdomain ").next().unwrap_or(destination);
+    let destination = destination
+        .split_str(" rdomain ")
+        .next()
+        .unwrap_or(destination);
     let Some((address, port)) = destination.split_once_str(" port ") else {
         return false;
     };

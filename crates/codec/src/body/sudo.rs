@@ -44,13 +44,13 @@ pub(super) fn decode(input: &Input<'_>, out: &mut Output) -> bool {
 
 /// `alice : [PROBLEM ; ]TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/usr/bin/id`.
 fn decode_sudo(message: &str, out: &mut Output) -> bool {
-    let Some((user, rest)) = message.split_once(USER_SEPARATOR) else {
+    let Some((user, rest)) = message.split_once_str(USER_SEPARATOR) else {
         return false;
     };
     if user.is_empty() || user.contains_char(' ') || rest.is_empty() {
         return false;
     }
-    let (problem, pairs) = match rest.split_once(PAIR_SEPARATOR) {
+    let (problem, pairs) = match rest.split_once_str(PAIR_SEPARATOR) {
         Some((first, pairs)) if !is_pair(first) => (Some(first), pairs),
         Some(_) => (None, rest),
         None if is_pair(rest) => (None, rest),
@@ -84,7 +84,7 @@ fn put_sudo_pairs(pairs: &str, out: &mut Output) {
             out.put_str("process.command_line", command);
             return;
         }
-        let (pair, next) = rest.split_once(PAIR_SEPARATOR).unwrap_or((rest, ""));
+        let (pair, next) = rest.split_once_str(PAIR_SEPARATOR).unwrap_or((rest, ""));
         if let Some((key, value)) = pair.split_once_char('=') {
             match key {
                 "TTY" => out.put_str("sudo.tty", value),

@@ -57,7 +57,7 @@ pub(super) fn decode(line: &str, out: &mut Output) -> bool {
         }
         _ => rest,
     };
-    let (message, context) = match rest.find(CONTEXT_START) {
+    let (message, context) = match rest.find_str(CONTEXT_START) {
         Some(start) => (&rest[..start], &rest[start + 2..]),
         None => (rest, ""),
     };
