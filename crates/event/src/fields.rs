@@ -190,10 +190,9 @@ const KEYED_SORT_MAX: usize = 40;
 ///
 /// The standard sort moves the 56-byte entries themselves, and compares names through their
 /// pointers, at each step; with decoders' outputs a dozen fields long and out of order, that was
-/// a fifth of what normalising costs. Here an insertion sort runs over one integer per entry on
-/// the stack (its name's first fifteen bytes, then its index), falling back to the whole names
-/// only when two names share those bytes, and each entry is then moved once, by swaps that
-/// follow the permutation's cycles.
+/// a fifth of what normalising costs. Here one integer per entry, on the stack (its name's first
+/// fifteen bytes, then its index), is sorted; only names that share those bytes are compared
+/// whole, and each entry is then moved once, by swaps that follow the permutation's cycles.
 fn sort_by_name(entries: &mut [(FieldName, Value)]) -> bool {
     let len = entries.len();
     if len > KEYED_SORT_MAX {

@@ -100,12 +100,12 @@ impl<'a> Input<'a> {
 /// The fields a decoder found, in the order it found them. Applied to the event only when the
 /// decoder recognised the line.
 ///
-/// Decoders put their fields in name order where the line allows (`event.*` before `source.*`
-/// before `user.*`): the event's map is kept sorted, and an output already in order is handed to
-/// it without a sort ([`Output::move_into`]).
+/// The decoders of the most common lines (sshd, PAM, access logs) put their fields in name order
+/// (`event.*` before `source.*` before `user.*`): the event's map is kept sorted, and an output
+/// already in order is handed to it without a sort ([`Output::move_into`]).
 ///
 /// `source.ip` and `source.port` are kept apart from the rest: they become the event's typed
-/// source ([`Output::source`]), so they are never sorted into the map, and an address
+/// source ([`Output::take_source`]), so they are never sorted into the map, and an address
 /// [`Output::put_ip`] parsed is not parsed again.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Output {
