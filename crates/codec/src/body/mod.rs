@@ -122,6 +122,9 @@ struct SourceIp {
     value: Value,
 }
 
+/// What most decoders' outputs fit in (sshd's, PAM's, web servers' are 6 to 13 fields).
+const TYPICAL_FIELDS: usize = 16;
+
 const SOURCE_IP: &str = "source.ip";
 const SOURCE_PORT: &str = "source.port";
 
@@ -273,9 +276,12 @@ impl Output {
     /// Moves the fields other than the source into `fields`, a decoder's value winning over a
     /// value `fields` held. The output's vector becomes the map's, so the fields are not moved
     /// one by one, and an output already in name order is not sorted; the output gets a new
-    /// vector with room for as many fields, and `spare` more, for its next line.
+    /// vector with room for as many fields (at least a typical line's), and `spare` more, for
+    /// its next line.
     pub fn move_into(&mut self, fields: &mut Fields, spare: usize) {
-        let room = self.fields.len() + fields.len() + spare;
+        // Room for this line's count, and at least for a typical line's: lines of a mixed stream
+        // differ in size, and a vector that grows copies what it holds.
+        let room = (self.fields.len() + fields.len() + spare).max(TYPICAL_FIELDS);
         let entries = std::mem::replace(&mut self.fields, Vec::with_capacity(room));
         let held = std::mem::replace(fields, Fields::from_entries(entries));
         fields.fill_from(held);
