@@ -1,7 +1,7 @@
 //! The transform: built-in body decoders, then user mappings, then enrichment, per event.
 
 use std::collections::{BTreeMap, HashMap};
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::{Duration, SystemTime};
@@ -398,9 +398,9 @@ impl Normalizer {
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .clone();
-        let mut out = Output::default();
+        let mut scratch = Scratch::default();
         events.retain_mut(|event| {
-            self.apply_with(event, &mappings, &enricher, &mut out) == Verdict::Keep
+            self.apply_with(event, &mappings, &enricher, &mut scratch) == Verdict::Keep
         });
     }
 
@@ -412,7 +412,7 @@ impl Normalizer {
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .clone();
-        self.apply_with(event, &mappings, &enricher, &mut Output::default())
+        self.apply_with(event, &mappings, &enricher, &mut Scratch::default())
     }
 
     fn apply_with(
@@ -420,7 +420,7 @@ impl Normalizer {
         event: &mut Event,
         mappings: &MappingSet,
         enricher: &Enricher,
-        out: &mut Output,
+        scratch: &mut Scratch,
     ) -> Verdict {
         let mut recognised = false;
         if self.decoders && !event.message.is_empty() {
@@ -429,9 +429,9 @@ impl Normalizer {
                 app: event.process_name.as_deref(),
                 received: event.created,
             };
-            if let Some(name) = body::decode(&input, out) {
+            if let Some(name) = body::decode(&input, &mut scratch.out) {
                 self.counters.decoded(name);
-                apply_output(event, out);
+                apply_output(event, scratch);
                 event.fields.insert(DECODER_FIELD.into(), Value::from(name));
                 recognised = true;
             }
@@ -487,7 +487,8 @@ impl Normalizer {
 /// Moves a decoder's fields into the event. A decoded `source.ip` (the address the log line
 /// is about: an attacker, a client) becomes the event's source; the sender it came from is kept
 /// as `observer.ip`, as for flows and traps.
-fn apply_output(event: &mut Event, out: &mut Output) {
+fn apply_output(event: &mut Event, scratch: &mut Scratch) {
+    let out = &mut scratch.out;
     if let Some(time) = out.timestamp() {
         if event.flags.contains(EventFlags::UNPARSED) || event.flags.contains(EventFlags::IMPORTED)
         {
@@ -506,7 +507,7 @@ fn apply_output(event: &mut Event, out: &mut Output) {
                 event
                     .fields
                     .entry(field::OBSERVER_IP.into())
-                    .or_insert_with(|| Value::ip(peer.ip()));
+                    .or_insert_with(|| scratch.sender.text(peer.ip()));
             }
             event.source = Some(SocketAddr::new(address, port.unwrap_or(0)));
         }
@@ -519,6 +520,33 @@ fn apply_output(event: &mut Event, out: &mut Output) {
                 .insert(field::SOURCE_PORT.into(), Value::Int(i64::from(port)));
         }
         (None, _) => {}
+    }
+}
+
+/// What normalising reuses from one event of a batch to the next.
+#[derive(Default)]
+struct Scratch {
+    /// The decoder's output, cleared for each event.
+    out: Output,
+    /// The text of the last sender's address, for observer.ip.
+    sender: SenderText,
+}
+
+/// An address's text, kept for the next event: a batch's events come from few senders, and
+/// writing the address again cost more than copying its text.
+#[derive(Default)]
+struct SenderText(Option<(IpAddr, Value)>);
+
+impl SenderText {
+    fn text(&mut self, address: IpAddr) -> Value {
+        match &self.0 {
+            Some((known, text)) if *known == address => text.clone(),
+            _ => {
+                let text = Value::ip(address);
+                self.0 = Some((address, text.clone()));
+                text
+            }
+        }
     }
 }
 

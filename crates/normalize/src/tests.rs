@@ -128,6 +128,46 @@ fn a_decoded_source_address_moves_the_sender_to_observer_ip() {
 }
 
 #[test]
+fn each_event_of_a_batch_keeps_its_own_sender_as_observer_ip() {
+    let normalizer = Normalizer::decoders_only(&Metrics::default());
+    let line = "Failed password for root from 203.0.113.9 port 50022 ssh2";
+    let senders = [
+        "10.0.0.1:514",
+        "10.0.0.1:514",
+        "192.168.7.20:514",
+        "10.0.0.1:514",
+    ];
+    let mut batch: Vec<Event> = senders
+        .iter()
+        .map(|sender| {
+            let mut line = event("sshd", line);
+            line.source = Some(sender.parse().unwrap());
+            line
+        })
+        .collect();
+    // One whose line says it is its own sender's, untouched.
+    let mut own = event(
+        "sshd",
+        "Failed password for root from 203.0.113.9 port 50022 ssh2",
+    );
+    own.fields
+        .insert("observer.ip".into(), Value::from("10.9.9.9"));
+    batch.push(own);
+    normalizer.apply_batch(&mut batch);
+    let observers: Vec<&Value> = batch.iter().map(|e| &e.fields["observer.ip"]).collect();
+    assert_eq!(
+        observers,
+        [
+            &Value::from("10.0.0.1"),
+            &Value::from("10.0.0.1"),
+            &Value::from("192.168.7.20"),
+            &Value::from("10.0.0.1"),
+            &Value::from("10.9.9.9"),
+        ]
+    );
+}
+
+#[test]
 fn zones_and_assets_enrich_after_decoding() {
     let dir = tempfile::tempdir().unwrap();
     let assets = dir.path().join("assets.csv");
