@@ -25,7 +25,7 @@
 use std::borrow::Cow;
 use std::net::IpAddr;
 
-use vigil_event::{Fields, Timestamp, ToCompactString, Value};
+use vigil_event::{Fields, Timestamp, Value};
 
 use search::Search;
 
@@ -191,11 +191,7 @@ impl Output {
                 true
             }
             Ok(address) => {
-                self.put_address(
-                    name.into(),
-                    address,
-                    Value::Str(address.to_compact_string()),
-                );
+                self.put_address(name.into(), address, Value::ip(address));
                 true
             }
             Err(_) => false,
@@ -262,14 +258,16 @@ impl Output {
             }
             None => None,
         };
-        let port = match self.source_port.take() {
-            Some(Value::Int(number)) if u16::try_from(number).is_ok() => u16::try_from(number).ok(),
-            Some(value) => {
+        let port = self.source_port.take().and_then(|value| {
+            let port = match value {
+                Value::Int(number) => u16::try_from(number).ok(),
+                _ => None,
+            };
+            if port.is_none() {
                 self.fields.push((SOURCE_PORT.into(), value));
-                None
             }
-            None => None,
-        };
+            port
+        });
         (address, port)
     }
 

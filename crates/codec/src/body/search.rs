@@ -2,8 +2,8 @@
 //!
 //! `str::find` with a `&str` pattern builds a Two-Way searcher on every call: a few hundred
 //! instructions of set-up to find a six-byte separator in a sixty-byte line (a quarter of what
-//! sshd's password lines cost went to one `rsplit_once`). These methods find the needle's first (or last) byte with
-//! `memchr` and compare the rest in place. The answers are the same as `str`'s (a needle that is
+//! sshd's password lines cost went to one `rsplit_once`). These methods find the needle's first
+//! (or last) byte with `memchr` and compare the rest in place. The answers are the same as `str`'s (a needle that is
 //! valid UTF-8 can only match at character boundaries); the worst case, a haystack full of the
 //! needle's first byte, is the needle's length times the haystack's, and decoder needles are a
 //! few bytes.
@@ -29,7 +29,7 @@ pub(super) trait Search {
     /// As [`str::rsplit_once`].
     fn rsplit_once_str(&self, needle: &str) -> Option<(&str, &str)>;
     /// As [`str::split`] with a `&str`.
-    fn split_str<'a>(&'a self, needle: &'a str) -> SplitStr<'a>;
+    fn split_str<'a>(&'a self, needle: &'a str) -> Split<'a, &'a str>;
     /// As [`str::find`] with a `char`.
     fn find_char(&self, needle: char) -> Option<usize>;
     /// As [`str::rfind`] with a `char`.
@@ -41,7 +41,7 @@ pub(super) trait Search {
     /// As [`str::rsplit_once`] with a `char`.
     fn rsplit_once_char(&self, needle: char) -> Option<(&str, &str)>;
     /// As [`str::split`] with a `char`.
-    fn split_char(&self, needle: char) -> SplitChar<'_>;
+    fn split_char(&self, needle: char) -> Split<'_, char>;
     /// As [`str::trim`].
     fn trimmed(&self) -> &str;
 }
@@ -77,8 +77,8 @@ impl Search for str {
         Some((&self[..at], &self[at + needle.len()..]))
     }
 
-    fn split_str<'a>(&'a self, needle: &'a str) -> SplitStr<'a> {
-        SplitStr {
+    fn split_str<'a>(&'a self, needle: &'a str) -> Split<'a, &'a str> {
+        Split {
             rest: Some(self),
             needle,
         }
@@ -120,8 +120,8 @@ impl Search for str {
         Some((&self[..at], &self[at + needle.len_utf8()..]))
     }
 
-    fn split_char(&self, needle: char) -> SplitChar<'_> {
-        SplitChar {
+    fn split_char(&self, needle: char) -> Split<'_, char> {
+        Split {
             rest: Some(self),
             needle,
         }
@@ -139,48 +139,44 @@ impl Search for str {
     }
 }
 
-/// The pieces of a text between its `&str` needles, as [`str::split`] gives them.
+/// The pieces of a text between its needles (a `char` or a `&str`), as [`str::split`] gives
+/// them.
 #[derive(Clone, Debug)]
-pub(super) struct SplitStr<'a> {
+pub(super) struct Split<'a, N> {
     /// What is left, `None` once the last piece has been given.
     rest: Option<&'a str>,
-    needle: &'a str,
+    needle: N,
 }
 
-impl<'a> Iterator for SplitStr<'a> {
-    type Item = &'a str;
+/// What [`Split`] splits on.
+pub(super) trait Needle: Copy {
+    /// The text before the first needle and the text after it.
+    fn split_once_in(self, text: &str) -> Option<(&str, &str)>;
+}
 
-    fn next(&mut self) -> Option<&'a str> {
-        let rest = self.rest?;
-        match rest.split_once_str(self.needle) {
-            // An empty needle matches between every character, as `str::split`'s does; these
-            // searches never use one.
-            Some((piece, after)) if !self.needle.is_empty() => {
-                self.rest = Some(after);
-                Some(piece)
-            }
-            _ => {
-                self.rest = None;
-                Some(rest)
-            }
-        }
+impl Needle for char {
+    fn split_once_in(self, text: &str) -> Option<(&str, &str)> {
+        text.split_once_char(self)
     }
 }
 
-/// The pieces of a text between its `char` needles, as [`str::split`] gives them.
-#[derive(Clone, Debug)]
-pub(super) struct SplitChar<'a> {
-    /// What is left, `None` once the last piece has been given.
-    rest: Option<&'a str>,
-    needle: char,
+impl Needle for &str {
+    fn split_once_in(self, text: &str) -> Option<(&str, &str)> {
+        // An empty needle matches between every character, as `str::split`'s does; these
+        // searches never use one, and it splits nothing here.
+        if self.is_empty() {
+            return None;
+        }
+        text.split_once_str(self)
+    }
 }
 
-impl<'a> Iterator for SplitChar<'a> {
+impl<'a, N: Needle> Iterator for Split<'a, N> {
     type Item = &'a str;
 
     fn next(&mut self) -> Option<&'a str> {
         let rest = self.rest?;
-        match rest.split_once_char(self.needle) {
+        match self.needle.split_once_in(rest) {
             Some((piece, after)) => {
                 self.rest = Some(after);
                 Some(piece)

@@ -76,7 +76,7 @@ pub(super) fn date_time(year: i32, month: u32, day: u32, clock: &str) -> Option<
 /// A `YYYY-MM-DD` date (with `separator` between the numbers) as `date_time`'s year, month and
 /// day: four, two and two digits.
 pub(super) fn fixed_date(text: &str, separator: char) -> Option<(i32, u32, u32)> {
-    let mut parts = text.split(separator);
+    let mut parts = text.split_char(separator);
     let year = parse_digits(parts.next()?, 4)?;
     let month = parse_digits(parts.next()?, 2)?;
     let day = parse_digits(parts.next()?, 2)?;
